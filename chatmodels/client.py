@@ -1,0 +1,177 @@
+"""Accounts: class-level default credentials and ``connect()`` namespaces of bound classes.
+
+Two ways to say which account a call goes to:
+
+* class-level defaults, ``intercom.Intercom.access_token = "..."`` (or the environment): the
+  module's own classes (``intercom.Contact``) use a default :class:`Client` built from the
+  current settings, rebuilt under a lock whenever a setting changes;
+* ``api = intercom.connect(access_token=...)``: a :class:`Client` whose attributes are
+  subclasses bound to that account (``api.Contact``). Several clients of the same provider
+  live side by side; each is safe to use from several threads (one pooled HTTP session per
+  thread, no shared mutable state).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .errors import ConfigurationError
+from .http import HttpClient, RateLimit
+
+if TYPE_CHECKING:
+    import requests
+
+    from .model import Model
+
+
+class Client:
+    """One account of one provider: its HTTP client and its resource classes."""
+
+    def __init__(self, provider: str, http: HttpClient, resources: Mapping[str, type[Model]], *,
+                 bind: bool = True,
+                 unwrap: Callable[[Any], Any] | None = None,
+                 options: Mapping[str, Any] | None = None) -> None:
+        self.provider = provider
+        self.http = http
+        self._unwrap = unwrap or (lambda body: body)
+        self.options: Mapping[str, Any] = dict(options or {})
+        classes: dict[str, type[Model]] = {}
+        made: dict[type, type[Model]] = {}
+        for name, cls in resources.items():
+            if not bind:
+                classes[name] = cls
+                continue
+            if cls not in made:  # aliases (Agent = Admin) share one bound class
+                made[cls] = type(cls.__name__, (cls,), {
+                    "_bound_client": self, "__module__": cls.__module__,
+                    "__qualname__": cls.__qualname__, "__doc__": cls.__doc__})
+            classes[name] = made[cls]
+        self._classes = classes
+
+    def model(self, name: str) -> type[Model]:
+        """The resource class called ``name`` in this account (``"Contact"``, ``"Agent"``...)."""
+        try:
+            return self._classes[name]
+        except KeyError:
+            raise AttributeError(f"{self.provider} has no resource {name!r}") from None
+
+    def __getattr__(self, name: str) -> type[Model]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.model(name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._classes))
+
+    @property
+    def resources(self) -> dict[str, type[Model]]:
+        return dict(self._classes)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send a request to this account and return the (unwrapped) JSON body."""
+        return self._unwrap(self.http.request(method, path, **kwargs).body)
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        """Rate-limit state from the latest response."""
+        return self.http.rate_limit
+
+    @property
+    def last_response(self) -> requests.Response | None:
+        """The raw response of this thread's latest call (errors included)."""
+        return self.http.last_response
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<chatmodels.Client {self.provider} {self.http.base_url}>"
+
+
+class ProviderConfig:
+    """Class-level defaults of one provider. Subclasses list their settings and env names.
+
+    Assigning a class attribute (``Intercom.access_token = ...``) is all it takes; the default
+    client is rebuilt on next use. Settings are plain immutable values, so concurrent readers
+    always see a consistent snapshot.
+    """
+
+    name: ClassVar[str] = ""
+    #: setting name -> environment variable read when the attribute is None
+    env: ClassVar[Mapping[str, str]] = {}
+    #: settings that are secrets (redacted from logs and errors, never in repr)
+    secret_settings: ClassVar[tuple[str, ...]] = ()
+    timeout: ClassVar[float | tuple[float, float]] = (5.0, 30.0)
+    max_retries: ClassVar[int] = 3
+
+    _lock: ClassVar[threading.Lock]
+    _default: ClassVar[tuple[tuple[Any, ...], Client] | None]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._lock = threading.Lock()
+        cls._default = None
+
+    def __init__(self) -> None:
+        raise TypeError(f"{type(self).__name__} holds class-level settings; use connect() "
+                        "for an account object")
+
+    @classmethod
+    def setting_names(cls) -> tuple[str, ...]:
+        return tuple(cls.env) + ("base_url", "timeout", "max_retries")
+
+    @classmethod
+    def settings(cls) -> dict[str, Any]:
+        """Current defaults: class attributes, else the environment."""
+        out: dict[str, Any] = {}
+        for name in cls.setting_names():
+            value = getattr(cls, name, None)
+            if value is None and name in cls.env:
+                value = os.environ.get(cls.env[name]) or None
+            out[name] = value
+        return out
+
+    @classmethod
+    def default_client(cls) -> Client:
+        """The client of the class-level settings (rebuilt when they change)."""
+        settings = cls.settings()
+        key = tuple(settings.values())
+        cached = cls._default
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        with cls._lock:
+            cached = cls._default
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            client = cls.build(settings, bind=False)
+            old, cls._default = cls._default, (key, client)
+        if old is not None:
+            old[1].close()
+        return client
+
+    @classmethod
+    def resource_classes(cls) -> Mapping[str, Any]:  # pragma: no cover
+        """Name -> unbound resource class of this provider."""
+        raise NotImplementedError
+
+    @classmethod
+    def build(cls, settings: Mapping[str, Any], *, bind: bool) -> Client:  # pragma: no cover
+        raise NotImplementedError
+
+    @classmethod
+    def require(cls, settings: Mapping[str, Any], *names: str) -> None:
+        missing = [n for n in names if not settings.get(n)]
+        if missing:
+            hints = ", ".join(f"{cls.__name__}.{n} or ${cls.env[n]}" if n in cls.env else n
+                              for n in missing)
+            raise ConfigurationError(f"{cls.name}: missing {', '.join(missing)} (set {hints}, "
+                                     f"or pass it to connect())")

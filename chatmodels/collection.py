@@ -1,0 +1,124 @@
+"""Lazy, chainable collections: ``Contact.all().filter(...).limit(500).page_size(100)``.
+
+Nothing is requested until you iterate. Iteration pages automatically and holds one page in
+memory at a time (``auto_paging_iter`` in stripe-python terms); ``.pages()`` yields the pages
+themselves. Each provider supplies a *page fetcher*: a function ``(params, cursor, page_size)
+-> Page`` that knows its pagination style (Intercom cursors, Crisp page numbers...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page: its items, the cursor of the next page (``None`` on the last) and the total if known."""
+
+    items: list[T]
+    next_cursor: Any = None
+    total: int | None = None
+
+
+PageFetcher = Callable[[Mapping[str, Any], Any, "int | None"], Page[Any]]
+
+
+class Collection(Generic[T]):
+    """An unevaluated query. Chaining returns a new collection; the original is unchanged."""
+
+    def __init__(self, fetch: PageFetcher, *, params: Mapping[str, Any] | None = None,
+                 limit: int | None = None, page_size: int | None = None,
+                 description: str = "") -> None:
+        self._fetch = fetch
+        self._params = dict(params or {})
+        self._limit = limit
+        self._page_size = page_size
+        self._description = description
+
+    def _copy(self, **changes: Any) -> Collection[T]:
+        new = Collection.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._params = dict(self._params)
+        for key, value in changes.items():
+            setattr(new, f"_{key}", value)
+        return new
+
+    # -- chaining --------------------------------------------------------------------------
+    def filter(self, **criteria: Any) -> Collection[T]:
+        """Add criteria (the provider decides which it supports; unknown ones raise)."""
+        new = self._copy()
+        new._params.update(criteria)
+        return new
+
+    def limit(self, count: int) -> Collection[T]:
+        """Stop after ``count`` objects (pages are still fetched at ``page_size``)."""
+        if count < 0:
+            raise ValueError("limit must be >= 0")
+        return self._copy(limit=count)
+
+    def page_size(self, count: int) -> Collection[T]:
+        """Ask the provider for pages of ``count`` objects (capped at the provider maximum)."""
+        if count < 1:
+            raise ValueError("page_size must be >= 1")
+        return self._copy(page_size=count)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._params)
+
+    # -- evaluation ------------------------------------------------------------------------
+    def pages(self) -> Iterator[list[T]]:
+        """Yield page after page (each a list), honouring ``limit``."""
+        remaining = self._limit
+        cursor: Any = None
+        while remaining is None or remaining > 0:
+            size = self._page_size
+            if remaining is not None:
+                size = remaining if size is None else min(size, remaining)
+            page = self._fetch(self._params, cursor, size)
+            items = page.items
+            if remaining is not None:
+                items = items[:remaining]
+                remaining -= len(items)
+            if items:
+                yield items
+            if page.next_cursor is None or not page.items:
+                return
+            cursor = page.next_cursor
+
+    def __iter__(self) -> Iterator[T]:
+        for page in self.pages():
+            yield from page
+
+    auto_paging_iter = __iter__
+
+    def first(self) -> T | None:
+        """The first object, or ``None`` when the collection is empty (one small request)."""
+        for item in self._copy(limit=1, page_size=self._page_size or 1):
+            return item
+        return None
+
+    def count(self) -> int:
+        """How many objects match: the provider's total when it reports one, else by paging."""
+        page = self._fetch(self._params, None, 1)
+        if page.total is not None and self._limit is None:
+            return page.total
+        total = sum(len(p) for p in self.pages())
+        return total
+
+    def to_list(self) -> list[T]:
+        return list(self)
+
+    def __repr__(self) -> str:
+        extra = []
+        if self._params:
+            extra.append(f"filters={self._params}")
+        if self._limit is not None:
+            extra.append(f"limit={self._limit}")
+        if self._page_size is not None:
+            extra.append(f"page_size={self._page_size}")
+        return f"<Collection {self._description} {' '.join(extra)}>".replace("  ", " ")

@@ -1,0 +1,167 @@
+"""The one exception tree of chatmodels.
+
+Every failure is raised, never returned as ``None``::
+
+    ChatModelsError
+     ├── ConfigurationError            missing or invalid credentials/settings (raised before any request)
+     ├── APIConnectionError            the request did not get an HTTP answer
+     │    └── APITimeoutError          connect or read timeout
+     └── APIError                      the provider answered with an error status
+          ├── BadRequestError          400 (and 4xx not listed below)
+          │    └── ValidationError     422, validation error codes, or local validation before sending
+          ├── AuthenticationError      401
+          ├── PermissionDenied         403
+          ├── ResourceNotFound         404
+          ├── ConflictError            409
+          ├── RateLimitExceeded        429 (``retry_after`` in seconds, when known)
+          └── ServerError              5xx
+               └── ServiceUnavailableError   503
+
+``APIError`` carries ``provider``, ``status``, ``code`` (the provider's error code or reason),
+``message``, ``request_id``, ``body`` (parsed error body) and ``headers``. No secret is ever
+part of a message, a ``repr`` or an attribute: request headers are not kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class ChatModelsError(Exception):
+    """Base class of every exception raised by chatmodels."""
+
+
+class ConfigurationError(ChatModelsError):
+    """Credentials or settings are missing or invalid."""
+
+
+class APIConnectionError(ChatModelsError):
+    """The request got no HTTP response (DNS, refused or dropped connection...)."""
+
+    def __init__(self, message: str, *, provider: str | None = None, method: str | None = None,
+                 path: str | None = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.method = method
+        self.path = path
+
+
+class APITimeoutError(APIConnectionError):
+    """The connection or the response timed out."""
+
+
+class APIError(ChatModelsError):
+    """The provider answered with an error status."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        provider: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.provider = provider
+        self.status = status
+        self.code = code
+        self.message = message or code or (f"HTTP {status}" if status else "error")
+        self.request_id = request_id
+        self.body = body
+        self.headers = dict(headers or {})
+        self.field = field
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.provider:
+            parts.append(self.provider)
+        if self.status is not None:
+            parts.append(str(self.status))
+        if self.code:
+            parts.append(self.code)
+        prefix = " ".join(parts)
+        text = f"[{prefix}] {self.message}" if prefix else self.message
+        if self.field:
+            text += f" (field: {self.field})"
+        if self.request_id:
+            text += f" (request id: {self.request_id})"
+        return text
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(provider={self.provider!r}, status={self.status!r}, "
+                f"code={self.code!r}, message={self.message!r}, request_id={self.request_id!r})")
+
+
+class BadRequestError(APIError):
+    """The request was rejected as malformed (400 and unlisted 4xx)."""
+
+
+class ValidationError(BadRequestError, ValueError):
+    """The data is invalid, either detected locally before sending (``status`` is None) or by the provider."""
+
+
+class AuthenticationError(APIError):
+    """401: the credentials were refused."""
+
+
+class PermissionDenied(APIError):
+    """403: the credentials are valid but not allowed to do this."""
+
+
+class ResourceNotFound(APIError):
+    """404: the object (or route) does not exist."""
+
+
+class ConflictError(APIError):
+    """409: the object already exists or is in a conflicting state."""
+
+
+class RateLimitExceeded(APIError):
+    """429: too many requests; ``retry_after`` is the wait in seconds the provider asked for, if any."""
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """5xx: the provider failed."""
+
+
+class ServiceUnavailableError(ServerError):
+    """503: the provider is temporarily unavailable."""
+
+
+STATUS_CLASSES: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: ResourceNotFound,
+    409: ConflictError,
+    422: ValidationError,
+    429: RateLimitExceeded,
+    503: ServiceUnavailableError,
+}
+
+
+def class_for_status(status: int) -> type[APIError]:
+    """The exception class for an HTTP status when the body says nothing more specific."""
+    if status in STATUS_CLASSES:
+        return STATUS_CLASSES[status]
+    if status >= 500:
+        return ServerError
+    return BadRequestError
+
+
+__all__ = [
+    "ChatModelsError", "ConfigurationError", "APIConnectionError", "APITimeoutError", "APIError",
+    "BadRequestError", "ValidationError", "AuthenticationError", "PermissionDenied",
+    "ResourceNotFound", "ConflictError", "RateLimitExceeded", "ServerError",
+    "ServiceUnavailableError", "class_for_status",
+]

@@ -1,0 +1,365 @@
+"""The base ``Model``: attribute storage, dirty tracking, lazy loading, equality, ``to_dict``.
+
+Values read from the provider are kept as loaded; a dict or list value is copied the first time
+it is *read*, so mutating it in place (``contact.custom_attributes["plan"] = "pro"``) is seen as
+a change without paying for a deep copy of every object on every page. ``save()`` sends only
+the difference: for dict fields only the changed keys (removed keys as ``null``), for list fields
+the whole new list.
+
+A *partial* object is one embedded in another response (``conversation.contacts[0]``): it has
+an id and a few fields. Reading a field it lacks triggers one ``load()`` (one GET: the N+1 cost
+is yours to see, it is logged at DEBUG on ``chatmodels.model``); ``load()`` and ``reload()`` fill
+the same object in place.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from marshmallow import Schema
+
+from . import schema as wire_schema
+from .errors import ChatModelsError, ValidationError
+
+if TYPE_CHECKING:
+    from .client import Client
+
+logger = logging.getLogger("chatmodels.model")
+
+_MISSING: Any = object()
+_MUTABLE = (dict, list)
+_INTERNAL = frozenset({"_values", "_orig", "_touched", "_partial", "extra", "_raw", "_deleted"})
+
+
+class Model:
+    """Base of every resource class. See the module docstring for the tracking rules."""
+
+    #: the provider's marshmallow schema (wire JSON <-> attributes)
+    _schema: ClassVar[type[Schema] | None] = None
+    #: the canonical fields, documented in docs/canonical-model.md (set on canonical classes)
+    canonical_fields: ClassVar[tuple[str, ...]] = ()
+    #: attribute aliases: provider name -> canonical name (or the other way), same storage
+    aliases: ClassVar[Mapping[str, str]] = {}
+    #: the account this class is bound to (set on classes made by ``connect()``)
+    _bound_client: ClassVar[Client | None] = None
+    #: the attributes shown by ``repr``
+    _repr_fields: ClassVar[tuple[str, ...]] = ("name", "email")
+    #: embedded references: attribute -> (model name, many); built lazily from raw dicts
+    _refs: ClassVar[Mapping[str, tuple[str, bool]]] = {}
+    #: fields absent from list responses that a full ``load()`` provides
+    _lazy_fields: ClassVar[tuple[str, ...]] = ()
+
+    _values: dict[str, Any]
+    _orig: dict[str, Any]
+    _touched: set[str]
+    _partial: bool
+    extra: dict[str, Any]
+
+    def __init__(self, **values: Any) -> None:
+        object.__setattr__(self, "_values", {})
+        object.__setattr__(self, "_orig", {})
+        object.__setattr__(self, "_touched", set())
+        object.__setattr__(self, "_partial", False)
+        object.__setattr__(self, "_deleted", False)
+        object.__setattr__(self, "_raw", None)
+        object.__setattr__(self, "extra", {})
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    # -- construction from the wire ------------------------------------------------------------
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any], *, partial: bool = False) -> Model:
+        """Build an object from the provider's JSON (nothing is marked dirty)."""
+        obj = cls.__new__(cls)
+        object.__setattr__(obj, "_touched", set())
+        object.__setattr__(obj, "_deleted", False)
+        obj._fill(data, partial=partial)
+        return obj
+
+    def _fill(self, data: Mapping[str, Any], *, partial: bool = False) -> None:
+        schema = type(self)._schema
+        if schema is None:
+            values, extra = dict(data), {}
+        else:
+            values, extra = wire_schema.load(schema, data)
+        self._after_load(values, data)
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_orig", dict(values))
+        object.__setattr__(self, "_touched", set())
+        object.__setattr__(self, "_partial", partial)
+        object.__setattr__(self, "_raw", data)
+        object.__setattr__(self, "extra", extra)
+
+    def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
+        """Hook: derive canonical values that no single wire key holds (in place)."""
+
+    # -- attribute access ----------------------------------------------------------------------
+    @classmethod
+    def field_names(cls) -> frozenset[str]:
+        """Every attribute this class can hold (schema fields plus aliases)."""
+        cached = cls.__dict__.get("_field_names_cache")
+        if cached is None:
+            names = set(cls.canonical_fields) | set(cls.aliases)
+            if cls._schema is not None:
+                names |= set(wire_schema.index_for(cls._schema).attrs)
+            cached = frozenset(names)
+            type.__setattr__(cls, "_field_names_cache", cached)
+        return cached
+
+    @classmethod
+    def _writable(cls) -> set[str]:
+        if cls._schema is None:
+            return set(cls.field_names())
+        return wire_schema.index_for(cls._schema).writable
+
+    def _resolve(self, name: str) -> str:
+        return self.aliases.get(name, name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in _INTERNAL:
+            raise AttributeError(name)
+        key = self._resolve(name)
+        values = self._values
+        if key in values:
+            return self._tracked(key, values[key])
+        if key in self.extra:
+            return self.extra[key]
+        if key in self.field_names():
+            lazy = self._partial or key in self._lazy_fields
+            if lazy and not self._deleted and self.id is not None:
+                logger.debug("lazy load of %s %s for %r (one extra request)",
+                             type(self).__name__, self.id, name)
+                self.load()
+                return getattr(self, name)
+            return None
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def _tracked(self, key: str, value: Any) -> Any:
+        ref = self._refs.get(key)
+        if ref is not None and value is not None and not _is_built(value):
+            value = self._build_ref(ref, value)
+            self._values[key] = value
+            self._orig[key] = value
+            return value
+        if isinstance(value, _MUTABLE) and key not in self._touched:
+            # first read of a mutable value: remember a copy, so in-place edits show as changes
+            if self._orig.get(key, _MISSING) is value:
+                self._orig[key] = copy.deepcopy(value)
+            self._touched.add(key)
+        return value
+
+    def _build_ref(self, ref: tuple[str, bool], value: Any) -> Any:
+        model_name, many = ref
+        cls = type(self)._model(model_name)
+        if many:
+            return [cls.from_wire(v, partial=True) if isinstance(v, Mapping) else v for v in value]
+        return cls.from_wire(value, partial=True) if isinstance(value, Mapping) else value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_") or name == "extra":
+            object.__setattr__(self, name, value)
+            return
+        key = self._resolve(name)
+        if key not in self.field_names():
+            raise AttributeError(
+                f"{type(self).__name__} has no field {name!r}; known fields: "
+                f"{', '.join(sorted(self.field_names()))}")
+        if key not in self._writable():
+            raise AttributeError(f"{type(self).__name__}.{name} is read-only")
+        self._values[key] = value
+        self._touched.add(key)
+
+    def __delattr__(self, name: str) -> None:
+        setattr(self, name, None)
+
+    def __dir__(self) -> Iterable[str]:
+        return sorted(set(super().__dir__()) | self.field_names())
+
+    # -- dirty tracking ------------------------------------------------------------------------
+    @property
+    def dirty_fields(self) -> list[str]:
+        """Names of the fields changed since the object was loaded or saved."""
+        return sorted(k for k in self._touched
+                      if self._values.get(k, _MISSING) != self._orig.get(k, _MISSING))
+
+    @property
+    def is_dirty(self) -> bool:
+        """True when there are unsaved changes (new objects with values count as dirty)."""
+        return bool(self.dirty_fields)
+
+    def changes(self) -> dict[str, Any]:
+        """The attribute-level diff ``save()`` would send (dict fields: changed keys only)."""
+        diff: dict[str, Any] = {}
+        for key in self.dirty_fields:
+            new = self._values.get(key)
+            old = self._orig.get(key, _MISSING)
+            if isinstance(new, dict) and isinstance(old, dict):
+                diff[key] = _dict_diff(old, new)
+            else:
+                diff[key] = new
+        return diff
+
+    def _mark_clean(self) -> None:
+        object.__setattr__(self, "_orig", dict(self._values))
+        self._touched.clear()
+
+    # -- identity ------------------------------------------------------------------------------
+    @property
+    def id(self) -> Any:
+        return self._values.get("id")
+
+    @classmethod
+    def _root(cls) -> type:
+        """The canonical class this one derives from (bound and unbound classes share it)."""
+        for klass in cls.__mro__:
+            if klass.__dict__.get("_canonical_root"):
+                return klass
+        return cls
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Model):
+            return NotImplemented
+        if self.id is None or other.id is None:
+            return self is other
+        return (type(self)._root() is type(other)._root() and str(self.id) == str(other.id)
+                and type(self)._provider_name() == type(other)._provider_name())
+
+    def __hash__(self) -> int:
+        if self.id is None:
+            return id(self)
+        return hash((type(self)._root().__name__, str(self.id)))
+
+    # -- export --------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The known field values (nested models as dicts); ``extra`` is not included."""
+        out: dict[str, Any] = {}
+        for key in self._values:
+            value = getattr(self, key)
+            out[key] = _export(value)
+        return out
+
+    def __repr__(self) -> str:
+        cls = type(self)
+        parts = [f"id={self.id!r}"] if self.id is not None else []
+        for name in self._repr_fields:
+            value = self._values.get(name)
+            if value is not None and not isinstance(value, (dict, list)):
+                parts.append(f"{name}={value!r}")
+        if self._partial:
+            parts.append("partial")
+        dirty = self.dirty_fields
+        if dirty:
+            parts.append(f"dirty={dirty}")
+        return f"<{cls._provider_name()}.{cls.__name__} {' '.join(parts)}>"
+
+    # -- provider hooks ------------------------------------------------------------------------
+    @classmethod
+    def _provider_name(cls) -> str:
+        return "chatmodels"
+
+    @classmethod
+    def _model(cls, name: str) -> Any:
+        """A sibling resource class (same provider, same account)."""
+        raise ChatModelsError(f"{cls.__name__} is a canonical class; use a provider's class")
+
+    @classmethod
+    def _client(cls) -> Client:
+        raise ChatModelsError(f"{cls.__name__} is a canonical class; use a provider's class")
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self) -> Model:
+        """Create the object if it has no id, else send only the changed fields. Returns self."""
+        if self._deleted:
+            raise ChatModelsError(f"{type(self).__name__} {self.id} was deleted")
+        if self.id is None:
+            payload = {k: v for k, v in self._values.items() if v is not None or k in self._touched}
+            self._validate_create(payload)
+            data = self._create(payload)
+        else:
+            diff = self.changes()
+            if not diff:
+                return self
+            data = self._update(diff)
+        if isinstance(data, Mapping):
+            self._fill(data)
+        else:
+            self._mark_clean()
+        return self
+
+    def _validate_create(self, payload: Mapping[str, Any]) -> None:
+        """Local checks before a create; providers override to require fields."""
+
+    def _create(self, payload: dict[str, Any]) -> Any:
+        raise ChatModelsError(f"{type(self).__name__} cannot be created through this provider")
+
+    def _update(self, diff: dict[str, Any]) -> Any:
+        raise ChatModelsError(f"{type(self).__name__} cannot be updated through this provider")
+
+    def _fetch(self) -> Mapping[str, Any]:
+        raise ChatModelsError(f"{type(self).__name__} cannot be loaded through this provider")
+
+    def load(self) -> Model:
+        """Complete a partial object in place (one request); no-op when already complete."""
+        if self._partial or not self._values:
+            self.reload()
+        return self
+
+    def reload(self) -> Model:
+        """Fetch the object again and replace its values in place (unsaved changes are lost)."""
+        if self.id is None:
+            raise ChatModelsError(f"{type(self).__name__} has no id yet: save() it first")
+        self._fill(self._fetch())
+        return self
+
+    @classmethod
+    def ref(cls, id: Any) -> Model:
+        """A partial object standing for an existing id (loaded lazily, no request now)."""
+        return cls.from_wire({"id": id}, partial=True)
+
+    @property
+    def is_partial(self) -> bool:
+        """True for an embedded reference that has not been loaded yet."""
+        return self._partial
+
+    @property
+    def raw(self) -> Mapping[str, Any] | None:
+        """The provider JSON this object was last filled from."""
+        return self._raw
+
+    def _wire_changes(self, diff: Mapping[str, Any]) -> dict[str, Any]:
+        """The diff in wire names, validated by the schema (raises ``ValidationError``)."""
+        if type(self)._schema is None:
+            return dict(diff)
+        try:
+            return wire_schema.dump(type(self)._schema, diff, provider=self._provider_name())
+        except ValidationError:
+            raise
+
+
+def _is_built(value: Any) -> bool:
+    if isinstance(value, Model):
+        return True
+    if isinstance(value, list):
+        return all(not isinstance(v, Mapping) for v in value)
+    return not isinstance(value, Mapping)
+
+
+def _dict_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    diff = {k: v for k, v in new.items() if old.get(k, _MISSING) != v}
+    for k in old:
+        if k not in new:
+            diff[k] = None
+    return diff
+
+
+def _export(value: Any) -> Any:
+    if isinstance(value, Model):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_export(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _export(v) for k, v in value.items()}
+    return value
