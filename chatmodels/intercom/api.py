@@ -1,0 +1,252 @@
+"""Intercom account settings, error mapping, rate-limit headers and pagination."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+from ..client import Client, ProviderConfig
+from ..collection import Page
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    PermissionDenied,
+    RateLimitExceeded,
+    ResourceNotFound,
+    ValidationError,
+    class_for_status,
+)
+from ..http import HttpClient, RateLimit, RetryPolicy, parse_retry_after
+
+API_VERSION = "2.16"
+REGIONS = {
+    "us": "https://api.intercom.io",
+    "eu": "https://api.eu.intercom.io",
+    "au": "https://api.au.intercom.io",
+}
+
+#: Intercom error codes whose meaning is more precise than the HTTP status
+CODE_CLASSES: dict[str, type[APIError]] = {
+    "unauthorized": AuthenticationError,
+    "token_unauthorized": AuthenticationError,
+    "token_not_found": AuthenticationError,
+    "token_revoked": AuthenticationError,
+    "forbidden": PermissionDenied,
+    "api_plan_restricted": PermissionDenied,
+    "not_found": ResourceNotFound,
+    "parameter_invalid": ValidationError,
+    "parameter_not_found": ValidationError,
+    "parameter_mismatch": ValidationError,
+    "data_invalid": ValidationError,
+    "validation_error": ValidationError,
+    "missing_parameter": ValidationError,
+    "conflict": ConflictError,
+    "resource_conflict": ConflictError,
+    "rate_limit_exceeded": RateLimitExceeded,
+    "intercom_version_invalid": BadRequestError,
+}
+
+
+def parse_error(raw: requests.Response, body: Any) -> APIError:
+    """Map an Intercom error (``{"type": "error.list", "errors": [...]}``) to the error tree."""
+    status = raw.status_code
+    code = message = field = None
+    request_id = None
+    if isinstance(body, Mapping):
+        request_id = body.get("request_id")
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
+            first = errors[0]
+            code, message, field = first.get("code"), first.get("message"), first.get("field")
+        elif "message" in body:
+            message = body.get("message")
+    cls = class_for_status(status)
+    if code:
+        by_code = CODE_CLASSES.get(code)
+        if by_code is None and code.endswith("_not_found") and status == 404:
+            by_code = ResourceNotFound
+        if by_code is not None and (status < 500):
+            cls = by_code
+    kwargs: dict[str, Any] = {}
+    if cls is RateLimitExceeded:
+        kwargs["retry_after"] = retry_after_of(raw.headers)
+    return cls(message, provider="intercom", status=status, code=code,
+               request_id=str(request_id) if request_id else None, body=body,
+               headers=raw.headers, field=field, **kwargs)
+
+
+def retry_after_of(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait: ``Retry-After``, else ``X-RateLimit-Reset`` (epoch seconds)."""
+    wait = parse_retry_after(headers.get("Retry-After"))
+    if wait is not None:
+        return wait
+    reset = headers.get("X-RateLimit-Reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - time.time())
+        except ValueError:
+            return None
+    return None
+
+
+def parse_rate_limit(headers: Mapping[str, str]) -> RateLimit | None:
+    """``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` -> :class:`RateLimit`."""
+    if "X-RateLimit-Limit" not in headers and "X-RateLimit-Remaining" not in headers:
+        return None
+
+    def num(name: str) -> int | None:
+        try:
+            return int(float(headers[name]))
+        except (KeyError, ValueError):
+            return None
+
+    reset = num("X-RateLimit-Reset")
+    return RateLimit(limit=num("X-RateLimit-Limit"), remaining=num("X-RateLimit-Remaining"),
+                     reset_at=float(reset) if reset is not None else None)
+
+
+class Intercom(ProviderConfig):
+    """Class-level defaults for ``chatmodels.intercom`` (``INTERCOM_ACCESS_TOKEN`` env fallback).
+
+    ``access_token``: the workspace access token; ``base_url``: another region or a sandbox
+    (``region`` = ``us``/``eu``/``au`` picks the official one); ``version``: the
+    ``Intercom-Version`` header.
+    """
+
+    name = "intercom"
+    env: ClassVar[Mapping[str, str]] = {"access_token": "INTERCOM_ACCESS_TOKEN",
+                                        "base_url": "INTERCOM_BASE_URL"}
+    secret_settings = ("access_token",)
+    access_token: ClassVar[str | None] = None
+    base_url: ClassVar[str | None] = None
+    region: ClassVar[str] = "us"
+    version: ClassVar[str] = API_VERSION
+
+    @classmethod
+    def setting_names(cls) -> tuple[str, ...]:
+        return ("access_token", "base_url", "region", "version", "timeout", "max_retries")
+
+    @classmethod
+    def resource_classes(cls) -> Mapping[str, Any]:
+        from .resources import RESOURCES
+        return RESOURCES
+
+    @classmethod
+    def build(cls, settings: Mapping[str, Any], *, bind: bool) -> Client:
+        cls.require(settings, "access_token")
+        token = str(settings["access_token"])
+        region = settings.get("region") or "us"
+        if region not in REGIONS:
+            from ..errors import ConfigurationError
+            raise ConfigurationError(f"intercom: unknown region {region!r} "
+                                     f"(one of {', '.join(REGIONS)})")
+        base_url = settings.get("base_url") or REGIONS[region]
+        retries = settings.get("max_retries")
+        http = HttpClient(
+            provider="intercom",
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}",
+                     "Intercom-Version": str(settings.get("version") or API_VERSION),
+                     "Content-Type": "application/json"},
+            secrets=(token,),
+            timeout=settings.get("timeout") or cls.timeout,
+            retry=RetryPolicy(max_retries=cls.max_retries if retries is None else int(retries)),
+            error_parser=parse_error,
+            rate_limit_parser=parse_rate_limit,
+            request_id_header="X-Request-Id",
+        )
+        return Client("intercom", http, cls.resource_classes(), bind=bind)
+
+
+def connect(access_token: str | None = None, *, base_url: str | None = None,
+            region: str | None = None, version: str | None = None,
+            timeout: float | tuple[float, float] | None = None,
+            max_retries: int | None = None) -> Client:
+    """A :class:`~chatmodels.client.Client` bound to one Intercom workspace.
+
+    Missing arguments fall back to the class-level defaults on :class:`Intercom` (and the
+    environment), so ``connect(base_url=sim.base_url, **sim.credentials)`` works.
+    """
+    settings = Intercom.settings()
+    given = {"access_token": access_token, "base_url": base_url, "region": region,
+             "version": version, "timeout": timeout, "max_retries": max_retries}
+    settings.update({k: v for k, v in given.items() if v is not None})
+    return Intercom.build(settings, bind=True)
+
+
+# -- pagination -------------------------------------------------------------------------------
+LIST_KEYS = ("data", "conversations", "admins", "teams", "segments", "companies", "contacts",
+             "events", "notes", "tags")
+
+
+def items_of(body: Any) -> list[Any]:
+    """The list inside an Intercom list response, whatever its key."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, Mapping):
+        for key in LIST_KEYS:
+            value = body.get(key)
+            if isinstance(value, list):
+                return value
+    return []
+
+
+def next_params(body: Any) -> dict[str, Any] | None:
+    """Query/body parameters for the next page, or ``None`` on the last page.
+
+    Intercom has three styles: ``pages.next = {"starting_after": ...}`` (cursors),
+    ``pages.next = "https://...?page=2"`` (a URL) and ``pages.page < pages.total_pages``.
+    """
+    if not isinstance(body, Mapping):
+        return None
+    pages = body.get("pages")
+    if not isinstance(pages, Mapping):
+        return None
+    nxt = pages.get("next")
+    if isinstance(nxt, Mapping):
+        if nxt.get("starting_after"):
+            return {"starting_after": nxt["starting_after"]}
+        if nxt.get("page"):
+            return {"page": nxt["page"]}
+        return None
+    if isinstance(nxt, str) and nxt:
+        return dict(parse_qsl(urlsplit(nxt).query))
+    page, total = pages.get("page"), pages.get("total_pages")
+    if "next" not in pages and isinstance(page, int) and isinstance(total, int) and page < total:
+        return {"page": page + 1}
+    return None
+
+
+def fetch_page(model: Any, method: str, path: str, *, params: Mapping[str, Any],
+               cursor: Any, size: int | None, max_size: int,
+               body: Mapping[str, Any] | None = None, partial: bool = False) -> Page[Any]:
+    """One page of an Intercom list as model objects (GET with query or POST search body)."""
+    query = dict(params)
+    if cursor:
+        query.update(cursor)
+    if size:
+        size = min(size, max_size)
+    if body is not None:
+        payload = dict(body)
+        pagination: dict[str, Any] = {}
+        if size:
+            pagination["per_page"] = size
+        if cursor and cursor.get("starting_after"):
+            pagination["starting_after"] = cursor["starting_after"]
+        if pagination:
+            payload["pagination"] = pagination
+        data = model._request(method, path, json=payload)
+    else:
+        if size:
+            query["per_page"] = size
+        data = model._request(method, path, params=query)
+    wrap = model.from_wire
+    items = [wrap(item, partial=partial) for item in items_of(data)]
+    total = data.get("total_count") if isinstance(data, Mapping) else None
+    return Page(items, next_params(data), total if isinstance(total, int) else None)
