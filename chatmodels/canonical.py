@@ -44,7 +44,7 @@ class Tag(Canonical):
     """A label attached to contacts and conversations (Crisp: a segment name)."""
 
     _canonical_root = True
-    _repr_fields = ("name",)
+    _repr_fields: ClassVar[tuple[str, ...]] = ("name",)
     canonical_fields = ("id", "name")
 
 
@@ -52,7 +52,7 @@ class Conversation(Canonical):
     """A thread between contacts and agents; its messages in time order."""
 
     _canonical_root = True
-    _repr_fields = ("state", "title")
+    _repr_fields: ClassVar[tuple[str, ...]] = ("state", "title")
     canonical_fields = (
         "id", "title", "state", "created_at", "updated_at", "contacts", "assignee_id",
         "team_id", "tags", "messages", "custom_attributes", "priority", "read",
@@ -63,7 +63,7 @@ class Message(Canonical):
     """One entry of a conversation: a comment, a private note, or a state change."""
 
     _canonical_root = True
-    _repr_fields = ("kind", "author_type")
+    _repr_fields: ClassVar[tuple[str, ...]] = ("kind", "author_type")
     canonical_fields = (
         "id", "conversation_id", "kind", "body", "author_type", "author_id", "created_at",
         "attachments",
@@ -81,7 +81,7 @@ class Team(Canonical):
     """A group of agents."""
 
     _canonical_root = True
-    _repr_fields = ("name",)
+    _repr_fields: ClassVar[tuple[str, ...]] = ("name",)
     canonical_fields = ("id", "name", "agent_ids")
 
 
@@ -89,7 +89,7 @@ class Note(Canonical):
     """A private note on a contact, written by an agent."""
 
     _canonical_root = True
-    _repr_fields = ("body",)
+    _repr_fields: ClassVar[tuple[str, ...]] = ("body",)
     canonical_fields = ("id", "contact_id", "author_id", "body", "created_at")
 
 
@@ -97,7 +97,7 @@ class ContactField(Canonical):
     """The definition of a custom attribute (Intercom data attribute, Crisp people data key)."""
 
     _canonical_root = True
-    _repr_fields = ("name", "data_type")
+    _repr_fields: ClassVar[tuple[str, ...]] = ("name", "data_type")
     canonical_fields = (
         "id", "name", "label", "data_type", "model", "description", "custom", "options",
         "archived",
@@ -108,7 +108,7 @@ class Company(Canonical):
     """An organisation contacts belong to."""
 
     _canonical_root = True
-    _repr_fields = ("name", "company_id")
+    _repr_fields: ClassVar[tuple[str, ...]] = ("name", "company_id")
     canonical_fields = (
         "id", "company_id", "name", "website", "industry", "size", "created_at", "updated_at",
         "custom_attributes",
@@ -119,7 +119,7 @@ class Segment(Canonical):
     """A saved filter of contacts (read-only on most providers)."""
 
     _canonical_root = True
-    _repr_fields = ("name",)
+    _repr_fields: ClassVar[tuple[str, ...]] = ("name",)
     canonical_fields = ("id", "name", "created_at", "updated_at", "count")
 
 
@@ -127,7 +127,7 @@ class Event(Canonical):
     """Something a contact did (a data event), with free-form metadata."""
 
     _canonical_root = True
-    _repr_fields = ("name",)
+    _repr_fields: ClassVar[tuple[str, ...]] = ("name",)
     canonical_fields = ("id", "name", "contact_id", "email", "created_at", "metadata")
 
 

@@ -18,6 +18,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import inflection
+
 from .errors import ConfigurationError
 from .http import HttpClient, RateLimit
 
@@ -51,14 +53,27 @@ class Client:
             classes[name] = made[cls]
         self._classes = classes
 
-    def model(self, name: str) -> type[Model]:
+    def model(self, name: str) -> Any:
         """The resource class called ``name`` in this account (``"Contact"``, ``"Agent"``...)."""
         try:
             return self._classes[name]
         except KeyError:
             raise AttributeError(f"{self.provider} has no resource {name!r}") from None
 
-    def __getattr__(self, name: str) -> type[Model]:
+    def resource(self, name: str) -> Any:
+        """A resource class by class name or collection name: ``"ContactField"``,
+        ``"contact_fields"`` and ``"contact_field"`` all work (names are inflected)."""
+        if name in self._classes:
+            return self._classes[name]
+        camel = inflection.camelize(inflection.singularize(name))
+        return self.model(camel)
+
+    @staticmethod
+    def collection_name(cls: type) -> str:
+        """``ContactField`` -> ``contact_fields`` (the name used by the migration engine)."""
+        return str(inflection.pluralize(inflection.underscore(cls.__name__)))
+
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         return self.model(name)

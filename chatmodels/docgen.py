@@ -40,7 +40,7 @@ def _extra_methods(cls: type) -> list[str]:
                                                                    "ref", "supported_operations",
                                                                    "from_wire", "count"):
             continue
-        if not callable(member) or isinstance(member, type):
+        if not (callable(member) or isinstance(member, property)) or isinstance(member, type):
             continue
         defined = next((k for k in cls.__mro__ if name in k.__dict__), None)
         if defined is None or defined.__module__.startswith(("chatmodels.model",

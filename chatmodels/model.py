@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from marshmallow import Schema
 
 from . import schema as wire_schema
-from .errors import ChatModelsError, ValidationError
+from .errors import ChatModelsError
 
 if TYPE_CHECKING:
     from .client import Client
@@ -82,7 +82,7 @@ class Model:
     def _fill(self, data: Mapping[str, Any], *, partial: bool = False) -> None:
         schema = type(self)._schema
         if schema is None:
-            values, extra = dict(data), {}
+            values, extra = dict(data), {}  # type: dict[str, Any], dict[str, Any]
         else:
             values, extra = wire_schema.load(schema, data)
         self._after_load(values, data)
@@ -132,8 +132,9 @@ class Model:
             if lazy and not self._deleted and self.id is not None:
                 logger.debug("lazy load of %s %s for %r (one extra request)",
                              type(self).__name__, self.id, name)
-                self.load()
-                return getattr(self, name)
+                self.reload()
+                if key in self._values:
+                    return self._tracked(key, self._values[key])
             return None
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
@@ -303,7 +304,8 @@ class Model:
 
     def load(self) -> Model:
         """Complete a partial object in place (one request); no-op when already complete."""
-        if self._partial or not self._values:
+        if (self._partial or not self._values
+                or any(k not in self._values for k in self._lazy_fields)):
             self.reload()
         return self
 
@@ -331,12 +333,10 @@ class Model:
 
     def _wire_changes(self, diff: Mapping[str, Any]) -> dict[str, Any]:
         """The diff in wire names, validated by the schema (raises ``ValidationError``)."""
-        if type(self)._schema is None:
+        schema = type(self)._schema
+        if schema is None:
             return dict(diff)
-        try:
-            return wire_schema.dump(type(self)._schema, diff, provider=self._provider_name())
-        except ValidationError:
-            raise
+        return wire_schema.dump(schema, diff, provider=self._provider_name())
 
 
 def _is_built(value: Any) -> bool:

@@ -65,6 +65,33 @@ class Resource(Model):
         return ops
 
 
+class Related:
+    """Objects belonging to one owner, e.g. ``contact.events``: call or iterate it for the
+    collection, ``.create(**fields)`` to add one. Built by the owner on each access (cheap)."""
+
+    def __init__(self, make_collection: Any, create: Any = None, description: str = "") -> None:
+        self._make = make_collection
+        self._create = create
+        self._description = description
+
+    def __call__(self) -> Collection[Any]:
+        return self.all()
+
+    def all(self) -> Collection[Any]:
+        return self._make()  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Any:
+        return iter(self.all())
+
+    def create(self, **fields: Any) -> Any:
+        if self._create is None:
+            raise ChatModelsError(f"{self._description}: cannot be created on this provider")
+        return self._create(**fields)
+
+    def __repr__(self) -> str:
+        return f"<Related {self._description}>"
+
+
 class Retrievable(Resource):
     @classmethod
     def find(cls, id: Any = None, **lookup: Any) -> Any:

@@ -156,7 +156,8 @@ class Intercom(ProviderConfig):
                      "Content-Type": "application/json"},
             secrets=(token,),
             timeout=settings.get("timeout") or cls.timeout,
-            retry=RetryPolicy(max_retries=cls.max_retries if retries is None else int(retries)),
+            retry=settings.get("retry") or RetryPolicy(
+                max_retries=cls.max_retries if retries is None else int(retries)),
             error_parser=parse_error,
             rate_limit_parser=parse_rate_limit,
             request_id_header="X-Request-Id",
@@ -167,15 +168,17 @@ class Intercom(ProviderConfig):
 def connect(access_token: str | None = None, *, base_url: str | None = None,
             region: str | None = None, version: str | None = None,
             timeout: float | tuple[float, float] | None = None,
-            max_retries: int | None = None) -> Client:
+            max_retries: int | None = None, retry: RetryPolicy | None = None) -> Client:
     """A :class:`~chatmodels.client.Client` bound to one Intercom workspace.
 
-    Missing arguments fall back to the class-level defaults on :class:`Intercom` (and the
+    ``retry`` replaces the whole :class:`~chatmodels.http.RetryPolicy` (``max_retries`` only
+    its count). Missing arguments fall back to the class-level defaults on :class:`Intercom` (and the
     environment), so ``connect(base_url=sim.base_url, **sim.credentials)`` works.
     """
     settings = Intercom.settings()
     given = {"access_token": access_token, "base_url": base_url, "region": region,
-             "version": version, "timeout": timeout, "max_retries": max_retries}
+             "version": version, "timeout": timeout, "max_retries": max_retries,
+             "retry": retry}
     settings.update({k: v for k, v in given.items() if v is not None})
     return Intercom.build(settings, bind=True)
 

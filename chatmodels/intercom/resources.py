@@ -13,7 +13,15 @@ from .. import canonical
 from ..collection import Collection, Page
 from ..errors import ResourceNotFound, ValidationError
 from ..http import encode_path
-from ..resource import Creatable, Deletable, Listable, Resource, Retrievable, Updatable
+from ..resource import (
+    Creatable,
+    Deletable,
+    Listable,
+    Related,
+    Resource,
+    Retrievable,
+    Updatable,
+)
 from . import schemas
 from .api import Intercom, fetch_page, items_of
 
@@ -219,7 +227,7 @@ class Company(IntercomResource, Retrievable, Creatable, Updatable, Deletable, Li
     _refs = {"tags": ("Tag", True), "segments": ("Segment", True)}
 
     @classmethod
-    def _find_by(cls, id: Any = None, company_id: str | None = None,
+    def _find_by(cls, id: Any = None, company_id: str | None = None,  # type: ignore[override]
                  name: str | None = None) -> Company:
         if company_id is None and name is None:
             raise TypeError("Company.find() takes id=, company_id= or name=")
@@ -387,7 +395,7 @@ class Message(IntercomResource, canonical.Message):
 
     _path = "/messages"
     _schema = schemas.MessageSchema
-    _repr_fields = ("kind", "author_type", "body")
+    _repr_fields: ClassVar[tuple[str, ...]] = ("kind", "author_type", "body")
 
     KINDS: ClassVar[Mapping[str, str]] = {
         "comment": "comment", "note": "note", "assignment": "assignment", "open": "open",
@@ -445,7 +453,7 @@ class Contact(IntercomResource, Retrievable, Creatable, Updatable, Deletable, Li
 
     # -- lookups -----------------------------------------------------------------------------
     @classmethod
-    def _find_by(cls, id: Any = None, email: str | None = None,
+    def _find_by(cls, id: Any = None, email: str | None = None,  # type: ignore[override]
                  external_id: str | None = None) -> Contact:
         if external_id is not None:
             data = cls._request("GET", encode_path("/contacts/find_by_external_id/{x}",
@@ -555,8 +563,14 @@ class Contact(IntercomResource, Retrievable, Creatable, Updatable, Deletable, Li
         return self._model("Event").create(name=name, contact=self, metadata=metadata,
                                            created_at=created_at)
 
-    def events(self) -> Collection[Any]:
-        return self._model("Event").all(contact=self)  # type: ignore[no-any-return]
+    @property
+    def events(self) -> Related:
+        """This contact's data events: ``contact.events()`` lists them (a collection),
+        ``contact.events.create(name=..., metadata=...)`` records one."""
+        event = self._model("Event")
+        return Related(lambda: event.all(contact=self),
+                       lambda **kw: event.create(contact=self, **kw),
+                       f"events of contact {self.id}")
 
     def conversations(self) -> Collection[Any]:
         """Conversations this contact takes part in (a conversation search)."""

@@ -1,0 +1,124 @@
+"""Dirty tracking, aliases, equality and repr: pure model behaviour (no HTTP)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from chatmodels import errors, intercom
+
+
+def wire_contact(**overrides):
+    data = {
+        "type": "contact", "id": "c1", "email": "ann@example.com", "name": "Ann",
+        "role": "user", "created_at": 1700000000,
+        "custom_attributes": {"plan": "free", "seats": 2},
+        "tags": {"type": "list", "data": [{"type": "tag", "id": "7", "url": "/tags/7"}]},
+        "browser": "firefox",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_loaded_object_is_clean_and_typed():
+    c = intercom.Contact.from_wire(wire_contact())
+    assert not c.is_dirty and c.dirty_fields == []
+    assert c.created_at == dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc)
+    assert c.extra == {"type": "contact", "browser": "firefox"}  # unknown fields are kept
+    assert c.browser == "firefox"  # and readable
+
+
+def test_assignment_is_tracked():
+    c = intercom.Contact.from_wire(wire_contact())
+    c.name = "Ann B"
+    assert c.is_dirty and c.dirty_fields == ["name"]
+    assert c.changes() == {"name": "Ann B"}
+    c.name = "Ann"  # back to the loaded value: clean again
+    assert not c.is_dirty
+
+
+def test_in_place_dict_mutation_is_tracked_as_key_diff():
+    c = intercom.Contact.from_wire(wire_contact())
+    c.custom_attributes["plan"] = "pro"
+    assert c.dirty_fields == ["custom_attributes"]
+    assert c.changes() == {"custom_attributes": {"plan": "pro"}}
+    del c.custom_attributes["seats"]
+    assert c.changes() == {"custom_attributes": {"plan": "pro", "seats": None}}
+
+
+def test_in_place_list_mutation_is_tracked():
+    c = intercom.Company.from_wire({"type": "company", "id": "1", "plan": ["a"]})
+    c.plan.append("b")
+    assert c.changes() == {"plan": ["a", "b"]}
+
+
+def test_reading_without_mutation_is_not_dirty():
+    c = intercom.Contact.from_wire(wire_contact())
+    assert c.custom_attributes["plan"] == "free"
+    assert not c.is_dirty
+
+
+def test_unknown_field_assignment_raises():
+    c = intercom.Contact.from_wire(wire_contact())
+    with pytest.raises(AttributeError, match="emial"):
+        c.emial = "x"
+
+
+def test_read_only_field_assignment_raises():
+    c = intercom.Contact.from_wire(wire_contact())
+    with pytest.raises(AttributeError, match="read-only"):
+        c.created_at = dt.datetime.now(dt.timezone.utc)
+
+
+def test_local_validation_before_sending():
+    c = intercom.Contact.from_wire(wire_contact())
+    c.email = "not-an-email"
+    with pytest.raises(errors.ValidationError) as info:
+        c._wire_changes(c.changes())
+    assert info.value.status is None and info.value.field == "email"
+    c.role = "admin"
+    with pytest.raises(errors.ValidationError):
+        intercom.Contact(email="ok@example.com", role="admin")._wire_changes({"role": "admin"})
+
+
+def test_embedded_references_are_partial_models():
+    c = intercom.Contact.from_wire(wire_contact())
+    (tag,) = c.tags
+    assert isinstance(tag, intercom.Tag) and tag.id == "7" and tag.is_partial
+
+
+def test_equality_and_hash_by_identity():
+    a = intercom.Contact.from_wire(wire_contact())
+    b = intercom.Contact.from_wire(wire_contact(name="Other"))
+    assert a == b and hash(a) == hash(b)
+    assert a != intercom.Contact.from_wire(wire_contact(id="c2"))
+    assert intercom.Contact(email="x@example.com") != intercom.Contact(email="x@example.com")
+    assert len({a, b}) == 1
+
+
+def test_repr_and_to_dict():
+    c = intercom.Contact.from_wire(wire_contact())
+    c.name = "Zed"
+    text = repr(c)
+    assert text.startswith("<intercom.Contact id='c1'") and "dirty=['name']" in text
+    d = c.to_dict()
+    assert d["email"] == "ann@example.com" and d["tags"] == [{"id": "7"}]
+
+
+def test_conversation_messages_start_with_the_source():
+    conv = intercom.Conversation.from_wire({
+        "type": "conversation", "id": "9", "created_at": 1700000000, "state": "open",
+        "source": {"type": "conversation", "id": "s1", "body": "<p>Hi</p>",
+                   "author": {"type": "user", "id": "c1"}},
+        "conversation_parts": {"type": "conversation_part.list", "conversation_parts": [
+            {"type": "conversation_part", "id": "p1", "part_type": "comment", "body": "Hello",
+             "created_at": 1700000100, "author": {"type": "admin", "id": "a1"}},
+            {"type": "conversation_part", "id": "p2", "part_type": "close",
+             "created_at": 1700000200, "author": {"type": "admin", "id": "a1"}},
+        ], "total_count": 2},
+    })
+    kinds = [(m.kind, m.author_type, m.author_id) for m in conv.messages]
+    assert kinds == [("comment", "contact", "c1"), ("comment", "agent", "a1"),
+                     ("close", "agent", "a1")]
+    assert all(m.conversation_id == "9" for m in conv.messages)
