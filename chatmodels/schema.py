@@ -36,6 +36,8 @@ class UnixTime(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
                      **kwargs: Any) -> dt.datetime | None:
+        if type(value) is int:
+            return dt.datetime.fromtimestamp(value / self.scale, tz=UTC) if value else None
         if value is None or value == "" or value == 0:
             return None
         if isinstance(value, dt.datetime):
@@ -82,12 +84,16 @@ class FieldIndex:
                 self.by_wire[wire] = (attr, field)
             if not field.load_only:
                 self.writable.add(attr)
-        # fields whose wire value is already the Python value: no deserialize call needed
+        # Fields whose JSON value already is the Python value. Values coming *from* the
+        # provider are not re-validated (validators guard what we send), so these skip the
+        # marshmallow call entirely; only converting fields (timestamps, wrappers) run.
         self.passthrough = {
-            wire for wire, (_, f) in self.by_wire.items()
-            if type(f) in (fields.Raw, Raw, fields.Dict, fields.List)
-            and not f.validators and not isinstance(f, fields.List)
+            wire for wire, (_, f) in self.by_wire.items() if type(f) in _IDENTITY_FIELDS
         }
+
+
+_IDENTITY_FIELDS = (fields.Raw, Raw, fields.Dict, fields.String, fields.Email, fields.Boolean,
+                    fields.Integer, fields.List, fields.Url)
 
 
 _INDEXES: dict[type, FieldIndex] = {}
@@ -123,7 +129,8 @@ def load(schema_cls: type[Schema], data: Mapping[str, Any]) -> tuple[dict[str, A
             values[attr] = value
             continue
         try:
-            values[attr] = field.deserialize(value, key, data)
+            # the conversion only: validators guard outgoing data, not the provider's
+            values[attr] = field._deserialize(value, key, data)
         except MarshmallowValidationError:
             # a provider sent something off-schema: keep it readable rather than failing
             values[attr] = value

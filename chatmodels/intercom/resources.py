@@ -337,7 +337,8 @@ class Event(IntercomResource, canonical.Event):
     _schema = schemas.EventSchema
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
-        if not values.get("contact_id") and values.get("intercom_user_id"):
+        # in responses ``intercom_user_id`` is the contact; ``id`` is the contact only in requests
+        if values.get("intercom_user_id"):
             values["contact_id"] = values["intercom_user_id"]
 
     @classmethod

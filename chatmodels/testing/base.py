@@ -126,7 +126,7 @@ class Fault:
     code: str | None = None
     message: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    _regex: re.Pattern[str] | None = field(default=None, repr=False)
+    _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.method:
@@ -375,8 +375,9 @@ class BaseSimulator:
         return None
 
     # ------------------------------------------------------------------ rate limiting
-    def _count_request(self, key: str, now: float) -> tuple[bool, dict[str, str]]:
-        """Count one request; return (allowed, rate-limit headers)."""
+    def _count_request(self, key: str, now: float, count: bool = True,
+                       ) -> tuple[bool, dict[str, str]]:
+        """Count one request (unless ``count`` is false); return (allowed, rate-limit headers)."""
         with self._meta_lock:
             enforced = self._rate_limit
             limit, window = enforced or self.advertised_rate_limit
@@ -387,7 +388,8 @@ class BaseSimulator:
             reset = math.ceil(start + window)
             if enforced is not None and win.count >= limit:
                 return False, self.rate_limit_headers(limit, 0, reset, reset - now)
-            win.count += 1
+            if count:
+                win.count += 1
             remaining = max(0, limit - win.count)
         return True, self.rate_limit_headers(limit, remaining, reset, None)
 
@@ -457,6 +459,11 @@ class BaseSimulator:
                 else:
                     code, message = self.default_error(fault.status)
                     headers = dict(fault.headers)
+                    if fault.status == 429:
+                        retry = fault.retry_after if fault.retry_after is not None else 1
+                        limit = (self._rate_limit or self.advertised_rate_limit)[0]
+                        headers.update(self.rate_limit_headers(limit, 0, math.ceil(now + retry),
+                                                               fault.retry_after))
                     if fault.retry_after is not None:
                         headers["Retry-After"] = str(max(0, math.ceil(fault.retry_after)))
                     raise SimError(fault.status, fault.code or code, fault.message or message,
@@ -491,6 +498,9 @@ class BaseSimulator:
             response = self._error_response(500, code, message, ctx, request_id)
         if drop_after:
             return self._drop(environ, start_response, rec)
+        if not extra_headers:
+            # injected failures and auth errors still carry the current rate-limit state
+            extra_headers = self._count_request(key, now, count=False)[1]
         for k, v in extra_headers.items():
             response.headers.setdefault(k, v)
         if self.request_id_header:

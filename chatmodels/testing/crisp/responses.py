@@ -5,7 +5,7 @@ returns ``(envelope, status)`` where ``envelope`` is Crisp's ``{"error", "reason
 Errors are raised as :class:`~chatmodels.testing.base.SimError`; the simulator's ``error_body``
 turns them into ``{"error": true, "reason": <code>, "data": {...}}``.
 
-Conventions (see ``/tmp/crisp-facts.md`` / the package docstring for the sources):
+Conventions (see the package docstring for the sources):
 
 * GET -> 200 ``resolved``; POST create -> 201 ``added``; PATCH/PUT -> 200 ``updated``;
   DELETE -> 200 ``deleted``; send message -> 202 ``dispatched``.
