@@ -120,7 +120,8 @@ class Segment(Canonical):
 
     _canonical_root = True
     _repr_fields: ClassVar[tuple[str, ...]] = ("name",)
-    canonical_fields = ("id", "name", "created_at", "updated_at", "count")
+    # "member_count", not "count": ``Segment.count()`` is the collection count
+    canonical_fields = ("id", "name", "created_at", "updated_at", "member_count")
 
 
 class Event(Canonical):

@@ -110,6 +110,12 @@ class Collection(Generic[T]):
         total = sum(len(p) for p in self.pages())
         return total
 
+    def total(self) -> int | None:
+        """The provider's total for this query (one small request), or ``None`` if it has none."""
+        if self._limit is not None:
+            return None
+        return self._fetch(self._params, None, 1).total
+
     def to_list(self) -> list[T]:
         return list(self)
 

@@ -46,7 +46,7 @@ class RetryPolicy:
     backoff_factor: float = 0.5
     max_backoff: float = 20.0
     max_wait: float = 60.0  # a 429 asking to wait longer than this is raised, not slept on
-    retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+    retry_statuses: frozenset[int] = frozenset({420, 429, 500, 502, 503, 504})
 
     def backoff(self, attempt: int) -> float:
         """Full-jitter exponential backoff for retry number ``attempt`` (0-based)."""
@@ -227,9 +227,11 @@ class HttpClient:
         if attempt >= self.retry.max_retries or status not in self.retry.retry_statuses:
             raise exc
         asked = getattr(exc, "retry_after", None)
-        if asked is None and status in (429, 503):
+        if asked is None and status in (420, 429, 503):
             asked = parse_retry_after(exc.headers.get("Retry-After"))
-        not_processed = status == 429 or (status == 503 and asked is not None)
+        # 429 (and Crisp's 420 "Enhance Your Calm") and a 503 with Retry-After say the
+        # request was refused before being processed, so even a POST is safe to resend
+        not_processed = status in (420, 429) or (status == 503 and asked is not None)
         if not (idempotent or not_processed):
             raise exc
         if asked is not None:

@@ -284,9 +284,9 @@ class Model:
             if not diff:
                 return self
             data = self._update(diff)
-        if isinstance(data, Mapping):
+        if isinstance(data, Mapping) and data:
             self._fill(data)
-        else:
+        else:  # an empty answer ({} or no body): what we sent is now the state
             self._mark_clean()
         return self
 

@@ -180,7 +180,7 @@ class SegmentSchema(WireSchema):
     created_at = UnixTime(load_only=True)
     updated_at = UnixTime(load_only=True)
     person_type = _str(load_only=True)
-    count = fields.Integer(load_only=True, allow_none=True)
+    member_count = fields.Integer(data_key="count", load_only=True, allow_none=True)
 
 
 DATA_TYPES = ["string", "integer", "float", "boolean", "date", "datetime", "options"]

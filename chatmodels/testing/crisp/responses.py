@@ -67,7 +67,7 @@ COMPANY_FIELDS = {
     "timezone": int, "phones": list, "emails": list, "geolocation": dict, "metrics": dict,
     "tags": list,
 }
-META_FIELDS = {
+META_FIELDS: dict[str, type] = {
     "nickname": str, "email": str, "phone": str, "address": str, "subject": str, "ip": str,
     "avatar": str, "origin": str, "segments": list, "data": dict, "device": dict,
 }

@@ -400,6 +400,7 @@ def _make_conversation(state: CrispState, rng: random.Random,
     n_messages = rng.randrange(1, 7)
     ts = start
     msgs = conv_msgs = state.messages[session_id]
+    content: str | dict[str, str]
     for index in range(n_messages):
         sender = "user" if index % 2 == 0 else "operator"
         ts += rng.randrange(_MINUTE, 6 * 60 * _MINUTE)

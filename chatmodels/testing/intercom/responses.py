@@ -586,7 +586,7 @@ def list_contacts(ctx: Context) -> Any:
     per_page = _per_page(ctx.query.get("per_page"), 50)
     start, page = _cursor(ctx.query.get("starting_after"))
     seq, contacts, archived = st.contact_seq, st.contacts, st.archived
-    data = []
+    data: list[dict[str, Any]] = []
     i, n = start, len(seq)
     while i < n and len(data) < per_page:
         c = contacts.get(seq[i])
@@ -783,7 +783,7 @@ def _new_conversation(st: IntercomBackend, cid: str, body: str, ts: int,
     msg_id = st.next_id("message")
     conv_id = st.next_id("conversation")
     customer = delivered_as == "customer_initiated"
-    conv = {
+    conv: dict[str, Any] = {
         "type": "conversation", "id": conv_id, "title": None, "created_at": ts,
         "updated_at": ts, "waiting_since": ts if customer else None, "snoozed_until": None,
         "source": {"type": source_type, "id": msg_id, "delivered_as": delivered_as,
@@ -834,7 +834,7 @@ def list_conversations(ctx: Context) -> Any:
     per_page = _per_page(ctx.query.get("per_page"), 20)
     start, page = _cursor(ctx.query.get("starting_after"))
     seq, convs = st.conversation_seq, st.conversations
-    data = []
+    data: list[dict[str, Any]] = []
     i, n = start, len(seq)
     while i < n and len(data) < per_page:
         conv = convs.get(seq[i])
@@ -895,9 +895,9 @@ def _reply_contact(ctx: Context, body: dict[str, Any]) -> str:
         if cid in st.contacts:
             return cid
     elif body.get("user_id"):
-        cid = st.by_external_id.get(str(body["user_id"]))
-        if cid:
-            return cid
+        ext_cid = st.by_external_id.get(str(body["user_id"]))
+        if ext_cid:
+            return ext_cid
     elif body.get("email"):
         c = st.find_contact_by_email(str(body["email"]))
         if c:
@@ -1473,9 +1473,9 @@ def _event_contact(ctx: Context, source: dict[str, Any], id_key: str) -> str:
         if cid in st.contacts:
             return cid
     elif source.get("user_id"):
-        cid = st.by_external_id.get(str(source["user_id"]))
-        if cid:
-            return cid
+        ext_cid = st.by_external_id.get(str(source["user_id"]))
+        if ext_cid:
+            return ext_cid
     elif source.get("email"):
         c = st.find_contact_by_email(str(source["email"]))
         if c:
@@ -1535,8 +1535,8 @@ def list_events(ctx: Context) -> Any:
     chunk = events[offset:offset + per_page]
     pages: dict[str, Any] = {}
     if offset + per_page < len(events):
-        params = {k: v for k, v in q.items() if k in ("type", "user_id", "email",
-                                                       "intercom_user_id")}
+        params: dict[str, Any] = {k: v for k, v in q.items()
+                                  if k in ("type", "user_id", "email", "intercom_user_id")}
         params.update({"per_page": per_page,
                        "before": encode_cursor(offset + per_page, 1)})
         pages["next"] = f"{ctx.request.host_url.rstrip('/')}/events?{urlencode(params)}"

@@ -369,7 +369,7 @@ def seed_conversations(state: IntercomBackend, rng: random.Random, count: int,
             author = state.contact_author(cid)
             delivered = "customer_initiated"
             source_type = choice(("conversation", "conversation", "email"))
-        conv = {
+        conv: dict[str, Any] = {
             "type": "conversation", "id": conv_id, "title": None, "created_at": created,
             "updated_at": created, "waiting_since": None if admin_initiated else created,
             "snoozed_until": None,

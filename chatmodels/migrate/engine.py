@@ -1,0 +1,523 @@
+"""The migration engine: steps, exactly-once writes, delta runs, dry runs, progress, report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from ..client import Client
+from ..errors import APIConnectionError, ChatModelsError, ConflictError, ServerError
+from .journal import Journal
+from .targets import Target, target_for
+
+logger = logging.getLogger("chatmodels.migrate")
+
+RESOURCES = ("agents", "tags", "contact_fields", "contacts", "conversations")
+UNSURE = (APIConnectionError, ServerError)  # the write may have been applied
+
+
+class MigrationAborted(ChatModelsError):
+    """Raised with ``fail_fast=True`` on the first object that fails."""
+
+
+@dataclass
+class StepStats:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    reconciled: int = 0
+    failed: int = 0
+    planned: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Report:
+    """What a run did: per-resource counters, errors, the fidelity report and timings."""
+
+    dry_run: bool
+    since: dt.datetime | None = None
+    steps: dict[str, StepStats] = field(default_factory=dict)
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, source id, error)
+    fidelity: Counter[str] = field(default_factory=Counter)
+    elapsed: float = 0.0
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run, "since": self.since,
+                "steps": {k: v.as_dict() for k, v in self.steps.items()},
+                "errors": self.errors[:100], "fidelity": dict(self.fidelity),
+                "elapsed": round(self.elapsed, 3)}
+
+    def __str__(self) -> str:
+        cols = ("planned", "created", "updated", "reconciled", "skipped", "failed") \
+            if self.dry_run else ("created", "updated", "reconciled", "skipped", "failed")
+        lines = [f"{'resource':<15}" + "".join(f"{c:>11}" for c in cols)]
+        for name, stats in self.steps.items():
+            lines.append(f"{name:<15}" + "".join(f"{getattr(stats, c):>11}" for c in cols))
+        head = "DRY RUN: nothing was written\n" if self.dry_run else ""
+        text = head + "\n".join(lines) + f"\nelapsed {self.elapsed:.1f}s"
+        if self.fidelity:
+            text += "\n\nFidelity (what the target cannot hold exactly):"
+            for note, count in sorted(self.fidelity.items()):
+                text += f"\n  {count:>6} x {note}"
+        if self.errors:
+            text += f"\n\n{len(self.errors)} object(s) failed, first ones:"
+            for kind, sid, err in self.errors[:10]:
+                text += f"\n  {kind} {sid}: {err}"
+        return text
+
+
+def _ts(value: Any) -> str | None:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat()
+    return None if value is None else str(value)
+
+
+def _parse_since(since: Any) -> dt.datetime | None:
+    if since is None or isinstance(since, dt.datetime):
+        return since if since is None or since.tzinfo else since.replace(tzinfo=dt.timezone.utc)
+    if isinstance(since, (int, float)):
+        return dt.datetime.fromtimestamp(since, tz=dt.timezone.utc)
+    if isinstance(since, dt.date):
+        return dt.datetime(since.year, since.month, since.day, tzinfo=dt.timezone.utc)
+    text = str(since)
+    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+class Migration:
+    """Move a workspace from ``source`` to ``target`` (two ``connect()`` clients).
+
+    ``journal`` is the SQLite file that makes the run resumable and exactly-once. ``workers``
+    bounds the concurrent writes; ``since`` limits the run to objects updated after it (default
+    for a re-run: everything whose source version changed since it was migrated).
+    """
+
+    def __init__(self, source: Client, target: Client, journal: str, *, workers: int = 8,
+                 dry_run: bool = False, since: Any = None, fail_fast: bool = False,
+                 progress: bool = True, default_agent_email: str | None = None) -> None:
+        self.source = source
+        self.target = target
+        self.journal = Journal(journal)
+        self.workers = max(1, workers)
+        self.dry_run = dry_run
+        self.since = _parse_since(since)
+        self.fail_fast = fail_fast
+        self.progress = progress
+        self.writer: Target = target_for(target, dry_run=dry_run,
+                                         default_agent_email=default_agent_email)
+        self._abort = threading.Event()
+        self._report = Report(dry_run=dry_run, since=self.since)
+        self._lock = threading.Lock()
+        self._source_tag_names: dict[str, str] = {}
+
+    # -- public --------------------------------------------------------------------------
+    def run(self, resources: Iterable[str] = RESOURCES) -> Report:
+        """Run the steps in dependency order; return the :class:`Report` (also on failure)."""
+        wanted = [r for r in RESOURCES if r in set(resources)]
+        unknown = set(resources) - set(RESOURCES)
+        if unknown:
+            raise ValueError(f"unknown resources {sorted(unknown)}; choose from {RESOURCES}")
+        started = time.monotonic()
+        run_id = self.journal.start_run(self.dry_run, self.since.timestamp()
+                                        if self.since else None)
+        status = "failed"
+        try:
+            for name in RESOURCES:
+                # agents and tags are cheap and every later step needs their mapping
+                if name in wanted or name in ("agents", "tags"):
+                    getattr(self, f"_step_{name}")()
+                if self._abort.is_set():
+                    break
+            status = "completed" if not self._abort.is_set() else "failed"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            self._report.elapsed = time.monotonic() - started
+            self.journal.finish_run(run_id, status, self._report.as_dict())
+        if self.fail_fast and self._report.errors:
+            raise MigrationAborted(f"{self._report.errors[0][0]} {self._report.errors[0][1]}: "
+                                   f"{self._report.errors[0][2]}")
+        return self._report
+
+    def close(self) -> None:
+        self.journal.close()
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _stats(self, step: str) -> StepStats:
+        with self._lock:
+            return self._report.steps.setdefault(step, StepStats())
+
+    def _count(self, step: str, what: str, n: int = 1) -> None:
+        with self._lock:
+            stats = self._report.steps.setdefault(step, StepStats())
+            setattr(stats, what, getattr(stats, what) + n)
+
+    def _note(self, note: str, n: int = 1) -> None:
+        with self._lock:
+            self._report.fidelity[note] += n
+
+    def _fail(self, step: str, kind: str, sid: str, exc: BaseException) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        logger.warning("%s %s failed: %s", kind, sid, message)
+        if not self.dry_run:
+            self.journal.failed(kind, sid, message)
+        with self._lock:
+            self._report.errors.append((kind, sid, message))
+        self._count(step, "failed")
+        if self.fail_fast:
+            self._abort.set()
+
+    def _bar(self, step: str, total: int | None) -> Any:
+        if not self.progress:
+            return _NoBar()
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm is in the migrate extra
+            return _NoBar()
+        return tqdm(total=total, desc=step, unit="obj", leave=True, dynamic_ncols=True)
+
+    def _parallel(self, step: str, items: Iterable[Any], work: Callable[[Any], None],
+                  total: int | None = None) -> None:
+        """Run ``work`` on every item with at most ``workers`` in flight (bounded memory)."""
+        bar = self._bar(step, total)
+        try:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix=f"migrate-{step}") as pool:
+                inflight: set[Future[None]] = set()
+                for item in items:
+                    if self._abort.is_set():
+                        break
+                    inflight.add(pool.submit(work, item))
+                    if len(inflight) >= self.workers * 2:
+                        finished, inflight = wait(inflight, return_when=FIRST_COMPLETED)
+                        for f in finished:
+                            f.result()
+                            bar.update(1)
+                for f in inflight:
+                    f.result()
+                    bar.update(1)
+        finally:
+            bar.close()
+
+    def _once(self, step: str, kind: str, sid: str, version: str | None,
+              lookup: Callable[[], str | None], create: Callable[[], str],
+              update: Callable[[str], None] | None = None, payload: Any = None,
+              lookup_first: bool = False) -> str | None:
+        """Exactly-once write of one object; returns its target id.
+
+        done + same version: skip. done + new version: ``update``. pending (a crash or lost
+        response): ``lookup`` on the target first, then create only if it is not there.
+        """
+        entry = self.journal.get(kind, sid)
+        if entry is not None and entry.state == "done":
+            if entry.version == version or update is None or version is None:
+                self._count(step, "skipped")
+                return entry.target_id
+            if self.dry_run:
+                self._count(step, "planned")
+                self._count(step, "updated")
+                return entry.target_id
+            update(entry.target_id or "")
+            self.journal.done(kind, sid, entry.target_id, version, payload)
+            self._count(step, "updated")
+            return entry.target_id
+        if self.dry_run:
+            self._count(step, "planned")
+            self._count(step, "created")
+            return None
+        if (entry is not None and entry.state == "pending") or lookup_first:
+            found = lookup()
+            if found is not None:
+                self.journal.done(kind, sid, found, version, payload)
+                self._count(step, "reconciled")
+                return found
+        self.journal.pending(kind, sid, version, payload)
+        for attempt in range(3):
+            try:
+                target_id = create()
+                break
+            except ConflictError:
+                found = lookup()
+                if found is None:
+                    raise
+                if update is not None:
+                    update(found)
+                self.journal.done(kind, sid, found, version, payload)
+                self._count(step, "reconciled")
+                return found
+            except UNSURE:
+                # the response was lost or the server failed mid-way: look before retrying
+                time.sleep(0.2 * (attempt + 1))
+                found = lookup()
+                if found is not None:
+                    self.journal.done(kind, sid, found, version, payload)
+                    self._count(step, "reconciled")
+                    return found
+                if attempt == 2:
+                    raise
+        self.journal.done(kind, sid, target_id, version, payload)
+        self._count(step, "created")
+        return target_id
+
+    # -- steps ---------------------------------------------------------------------------
+    def _step_agents(self) -> None:
+        agents = list(self.source.model("Agent").all())
+        mapping = self.writer.match_agents(agents)
+        self._stats("agents")
+        for agent in agents:
+            tid = mapping.get(str(agent.id))
+            if tid is None:
+                self._note("agent without a matching target agent (by email): its messages "
+                           "are attributed to the default agent")
+                self._count("agents", "skipped")
+            else:
+                if not self.dry_run:
+                    self.journal.done("agent", str(agent.id), tid, None)
+                self._count("agents", "reconciled")
+        self._agent_map = {k: v for k, v in mapping.items() if v}
+
+    def _step_tags(self) -> None:
+        self._stats("tags")
+        for tag in self.source.model("Tag").all():
+            name = tag.name
+            if not name:
+                continue
+            self._source_tag_names[str(tag.id)] = name
+            if self.dry_run:
+                if self.writer.find_tag(name) is None:
+                    self._count("tags", "planned")
+                    self._count("tags", "created")
+                else:
+                    self._count("tags", "skipped")
+                continue
+            sid = str(tag.id)
+            try:
+                self._once("tags", "tag", sid, None,
+                           partial(self.writer.find_tag, name),
+                           partial(self.writer.create_tag, name), lookup_first=True)
+            except ChatModelsError as exc:
+                self._fail("tags", "tag", sid, exc)
+
+    def _step_contact_fields(self) -> None:
+        self._stats("contact_fields")
+        try:
+            fields = list(self.source.model("ContactField").all())
+        except ChatModelsError as exc:
+            self._fail("contact_fields", "contact_field", "*", exc)
+            return
+        for f in fields:
+            if f.custom is False:
+                continue
+            name = f.name
+            data_type = f.data_type or "string"
+            sid = str(f.id or name)
+            try:
+                self._once("contact_fields", "contact_field", sid, None,
+                           partial(self.writer.find_field, name),
+                           partial(self.writer.create_field, name, data_type, f.description),
+                           lookup_first=True)
+            except ChatModelsError as exc:
+                self._fail("contact_fields", "contact_field", sid, exc)
+
+    def _selected(self, items: Iterable[Any]) -> Iterator[Any]:
+        for obj in items:
+            if self.since is not None and obj.updated_at is not None \
+                    and obj.updated_at <= self.since:
+                self._count(self._current_step, "skipped")
+                continue
+            yield obj
+
+    def _tag_names(self, contact: Any) -> list[str]:
+        names = []
+        for tag in contact.tags or []:
+            name = tag._values.get("name") or self._source_tag_names.get(str(tag.id))
+            if name:
+                names.append(name)
+        return names
+
+    def _step_contacts(self) -> None:
+        self._current_step = "contacts"
+        self._stats("contacts")
+        contact_cls = self.source.model("Contact")
+        collection = contact_cls.all()
+        total = _total(collection)
+        self._parallel("contacts", self._selected(collection), self._contact, total)
+        if not self.dry_run:
+            self._apply_tags()
+
+    def _contact(self, contact: Any) -> None:
+        sid = str(contact.id)
+        try:
+            for note in self.writer.fidelity_contact(contact):
+                self._note(note)
+            tags = self._tag_names(contact)
+            version = _ts(contact.updated_at)
+            tid = self._once(
+                "contacts", "contact", sid, version,
+                lambda: self.writer.find_contact(contact),
+                lambda: self.writer.create_contact(contact),
+                lambda t: self.writer.update_contact(t, contact),
+                payload={"tags": tags, "tagged": False})
+            self._contact_children(contact, sid, tid)
+        except ChatModelsError as exc:
+            self._fail("contacts", "contact", sid, exc)
+
+    def _contact_children(self, contact: Any, sid: str, tid: str | None) -> None:
+        notes = self.source.model("Note")
+        try:
+            source_notes = list(notes.all(contact=contact))
+        except ChatModelsError as exc:
+            self._fail("contacts", "note", f"{sid}/*", exc)
+            source_notes = []
+        for note in source_notes:
+            nsid = f"{sid}/{note.id}"
+            author = self._agent_map.get(str(note.author_id)) if note.author_id else None
+            self._once("notes", "note", nsid, None,
+                       partial(self.writer.find_note, tid, note),
+                       partial(self.writer.create_note, tid, note, author))
+        try:
+            events = list(contact.events())
+        except ChatModelsError as exc:
+            self._fail("contacts", "event", f"{sid}/*", exc)
+            events = []
+        for event in events:
+            esid = f"{sid}/{event.name}/{_ts(event.created_at)}"
+            self._once("events", "event", esid, None,
+                       partial(self.writer.find_event, tid, event),
+                       partial(self.writer.create_event, tid, event))
+
+    def _apply_tags(self) -> None:
+        """Tag migrated contacts in bulk (one request per tag per 50 contacts); idempotent."""
+        by_tag: dict[str, list[tuple[str, str]]] = {}
+        for entry in self.journal.entries("contact", "done"):
+            payload = entry.payload or {}
+            if payload.get("tagged") or not entry.target_id:
+                continue
+            for name in payload.get("tags", []):
+                by_tag.setdefault(name, []).append((entry.source_id, entry.target_id))
+            if not payload.get("tags"):
+                continue
+        done: set[str] = set()
+        for name, pairs in by_tag.items():
+            for i in range(0, len(pairs), 50):
+                chunk = pairs[i:i + 50]
+                try:
+                    self.writer.tag_contacts(name, [t for _, t in chunk])
+                except ChatModelsError as exc:
+                    self._fail("contacts", "tagging", name, exc)
+                    continue
+                done.update(s for s, _ in chunk)
+        for entry in self.journal.entries("contact", "done"):
+            if entry.source_id in done:
+                payload = dict(entry.payload or {})
+                payload["tagged"] = True
+                self.journal.done("contact", entry.source_id, entry.target_id, entry.version,
+                                  payload)
+
+    def _step_conversations(self) -> None:
+        self._current_step = "conversations"
+        self._stats("conversations")
+        collection = self.source.model("Conversation").all()
+        self._parallel("conversations", self._selected(collection), self._conversation,
+                       _total(collection))
+
+    def _conversation(self, conv: Any) -> None:
+        sid = str(conv.id)
+        try:
+            entry = self.journal.get("conversation", sid)
+            version = _ts(conv.updated_at)
+            if entry is not None and entry.state == "done" and entry.version == version:
+                self._count("conversations", "skipped")
+                return
+            messages = [m for m in conv.messages if m.kind in ("comment", "note")]
+            for note in self.writer.fidelity_conversation(conv, conv.messages):
+                self._note(note)
+            if not messages:
+                self._note("conversation without any message: not migrated")
+                self._count("conversations", "skipped")
+                return
+            contact_tid = self._contact_target(conv)
+            if self.dry_run:
+                self._count("conversations", "planned")
+                self._count("conversations", "created" if entry is None else "updated")
+                return
+            first = messages[0]
+            created_entry = self.journal.get("conversation_head", sid)
+            if created_entry is not None and created_entry.state == "done":
+                tid = created_entry.target_id
+            else:
+                tid = self._once(
+                    "conversations", "conversation_head", sid, None,
+                    lambda: self.writer.find_conversation(contact_tid, conv, first),
+                    lambda: self.writer.create_conversation(
+                        contact_tid, conv, first, self._author(first)))
+            assert tid is not None
+            for msg in messages[1:]:
+                msid = f"{sid}/{msg.id}"
+                self._once("messages", "message", msid, None,
+                           partial(self.writer.find_message, tid, msg),
+                           partial(self.writer.add_message, tid, msg, contact_tid,
+                                   self._author(msg)))
+            assignee = self._agent_map.get(str(conv.assignee_id)) if conv.assignee_id else None
+            tags = [t._values.get("name") or self._source_tag_names.get(str(t.id))
+                    for t in (conv.tags or [])]
+            self.writer.finish_conversation(tid, conv, assignee, [t for t in tags if t])
+            self.journal.done("conversation", sid, tid, version)
+            self._count("conversations", "created" if entry is None else "updated")
+        except ChatModelsError as exc:
+            self._fail("conversations", "conversation", sid, exc)
+
+    def _author(self, msg: Any) -> str | None:
+        if msg.author_type == "agent" and msg.author_id is not None:
+            return self._agent_map.get(str(msg.author_id))
+        return None
+
+    def _contact_target(self, conv: Any) -> str | None:
+        contacts = conv.contacts or []
+        if not contacts:
+            return None
+        source_contact = contacts[0]
+        entry = self.journal.get("contact", str(source_contact.id))
+        if entry is not None and entry.state == "done":
+            return entry.target_id
+        if self.dry_run:
+            return None
+        # a contact the contacts step did not see (deleted, archived, filtered): migrate it now
+        source_contact.load()
+        self._contact(source_contact)
+        entry = self.journal.get("contact", str(source_contact.id))
+        if entry is None or entry.state != "done":
+            raise ChatModelsError(f"contact {source_contact.id} of conversation {conv.id} "
+                                  "could not be migrated")
+        return entry.target_id
+
+
+def _total(collection: Any) -> int | None:
+    try:
+        return collection.total()  # type: ignore[no-any-return]
+    except (AttributeError, ChatModelsError):
+        return None
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
