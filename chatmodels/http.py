@@ -176,6 +176,9 @@ class HttpClient:
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            # read proxy settings from the environment once, not on every request
+            session.trust_env = False
+            session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
             session.headers.update(self._headers)
             if self._auth:
                 session.auth = self._auth

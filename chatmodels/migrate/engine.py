@@ -59,7 +59,8 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {"dry_run": self.dry_run, "since": self.since,
-                "steps": {k: v.as_dict() for k, v in self.steps.items()},
+                "steps": {k: v.as_dict() for k, v in self.steps.items()
+                          if not k.startswith("_")},
                 "errors": self.errors[:100], "fidelity": dict(self.fidelity),
                 "elapsed": round(self.elapsed, 3)}
 
@@ -68,6 +69,8 @@ class Report:
             if self.dry_run else ("created", "updated", "reconciled", "skipped", "failed")
         lines = [f"{'resource':<15}" + "".join(f"{c:>11}" for c in cols)]
         for name, stats in self.steps.items():
+            if name.startswith("_"):
+                continue
             lines.append(f"{name:<15}" + "".join(f"{getattr(stats, c):>11}" for c in cols))
         head = "DRY RUN: nothing was written\n" if self.dry_run else ""
         text = head + "\n".join(lines) + f"\nelapsed {self.elapsed:.1f}s"
@@ -325,8 +328,15 @@ class Migration:
             if f.custom is False:
                 continue
             name = f.name
-            data_type = f.data_type or "string"
+            data_type = f.data_type
             sid = str(f.id or name)
+            if not data_type:
+                # the source does not type its fields (Crisp people data): the contacts step
+                # defines each one from the first value it sees
+                self._note("contact_field without a type on the source: type inferred from "
+                           "values")
+                self._count("contact_fields", "skipped")
+                continue
             try:
                 self._once("contact_fields", "contact_field", sid, None,
                            partial(self.writer.find_field, name),
@@ -445,7 +455,8 @@ class Migration:
             if entry is not None and entry.state == "done" and entry.version == version:
                 self._count("conversations", "skipped")
                 return
-            messages = [m for m in conv.messages if m.kind in ("comment", "note")]
+            messages = [m for m in conv.messages
+                        if m.kind in ("comment", "note") and (m.body or m.attachments)]
             for note in self.writer.fidelity_conversation(conv, conv.messages):
                 self._note(note)
             if not messages:
@@ -463,7 +474,7 @@ class Migration:
                 tid = created_entry.target_id
             else:
                 tid = self._once(
-                    "conversations", "conversation_head", sid, None,
+                    "_heads", "conversation_head", sid, None,
                     lambda: self.writer.find_conversation(contact_tid, conv, first),
                     lambda: self.writer.create_conversation(
                         contact_tid, conv, first, self._author(first)))

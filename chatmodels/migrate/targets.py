@@ -41,6 +41,35 @@ def python_type(value: Any) -> str:
     return "string"
 
 
+def coerce(value: Any, data_type: str | None) -> Any:
+    """A value converted to the type of the target's attribute definition, when it differs."""
+    if value is None or data_type is None:
+        return value
+    try:
+        if data_type == "string" and not isinstance(value, str):
+            return str(value).lower() if isinstance(value, bool) else str(value)
+        if data_type == "integer" and not isinstance(value, int):
+            return int(float(value))
+        if data_type == "float" and not isinstance(value, float):
+            return float(value)
+        if data_type == "boolean" and not isinstance(value, bool):
+            return str(value).strip().lower() in ("1", "true", "yes", "y")
+    except (TypeError, ValueError):
+        return str(value)
+    return value
+
+
+def with_attachments(msg: Any) -> str:
+    """The message body, with attachments appended as links (targets without uploads)."""
+    body = str(msg.body or "")
+    for att in msg.attachments or []:
+        if isinstance(att, dict):
+            url = att.get("url") or ""
+            name = att.get("name") or url
+            body += f"\n[{name}]({url})" if url else f"\n[{name}]"
+    return body.strip()
+
+
 class Target:
     """Base writer. Subclasses implement every method; ``dry_run`` writers never write."""
 
@@ -192,7 +221,9 @@ class IntercomTarget(Target):
                   if isinstance(v, (str, int, float, bool)) or v is None}
         if custom:
             self.ensure_fields(custom)
-            values["custom_attributes"] = custom
+            index = self._field_index()
+            values["custom_attributes"] = {
+                k: coerce(v, getattr(index.get(k), "data_type", None)) for k, v in custom.items()}
         return values
 
     def find_contact(self, contact: Any) -> str | None:
@@ -248,7 +279,7 @@ class IntercomTarget(Target):
 
     # -- conversations -------------------------------------------------------------------
     def find_conversation(self, contact_id: str | None, conv: Any, first: Any) -> str | None:
-        body = plain(first.body)
+        body = plain(with_attachments(first))
         for candidate in self.client.Conversation.search(contact_ids=contact_id):
             full = self.client.Conversation.find(id=candidate.id)
             if full.messages and plain(full.messages[0].body) == body:
@@ -260,19 +291,19 @@ class IntercomTarget(Target):
         if contact_id is None:
             raise ChatModelsError("a conversation needs a contact on Intercom")
         if first.author_type == "agent":
-            msg = self.client.Message.create(body=first.body, to=self.client.Contact.ref(
+            msg = self.client.Message.create(body=with_attachments(first), to=self.client.Contact.ref(
                 contact_id), from_=author_id or self.default_admin(), message_type="in_app")
             conversation_id = msg.conversation_id or msg.extra.get("conversation_id")
             if not conversation_id:
                 raise ChatModelsError("Intercom did not return the conversation of the message")
             return str(conversation_id)
-        created = self.client.Conversation.create(contact=contact_id, body=first.body,
+        created = self.client.Conversation.create(contact=contact_id, body=with_attachments(first),
                                                   created_at=epoch(first.created_at))
         return str(created.id)
 
     def find_message(self, conversation_id: str, msg: Any) -> str | None:
         conv = self.client.Conversation.find(id=conversation_id)
-        body, ts = plain(msg.body), epoch(msg.created_at)
+        body, ts = plain(with_attachments(msg)), epoch(msg.created_at)
         for part in conv.messages:
             if plain(part.body) == body and (ts is None or epoch(part.created_at) == ts):
                 return str(part.id)
@@ -283,9 +314,10 @@ class IntercomTarget(Target):
         conv = self.client.Conversation.ref(conversation_id)
         ts = epoch(msg.created_at)
         if msg.author_type == "contact" and contact_id is not None:
-            conv.reply(body=msg.body, author=self.client.Contact.ref(contact_id), created_at=ts)
+            conv.reply(body=with_attachments(msg), author=self.client.Contact.ref(contact_id),
+                       created_at=ts)
         else:
-            conv.reply(body=msg.body, author=author_id or self.default_admin(),
+            conv.reply(body=with_attachments(msg), author=author_id or self.default_admin(),
                        message_type="note" if msg.kind == "note" else "comment",
                        created_at=ts)
         return str(conv.messages[-1].id)
@@ -328,7 +360,7 @@ class IntercomTarget(Target):
                 notes.append(f"message.kind {m.kind}: state changes are not replayed, "
                              "the final state is")
             if m.attachments:
-                notes.append("message.attachments: not carried over")
+                notes.append("message.attachments: carried as links in the body")
         return notes
 
 

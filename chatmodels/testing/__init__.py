@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .base import BaseSimulator, Context, Fault, RecordedRequest, Route, SimError
-from .server import create, run_forever, serve, start, stop
+from .server import RemoteSimulator, create, run_forever, serve, serve_process, start, stop
 
 __all__ = [
     "BaseSimulator",
@@ -24,6 +24,7 @@ __all__ = [
     "Fault",
     "PROVIDERS",
     "RecordedRequest",
+    "RemoteSimulator",
     "Route",
     "SimError",
     "available",
@@ -32,6 +33,7 @@ __all__ = [
     "register",
     "run_forever",
     "serve",
+    "serve_process",
     "start",
     "stop",
 ]

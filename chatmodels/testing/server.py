@@ -11,13 +11,18 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .base import BaseSimulator
 
-__all__ = ["create", "run_forever", "serve", "start", "stop"]
+__all__ = ["RemoteSimulator", "create", "run_forever", "serve", "serve_process", "start", "stop"]
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Request handler without per-request access logging and without Nagle delays."""
+    """Request handler without per-request access logging and without Nagle delays.
+
+    HTTP/1.1 keeps connections alive, as real providers do, so a pooled client does not pay a
+    TCP handshake and a server thread per request.
+    """
 
     disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -25,6 +30,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 class _VerboseHandler(WSGIRequestHandler):
     disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
 
 
 def create(provider: str | type[BaseSimulator] = "intercom", *, seed: int = 0,
@@ -107,3 +113,54 @@ def run_forever(provider: str = "intercom", host: str = "127.0.0.1", port: int =
         pass
     finally:
         server.server_close()
+
+
+class RemoteSimulator:
+    """A simulator served by a child process (see :func:`serve_process`).
+
+    Only the connection facts cross the process boundary: ``base_url``, ``credentials`` and
+    ``name``. Tests that inspect ``state`` or ``requests`` use the in-process :func:`serve`.
+    """
+
+    def __init__(self, name: str, base_url: str, credentials: dict[str, Any],
+                 process: Any) -> None:
+        self.name = name
+        self.base_url = base_url
+        self.credentials = credentials
+        self.process = process
+
+    def __repr__(self) -> str:
+        return f"<RemoteSimulator {self.name} {self.base_url} pid={self.process.pid}>"
+
+
+def _child(provider: str, seed: int, counts: dict[str, int], conn: Any) -> None:
+    sim = create(provider, seed=seed, **counts)
+    server = _bind(sim, "127.0.0.1", 0)
+    conn.send((sim.name, sim.base_url, dict(sim.credentials)))
+    conn.close()
+    server.serve_forever(poll_interval=0.2)
+
+
+@contextmanager
+def serve_process(provider: str = "intercom", *, seed: int = 0,
+                  **counts: int) -> Iterator[RemoteSimulator]:
+    """Serve a simulator from its own process, so that it does not share the client's GIL.
+
+    Used by ``chatmodels demo`` and the benchmarks, where client and servers would otherwise
+    compete for one interpreter.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child, args=(provider, seed, counts, child), daemon=True)
+    process.start()
+    child.close()
+    try:
+        if not parent.poll(120):
+            raise RuntimeError(f"the {provider} simulator process did not start")
+        name, base_url, credentials = parent.recv()
+        yield RemoteSimulator(name, base_url, credentials, process)
+    finally:
+        process.terminate()
+        process.join(timeout=5)
