@@ -366,7 +366,10 @@ class Migration:
         self._stats("contacts")
         contact_cls = self.source.model("Contact")
         collection = contact_cls.all()
-        total = _total(collection)
+        try:
+            total: int | None = contact_cls.count()  # one request on both providers
+        except ChatModelsError:
+            total = None
         self._parallel("contacts", self._selected(collection), self._contact, total)
         if not self.dry_run:
             self._apply_tags()

@@ -136,6 +136,7 @@ class IntercomTarget(Target):
         self._tags: dict[str, Any] | None = None
         self._fields: dict[str, Any] | None = None
         self._default_admin: str | None = None
+        self._latest: dict[str, Any] = {}
 
     # -- agents --------------------------------------------------------------------------
     def default_admin(self) -> str:
@@ -297,9 +298,15 @@ class IntercomTarget(Target):
             if not conversation_id:
                 raise ChatModelsError("Intercom did not return the conversation of the message")
             return str(conversation_id)
-        created = self.client.Conversation.create(contact=contact_id, body=with_attachments(first),
-                                                  created_at=epoch(first.created_at))
-        return str(created.id)
+        # POST /conversations answers with the first message and the conversation id: that
+        # is all the migration needs (Conversation.create would GET the whole conversation)
+        payload: dict[str, Any] = {"from": {"type": "contact", "id": contact_id},
+                                   "body": with_attachments(first)}
+        ts = epoch(first.created_at)
+        if ts:
+            payload["created_at"] = ts
+        data = self.client.request("POST", "/conversations", json=payload)
+        return str(data["conversation_id"] if "conversation_id" in data else data["id"])
 
     def find_message(self, conversation_id: str, msg: Any) -> str | None:
         conv = self.client.Conversation.find(id=conversation_id)
@@ -320,11 +327,16 @@ class IntercomTarget(Target):
             conv.reply(body=with_attachments(msg), author=author_id or self.default_admin(),
                        message_type="note" if msg.kind == "note" else "comment",
                        created_at=ts)
+        with self._lock:
+            self._latest[conversation_id] = conv  # finish_conversation reuses it
         return str(conv.messages[-1].id)
 
     def finish_conversation(self, conversation_id: str, conv: Any, assignee_id: str | None,
                             tags: list[str]) -> None:
-        target = self.client.Conversation.find(id=conversation_id)
+        with self._lock:
+            target = self._latest.pop(conversation_id, None)
+        if target is None:
+            target = self.client.Conversation.find(id=conversation_id)
         admin = self.default_admin()
         if assignee_id and str(target.assignee_id) != str(assignee_id):
             target.assign(self.client.Admin.ref(assignee_id), admin=admin)

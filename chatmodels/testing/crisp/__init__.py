@@ -19,6 +19,15 @@ Behaviour (sources: the official Go/Node/Python clients, docs.crisp.chat guides,
   documented). No ``X-RateLimit-*`` headers (Crisp documents none). As a simulator convenience
   (not documented by Crisp, do not rely on it) a 429 carries ``Retry-After``: the
   ``throttle(retry_after=...)`` delay, or the seconds until a ``rate_limit()`` window resets.
+* Profiles and conversations: a conversation is linked to the people profile whose email is in
+  its meta (``PATCH .../meta`` with an ``email`` sets ``people_id``, or clears it when no
+  profile has that email); a profile created (or given a new email) takes over the
+  conversations whose meta email matches, as Crisp merges them. Seeded data follows the rule.
+* ``DELETE /people/suggest/segment`` ``{"segment": name}`` removes the segment from every
+  profile (404 ``not_found`` when no profile nor suggestion has it).
+* Messages: ``POST .../message`` keeps a client ``timestamp`` (ms) and ``fingerprint`` (a
+  positive integer). A fingerprint already used in the same conversation is 409
+  ``message_exists``: Crisp documents no reason for that case, the string is the simulator's.
 * Paging: 1-based page number in the path, 20 per page (``per_page`` 20..50 where Crisp supports
   it); a page past the end answers ``data: []``. Messages: batches of 40 oldest-first, 206 while
   older messages remain (``?timestamp_before=<ms>`` to go back), 200 on the last batch.

@@ -98,9 +98,10 @@ class CrispState:
         self._fingerprints.add(fp)
         return fp
 
-    def claim_fingerprint(self, fingerprint: int) -> bool:
-        """Reserve a client-supplied fingerprint; False when it is already used."""
-        if fingerprint in self._fingerprints:
+    def claim_fingerprint(self, session_id: str, fingerprint: int) -> bool:
+        """Reserve a client-supplied fingerprint for a message of ``session_id``; False when
+        that conversation already has a message with it (other conversations may reuse it)."""
+        if self.find_message(session_id, fingerprint) is not None:
             return False
         self._fingerprints.add(fingerprint)
         return True
@@ -125,6 +126,35 @@ class CrispState:
             if (person.get("email") or "").lower() == wanted:
                 return people_id
         return None
+
+    def link_conversation(self, conv: dict[str, Any]) -> None:
+        """Link a conversation to the profile owning its meta ``email`` (Crisp's rule): set
+        ``people_id`` to that profile, or clear it when no profile has the email."""
+        email = (conv["meta"].get("email") or "").strip()
+        conv["people_id"] = (self.email_owner(email) or "") if email else ""
+
+    def adopt_conversations(self, people_id: str) -> None:
+        """A profile (new, or with a new email) takes over the conversations whose meta
+        ``email`` is its email, as Crisp merges a session into the matching profile."""
+        person = self.people.get(people_id)
+        email = ((person or {}).get("email") or "").strip().lower()
+        if not email:
+            return
+        for conv in self.conversations.values():
+            if (conv["meta"].get("email") or "").strip().lower() == email:
+                conv["people_id"] = people_id
+
+    def remove_segment(self, name: str) -> bool:
+        """Remove a people segment from every profile and the suggestions; False if unknown."""
+        known = name in self.segments
+        if known:
+            self.segments.remove(name)
+        for person in self.people.values():
+            segments = person.get("segments") or []
+            if name in segments:
+                known = True
+                person["segments"] = [s for s in segments if s != name]
+        return known
 
     def remove_person(self, people_id: str) -> None:
         self.people.pop(people_id, None)

@@ -370,6 +370,19 @@ def list_conversation_segments(ctx: Context, website_id: str, page: int) -> Any:
     return ok(_slice(state.conversation_segment_counts(), page))
 
 
+def delete_people_segment(ctx: Context, website_id: str) -> Any:
+    """Remove a segment from every people profile (and the suggestions)."""
+    state = _website(ctx, website_id)
+    body = ctx.body
+    _check_keys(body, ("segment",), "data")
+    name = body.get("segment")
+    if not isinstance(name, str) or not name:
+        raise invalid("data.segment should be a non-empty string", "data")
+    if not state.remove_segment(name):
+        raise not_found("segment")
+    return ok(None, "deleted")
+
+
 def get_people_stats(ctx: Context, website_id: str) -> Any:
     state = _website(ctx, website_id)
     return ok({"total": len(state.people)})
@@ -479,6 +492,7 @@ def add_people_profile(ctx: Context, website_id: str) -> Any:
     state.people_data[people_id] = {}
     state.people_events[people_id] = []
     state.subscriptions[people_id] = True
+    state.adopt_conversations(people_id)
     return ok({"people_id": people_id}, "added", 201)
 
 
@@ -493,6 +507,7 @@ def _write_profile(ctx: Context, website_id: str, people_id: str, replace: bool)
     body = _validate_card(copy.deepcopy(ctx.body), require_email=replace)
     if "email" in body:
         _check_email_free(state, body["email"], profile["people_id"])
+    new_email = "email" in body and body["email"].lower() != (profile.get("email") or "").lower()
     if replace:
         person = _default_person()
         person.update(body.get("person") or {})
@@ -518,6 +533,8 @@ def _write_profile(ctx: Context, website_id: str, people_id: str, replace: bool)
         profile["active"] = {"now": False, "last": body["active"]}
     for seg in profile["segments"]:
         state.add_segment(seg)
+    if new_email:  # conversations already linked keep their profile; matching ones join it
+        state.adopt_conversations(profile["people_id"])
     profile["updated_at"] = state.tick()
     return ok(None, "updated")
 
@@ -799,6 +816,8 @@ def update_conversation_meta(ctx: Context, website_id: str, session_id: str) -> 
             meta["device"].update(value)
         else:
             meta[key] = value
+    if "email" in body:
+        state.link_conversation(conv)  # the meta email links the session to its profile
     return ok(None, "updated")
 
 
@@ -875,15 +894,17 @@ def send_message(ctx: Context, website_id: str, session_id: str) -> Any:
     mentions = body.get("mentions", [])
     _check_str_list(mentions, "data.mentions")
     ts = body.get("timestamp")
-    if ts is not None and (not isinstance(ts, int) or isinstance(ts, bool)):
-        raise invalid("data.timestamp should be integer", "data")
+    if ts is not None and (not isinstance(ts, int) or isinstance(ts, bool) or ts <= 0):
+        raise invalid("data.timestamp should be a positive integer (ms)", "data")
     timestamp = state.tick() if ts is None else ts
     fingerprint = body.get("fingerprint")
     if fingerprint is not None:
-        if not isinstance(fingerprint, int) or isinstance(fingerprint, bool):
-            raise invalid("data.fingerprint should be integer", "data")
-        if not state.claim_fingerprint(fingerprint):
-            raise invalid("data.fingerprint is already used", "data")
+        if not isinstance(fingerprint, int) or isinstance(fingerprint, bool) or fingerprint <= 0:
+            raise invalid("data.fingerprint should be a positive integer", "data")
+        if not state.claim_fingerprint(session_id, fingerprint):
+            # Crisp's reason for this case is undocumented: "message_exists" is ours
+            raise SimError(409, "message_exists",
+                           "A message with this fingerprint exists in the conversation")
     else:
         fingerprint = state.new_fingerprint(timestamp)
 

@@ -30,6 +30,7 @@ ROUTES: list[Route] = [
     # suggestions, segments, stats
     _route(_W + "/people/suggest/segments/<int:page>", "GET", r.list_people_segments),
     _route(_W + "/people/segments/<int:page>", "GET", r.list_people_segments),  # legacy path
+    _route(_W + "/people/suggest/segment", "DELETE", r.delete_people_segment),
     _route(_W + "/people/suggest/data/<int:page>", "GET", r.list_people_data_keys),
     _route(_W + "/conversations/suggest/segments/<int:page>", "GET",
            r.list_conversation_segments),

@@ -142,14 +142,23 @@ def _ts(rng: random.Random, start: int, end: int) -> int:
     return rng.randint(start, end)
 
 
-def seed_workspace(state: IntercomBackend, rng: random.Random) -> None:
-    """Admins, teams, tags, segments and data attributes (once per workspace)."""
+def seed_workspace(state: IntercomBackend, rng: random.Random,
+                   teammates: list[tuple[str, str]] | None = None) -> None:
+    """Admins, teams, tags, segments and data attributes (once per workspace).
+
+    ``teammates``: ``[(name, email), ...]`` to use as the admins instead of generated ones (a
+    workspace whose team also works in another tool, as in a migration).
+    """
     anchor = state.anchor
-    for i, (name, title) in enumerate(ADMINS[: 4 + rng.randint(0, 2)]):
+    people = [(name, title, f"{name.split()[0].lower()}@example-support.com")
+              for name, title in ADMINS[: 4 + rng.randint(0, 2)]]
+    if teammates:
+        people = [(name, "Support", email) for name, email in teammates]
+    for i, (name, title, email) in enumerate(people):
         aid = state.next_id("admin")
         first = name.split()[0].lower()
         state.admins[aid] = {
-            "type": "admin", "id": aid, "name": name, "email": f"{first}@example-support.com",
+            "type": "admin", "id": aid, "name": name, "email": email,
             "job_title": title, "away_mode_enabled": i == 3, "away_mode_reassign": False,
             "away_status_reason_id": None, "has_inbox_seat": True, "team_ids": [],
             "avatar": f"https://static.intercomassets.com/avatars/{aid}/square_128/{first}.png",
@@ -448,7 +457,7 @@ def populate(state: IntercomBackend, rng: random.Random, **counts: int) -> None:
     ``conversations`` (contacts//2). The first call also creates admins, teams, tags, segments
     and data attributes."""
     if not state.admins:
-        seed_workspace(state, rng)
+        seed_workspace(state, rng, counts.get("teammates"))  # type: ignore[arg-type]
     n_contacts = int(counts.get("contacts", 0))
     n_companies = int(counts.get("companies", n_contacts // 20))
     n_convs = int(counts.get("conversations", n_contacts // 2))
