@@ -157,6 +157,10 @@ class HttpClient:
         self._lock = threading.Lock()
         self._sessions: list[requests.Session] = []
         self._rate_limit = RateLimit()
+        #: when True, requests wait for the rate-limit window to reset once the provider says
+        #: fewer than ``pace_reserve`` requests remain (bulk jobs such as migrations set it)
+        self.pace = False
+        self.pace_reserve = 1
 
     def __repr__(self) -> str:
         return f"<HttpClient {self.provider} {self.base_url}>"
@@ -250,8 +254,23 @@ class HttpClient:
             raise exc
         return self.retry.backoff(attempt)
 
+    def _wait_for_quota(self) -> None:
+        """With ``pace`` on: sleep until the window resets when the quota is (nearly) spent."""
+        state = self._rate_limit
+        if state.remaining is None or state.reset_at is None:
+            return
+        if state.remaining > self.pace_reserve:
+            return
+        wait = state.reset_at - time.time()
+        if 0 < wait <= self.retry.max_wait:
+            logger.debug("%s: %s requests left in the window, waiting %.2fs for its reset",
+                         self.provider, state.remaining, wait)
+            self._sleep(wait + random.uniform(0, 0.05))
+
     def _send_once(self, method: str, url: str, params: Mapping[str, Any], json: Any,
                    headers: Mapping[str, str] | None) -> Response:
+        if self.pace:
+            self._wait_for_quota()
         session = self._session()
         path = url[len(self.base_url):] if url.startswith(self.base_url) else url
         if logger.isEnabledFor(logging.DEBUG):

@@ -122,6 +122,9 @@ class Migration:
         self.since = _parse_since(since)
         self.fail_fast = fail_fast
         self.progress = progress
+        # stay under the target's rate limit instead of hammering it into 429s
+        target.http.pace = True
+        target.http.pace_reserve = max(1, workers)
         self.writer: Target = target_for(target, dry_run=dry_run,
                                          default_agent_email=default_agent_email)
         self._abort = threading.Event()
