@@ -857,16 +857,10 @@ class Note(CrispResource, Updatable, Deletable, canonical.Note):
     def all(cls, contact: Any) -> Collection[Any]:
         pid = _id_of(contact, "contact")
 
-        # a loaded profile already holds its notepad: no request needed
-        known = contact._values if isinstance(contact, Contact) and not contact.is_partial \
-            else None
-
         def page(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-            if known is not None and "notepad" in known:
-                notepad = known.get("notepad")
-            else:
-                profile = cls._request("GET", cls._profile_path(pid))
-                notepad = profile.get("notepad") if isinstance(profile, Mapping) else None
+            # always read the profile: a Contact object in hand may hold a stale notepad
+            profile = cls._request("GET", cls._profile_path(pid))
+            notepad = profile.get("notepad") if isinstance(profile, Mapping) else None
             return _one_page([cls._of(pid, notepad)] if notepad else [])
         return Collection(page, description=f"Note.all(contact={pid})")
 
