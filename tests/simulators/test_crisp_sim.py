@@ -806,3 +806,140 @@ def test_default_counts():
                             auth=(s.credentials["identifier"], s.credentials["key"]),
                             headers={"X-Crisp-Tier": "plugin"}, timeout=10)
         assert resp.json()["data"]["website_id"] == s.credentials["website_id"]
+
+
+# ---------------------------------------------------------------------- profile <-> session link
+def test_seeded_conversations_follow_the_email_link_rule(sim):
+    state = sim.state
+    for conv in state.conversations.values():
+        email = conv["meta"]["email"]
+        assert conv["people_id"] == ((state.email_owner(email) or "") if email else "")
+    assert any(c["people_id"] for c in state.conversations.values())
+
+
+def test_meta_email_links_the_conversation_to_its_profile(api, sim):
+    people = list(sim.state.people.values())
+    ann, bob = people[0], people[1]
+    sid = api.data(api.post("/conversation"), 201)["session_id"]
+    assert api.data(api.get(f"/conversation/{sid}"))["people_id"] == ""
+
+    api.data(api.patch(f"/conversation/{sid}/meta", json={"email": ann["email"].upper()}), 200)
+    assert api.data(api.get(f"/conversation/{sid}"))["people_id"] == ann["people_id"]
+    listed = api.data(api.get(f"/people/conversations/{ann['people_id']}/list/1"))
+    assert sid in listed
+
+    api.data(api.patch(f"/conversation/{sid}/meta", json={"email": bob["email"]}), 200)
+    assert api.data(api.get(f"/conversation/{sid}"))["people_id"] == bob["people_id"]
+    assert sid not in api.data(api.get(f"/people/conversations/{ann['people_id']}/list/1"))
+
+    api.data(api.patch(f"/conversation/{sid}/meta", json={"email": "nobody@nowhere.test"}), 200)
+    assert api.data(api.get(f"/conversation/{sid}"))["people_id"] == ""
+    # other meta keys leave the link alone
+    api.data(api.patch(f"/conversation/{sid}/meta", json={"email": bob["email"]}), 200)
+    api.data(api.patch(f"/conversation/{sid}/meta", json={"nickname": "Bob"}), 200)
+    assert api.data(api.get(f"/conversation/{sid}"))["people_id"] == bob["people_id"]
+
+
+def test_new_profile_adopts_conversations_with_its_email(api, sim):
+    email = "late.comer@example.test"
+    sids = [api.data(api.post("/conversation"), 201)["session_id"] for _ in range(2)]
+    for sid in sids:
+        api.data(api.patch(f"/conversation/{sid}/meta", json={"email": email}), 200)
+        assert api.data(api.get(f"/conversation/{sid}"))["people_id"] == ""
+    other = api.data(api.post("/conversation"), 201)["session_id"]
+
+    pid = api.data(api.post("/people/profile", json={"email": "Late.Comer@example.test",
+                                                     "person": {"nickname": "Late"}}),
+                   201)["people_id"]
+    for sid in sids:
+        assert api.data(api.get(f"/conversation/{sid}"))["people_id"] == pid
+    assert api.data(api.get(f"/conversation/{other}"))["people_id"] == ""
+    assert set(api.data(api.get(f"/people/conversations/{pid}/list/1"))) == set(sids)
+
+
+def test_profile_given_a_new_email_adopts_matching_conversations(api, sim):
+    person = next(iter(sim.state.people.values()))
+    sid = api.data(api.post("/conversation"), 201)["session_id"]
+    api.data(api.patch(f"/conversation/{sid}/meta", json={"email": "renamed@example.test"}),
+             200)
+    api.data(api.patch(f"/people/profile/{person['people_id']}",
+                       json={"email": "renamed@example.test"}), 200)
+    assert api.data(api.get(f"/conversation/{sid}"))["people_id"] == person["people_id"]
+
+
+# ---------------------------------------------------------------------- segment deletion
+def test_delete_people_segment(api, sim):
+    used = next(s for p in sim.state.people.values() for s in p["segments"])
+    holders = [p["people_id"] for p in sim.state.people.values() if used in p["segments"]]
+    assert holders
+    api.data(api.delete("/people/suggest/segment", json={"segment": used}), 200, "deleted")
+    for pid in holders:
+        assert used not in api.data(api.get(f"/people/profile/{pid}"))["segments"]
+    names = {s["segment"] for s in api.data(api.get("/people/suggest/segments/1"))}
+    assert used not in names
+    assert_error(api.delete("/people/suggest/segment", json={"segment": used}), 404,
+                 "not_found")
+    assert_error(api.delete("/people/suggest/segment", json={"segment": "never-seen"}), 404,
+                 "not_found")
+    assert_error(api.delete("/people/suggest/segment", json={}), 400, "invalid_data")
+
+
+def test_delete_segment_with_the_client(sim):
+    from chatmodels import crisp
+
+    client = crisp.connect(base_url=sim.base_url, **sim.credentials)
+    try:
+        used = next(s for p in sim.state.people.values() for s in p["segments"])
+        client.Tag.find(used).delete()
+        assert all(used not in p["segments"] for p in sim.state.people.values())
+    finally:
+        client.close()
+
+
+# ---------------------------------------------------------------------- imported messages
+def test_message_keeps_client_timestamp_and_fingerprint(api, sim):
+    sid = api.data(api.post("/conversation"), 201)["session_id"]
+    base = 1_600_000_000_000
+    sent = [(base + 2000, 4_000_000_000_000_002, "second"),
+            (base, 4_000_000_000_000_001, "first"),
+            (base + 5000, 4_000_000_000_000_003, "third")]
+    for ts, fp, text in sent:
+        body = {"type": "text", "from": "user", "origin": "chat", "content": text,
+                "timestamp": ts, "fingerprint": fp}
+        assert api.data(api.post(f"/conversation/{sid}/message", json=body),
+                        202)["fingerprint"] == fp
+    msgs = api.data(api.get(f"/conversation/{sid}/messages"))
+    assert [m["content"] for m in msgs] == ["first", "second", "third"]
+    assert [m["timestamp"] for m in msgs] == [base, base + 2000, base + 5000]
+    one = api.data(api.get(f"/conversation/{sid}/message/4000000000000002"))
+    assert one["timestamp"] == base + 2000 and one["content"] == "second"
+
+    # the same fingerprint again in this conversation: 409, nothing added
+    dup = {"type": "note", "from": "operator", "origin": "chat", "content": "again",
+           "fingerprint": 4_000_000_000_000_001}
+    assert_error(api.post(f"/conversation/{sid}/message", json=dup), 409, "message_exists")
+    assert len(api.data(api.get(f"/conversation/{sid}/messages"))) == 3
+    # ... but another conversation may use it
+    other = api.data(api.post("/conversation"), 201)["session_id"]
+    api.data(api.post(f"/conversation/{other}/message", json=dup), 202)
+    for bad in ({"timestamp": "1600000000000"}, {"timestamp": True}, {"fingerprint": -4},
+                {"fingerprint": "12"}):
+        body = {"type": "text", "from": "user", "origin": "chat", "content": "x", **bad}
+        assert_error(api.post(f"/conversation/{sid}/message", json=body), 400, "invalid_data")
+
+
+def test_duplicate_fingerprint_is_a_conflict_for_the_client(sim):
+    from chatmodels import crisp
+    from chatmodels.errors import ConflictError
+
+    client = crisp.connect(base_url=sim.base_url, **sim.credentials)
+    try:
+        conv = client.Conversation.create()
+        conv.reply("hello", author="user", fingerprint=77, timestamp=1_600_000_000_000)
+        with pytest.raises(ConflictError) as info:
+            conv.reply("hello", author="user", fingerprint=77)
+        assert info.value.code == "message_exists"
+        found = client.Message.find(77, conversation=conv)
+        assert found.body == "hello" and found.created_at.year == 2020
+    finally:
+        client.close()
