@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.set_defaults(func=_sandbox)
 
     demo = sub.add_parser("demo", help="migrate between two local simulators and verify")
-    demo.add_argument("--contacts", type=int, default=2000)
+    demo.add_argument("--contacts", type=int, default=1500)
     demo.add_argument("--conversations", type=int, default=None)
     demo.add_argument("--workers", type=int, default=16)
     demo.add_argument("--tour", action="store_true",

@@ -40,7 +40,7 @@ def _verify(src: Any, dst: Any, workers: int) -> list[tuple[str, int, int]]:
     return rows
 
 
-def main(contacts: int = 2000, conversations: int | None = None, workers: int = 16) -> int:
+def main(contacts: int = 1500, conversations: int | None = None, workers: int = 16) -> int:
     from .. import crisp, intercom
     from ..testing import serve_process
     from .engine import Migration
