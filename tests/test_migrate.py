@@ -19,7 +19,7 @@ import pytest
 
 from chatmodels import crisp, intercom
 from chatmodels.http import RetryPolicy
-from chatmodels.migrate import Journal, Migration
+from chatmodels.migrate import Journal, Migration, MigrationAborted
 from chatmodels.migrate.targets import plain, with_attachments
 from chatmodels.testing import serve
 
@@ -95,9 +95,11 @@ def pair(tmp_path):
             yield source, target, str(tmp_path / "journal.db")
 
 
-def run(source, target, journal, **kwargs):
+def run(source, target, journal, *, timeout=None, **kwargs):
     kwargs.setdefault("progress", False)
-    m = Migration(crisp_source(source), intercom_target(target), journal, **kwargs)
+    dst = intercom_target(target) if timeout is None else intercom.connect(
+        base_url=target.base_url, retry=FAST, timeout=timeout, **target.credentials)
+    m = Migration(crisp_source(source), dst, journal, **kwargs)
     try:
         return m.run()
     finally:
@@ -209,6 +211,16 @@ def test_since_skips_older_objects(pair):
     assert [r for r in writes(target) if r.path == "/contacts"] == []
 
 
+def test_fail_fast_stops_at_the_first_failure(pair):
+    source, target, journal = pair
+    target.fail(status=422, times=1000, method="POST", path="/contacts",
+                code="parameter_invalid", message="no")
+    with pytest.raises(MigrationAborted):
+        run(source, target, journal, fail_fast=True, workers=1)
+    assert len([r for r in target.requests if r.path == "/contacts"]) <= 2
+    assert [e for e in Journal(journal).entries("contact") if e.state == "failed"]
+
+
 def test_faults_lose_and_double_nothing(tmp_path):
     with serve("crisp", seed=SEED, contacts=40) as source:
         team = team_of(crisp_source(source))
@@ -222,9 +234,12 @@ def test_faults_lose_and_double_nothing(tmp_path):
             target.drop(times=2, method="POST", path=r"/conversations/\d+/reply", after_apply=True)
             target.drop(times=1, method="POST", path="/events", after_apply=True)
             target.throttle(times=3, retry_after=0.1, method="POST")
+            # applied, but answered after the client's read timeout
+            target.slow(1.0, times=2, method="POST", path="/contacts")
+            target.slow(1.0, times=2, method="POST", path=r"/conversations/\d+/reply")
             target.latency = 0.002
             journal = str(tmp_path / "faulty.db")
-            report = run(source, target, journal)
+            report = run(source, target, journal, timeout=(2.0, 0.5))
             if not report.ok:  # objects that failed are retried by the next run
                 report = run(source, target, journal)
             assert report.ok, report.errors

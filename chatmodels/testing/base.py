@@ -116,13 +116,14 @@ class RecordedRequest:
 class Fault:
     """An injected failure waiting for ``times`` matching requests."""
 
-    kind: str  # "fail" | "drop" | "throttle"
+    kind: str  # "fail" | "drop" | "throttle" | "slow"
     times: int = 1
     status: int = 500
     method: str | None = None
     path: str | None = None
     after_apply: bool = False
     retry_after: float | None = None
+    delay: float = 0.0
     code: str | None = None
     message: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -340,6 +341,13 @@ class BaseSimulator:
         self._add_fault(Fault("drop", times=times, method=method, path=path,
                               after_apply=after_apply))
 
+    def slow(self, delay: float, times: int = 1, method: str | None = None,
+             path: str | None = None) -> None:
+        """Apply the next ``times`` matching requests, then wait ``delay`` seconds before
+        answering (a slow response: a client with a shorter timeout gives up on a request
+        that *was* applied)."""
+        self._add_fault(Fault("slow", times=times, method=method, path=path, delay=delay))
+
     def throttle(self, times: int = 1, retry_after: float = 1, method: str | None = None,
                  path: str | None = None) -> None:
         """The next ``times`` matching requests get 429 with the provider's rate-limit headers."""
@@ -440,6 +448,7 @@ class BaseSimulator:
 
         ctx = Context(self, request, query, body, request_id)
         drop_after = False
+        slow_by = 0.0
         now = time.time()
         key = request.headers.get("Authorization", "")
         extra_headers: dict[str, str] = {}
@@ -450,6 +459,8 @@ class BaseSimulator:
                     if not fault.after_apply:
                         raise _Drop()
                     drop_after = True
+                elif fault.kind == "slow":
+                    slow_by = fault.delay
                 elif fault.kind == "throttle":
                     retry = fault.retry_after if fault.retry_after is not None else 1
                     limit = (self._rate_limit or self.advertised_rate_limit)[0]
@@ -498,6 +509,8 @@ class BaseSimulator:
             response = self._error_response(500, code, message, ctx, request_id)
         if drop_after:
             return self._drop(environ, start_response, rec)
+        if slow_by > 0:
+            time.sleep(slow_by)
         if not extra_headers:
             # injected failures and auth errors still carry the current rate-limit state
             extra_headers = self._count_request(key, now, count=False)[1]

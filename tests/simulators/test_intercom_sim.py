@@ -603,6 +603,19 @@ def test_drop_connection(api, sim):
     assert sim.requests[-1].status is None
 
 
+def test_slow_response_is_applied_before_the_wait(sim):
+    before = len(sim.state.contacts)
+    sim.slow(0.5, method="POST", path="/contacts")
+    headers = {"Authorization": f"Bearer {sim.credentials['access_token']}"}
+    with pytest.raises(requests.Timeout):
+        requests.post(f"{sim.base_url}/contacts", json={"email": "slow@example.com"},
+                      headers=headers, timeout=0.2)
+    assert len(sim.state.contacts) == before + 1  # applied, though the client gave up
+    start = time.perf_counter()
+    assert requests.get(f"{sim.base_url}/me", headers=headers, timeout=5).status_code == 200
+    assert time.perf_counter() - start < 0.4  # only the matching request was slow
+
+
 def test_latency(api, sim):
     sim.latency = 0.2
     start = time.perf_counter()
