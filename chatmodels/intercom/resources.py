@@ -101,6 +101,28 @@ class IntercomResource(Resource):
     _max_page_size: ClassVar[int] = 150
 
 
+class Searchable(IntercomResource):
+    """``POST {path}/search`` with :func:`build_query` keywords; ``all().filter()`` searches."""
+
+    @classmethod
+    def search(cls, **criteria: Any) -> Collection[Any]:
+        """Search with Intercom's search API (see :func:`build_query` for the keywords)."""
+        return Collection(cls._search_page, params=criteria,
+                          description=f"{cls.__name__}.search()")
+
+    @classmethod
+    def _search_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        return fetch_page(cls, "POST", cls._path + "/search", params={}, cursor=cursor,
+                          size=size, max_size=cls._max_page_size,
+                          body={"query": build_query(params)})
+
+    @classmethod
+    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        if params:  # all().filter(...) is a search
+            return cls._search_page(params, cursor, size)
+        return super()._list_page(params, cursor, size)
+
+
 _ME_CACHE_LOCK = threading.Lock()
 
 
@@ -444,7 +466,7 @@ class Message(IntercomResource, canonical.Message):
         return cls.from_wire(cls._request("POST", cls._path, json=payload))  # type: ignore
 
 
-class Contact(IntercomResource, Retrievable, Creatable, Updatable, Deletable, Listable,
+class Contact(Searchable, Retrievable, Creatable, Updatable, Deletable, Listable,
               canonical.Contact):
     """An Intercom contact (user or lead)."""
 
@@ -467,24 +489,6 @@ class Contact(IntercomResource, Retrievable, Creatable, Updatable, Deletable, Li
                                        code="not_found")
             return found  # type: ignore[no-any-return]
         raise TypeError("Contact.find() takes id=, email= or external_id=")
-
-    @classmethod
-    def search(cls, **criteria: Any) -> Collection[Any]:
-        """Search with ``POST /contacts/search`` (see :func:`build_query` for the keywords)."""
-        return Collection(cls._search_page, params=criteria,
-                          description=f"{cls.__name__}.search()")
-
-    @classmethod
-    def _search_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        return fetch_page(cls, "POST", cls._path + "/search", params={}, cursor=cursor,
-                          size=size, max_size=cls._max_page_size,
-                          body={"query": build_query(params)})
-
-    @classmethod
-    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        if params:  # Contact.all().filter(...) is a search
-            return cls._search_page(params, cursor, size)
-        return super()._list_page(params, cursor, size)
 
     def _validate_create(self, payload: Mapping[str, Any]) -> None:
         if not (payload.get("email") or payload.get("external_id") or payload.get("role")):
@@ -578,7 +582,7 @@ class Contact(IntercomResource, Retrievable, Creatable, Updatable, Deletable, Li
         return self._model("Conversation").search(contact_ids=self.id)  # type: ignore
 
 
-class Conversation(IntercomResource, Retrievable, Updatable, Deletable, Listable,
+class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
                    canonical.Conversation):
     """An Intercom conversation; ``messages`` are its source message then its parts."""
 
@@ -615,24 +619,6 @@ class Conversation(IntercomResource, Retrievable, Updatable, Deletable, Listable
     def _fetch(self) -> Mapping[str, Any]:
         return self._request("GET", self._instance_path(),  # type: ignore[no-any-return]
                              params={"display_as": "plaintext"})
-
-    @classmethod
-    def search(cls, **criteria: Any) -> Collection[Any]:
-        """Search with ``POST /conversations/search`` (same keywords as contacts)."""
-        return Collection(cls._search_page, params=criteria,
-                          description=f"{cls.__name__}.search()")
-
-    @classmethod
-    def _search_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        return fetch_page(cls, "POST", cls._path + "/search", params={}, cursor=cursor,
-                          size=size, max_size=cls._max_page_size,
-                          body={"query": build_query(params)}, partial=False)
-
-    @classmethod
-    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        if params:
-            return cls._search_page(params, cursor, size)
-        return super()._list_page(params, cursor, size)
 
     # -- creation ----------------------------------------------------------------------------
     @classmethod
