@@ -1,0 +1,65 @@
+"""The examples of the README and the issue, run as written against the simulators."""
+
+from __future__ import annotations
+
+from chatmodels import crisp, intercom
+from chatmodels.migrate import Migration
+from chatmodels.testing import serve
+
+
+def test_intercom_example_with_class_level_credentials(default_config, sim):
+    bob = intercom.Contact.create(email="bob@example.com", name="Bob")
+    bob = intercom.Contact.find(email="bob@example.com")
+    bob.custom_attributes["plan"] = "pro"
+    assert bob.is_dirty and bob.dirty_fields == ["custom_attributes"]
+    bob.save()
+    assert sim.requests[-1].json == {"custom_attributes": {"plan": "pro"}}
+    assert sum(1 for _ in intercom.Contact.all()) == len(sim.state.contacts)
+    assert bob in intercom.Contact.search(email__contains="@example.com").to_list()
+    admin = intercom.Admin.me()
+    conv = intercom.Conversation.find(id=intercom.Conversation.all().first().id)
+    conv.contacts[0].load()
+    assert not conv.contacts[0].is_partial
+    conv.reply(body="Hi!", author=admin)
+    conv.assign(admin)  # (assigning a closed conversation reopens it, as on Intercom)
+    conv.close()
+    tag = intercom.Tag.create(name="vip")
+    conv.add_tag(tag)
+    tag.tag(contacts=[bob])
+    note = intercom.Note.create(contact=bob, body="called", admin=admin)
+    assert note.id and conv.state == "closed" and tag in conv.tags
+
+
+def test_crisp_example_with_class_level_credentials(monkeypatch):
+    with serve("crisp", seed=3, contacts=30) as sim:
+        monkeypatch.setattr(crisp.Crisp, "base_url", sim.base_url)
+        for key in ("identifier", "key", "website_id"):
+            monkeypatch.setattr(crisp.Crisp, key, sim.credentials[key])
+        people = list(crisp.Contact.all())
+        assert len(people) == 30
+        p = crisp.Contact.create(email="ann@example.com", person={"nickname": "Ann"})
+        p.segments.append("vip")
+        p.save()
+        operator = crisp.Operator.all().first()
+        conv = crisp.Conversation.create(contact=p)
+        conv.reply(body="Hello", author=operator)
+        assert [m.body for m in conv.messages][-1] == "Hello"
+        conv.resolve()
+        assert conv.state == "closed"
+        conv.assign(operator)
+        p.events.create(text="signed_up", data={"plan": "pro"})
+        p.data["plan"] = "pro"
+        p.save()
+        assert crisp.Contact.find(email="ann@example.com").data["plan"] == "pro"
+        assert isinstance(crisp.Conversation.search(query="refund").to_list(), list)
+
+
+def test_migration_between_two_intercom_workspaces(tmp_path):
+    with serve("intercom", seed=4, contacts=25) as a, \
+            serve("intercom", seed=5, contacts=0, conversations=0) as b:
+        src = intercom.connect(base_url=a.base_url, **a.credentials)
+        dst = intercom.connect(base_url=b.base_url, **b.credentials)
+        report = Migration(src, dst, str(tmp_path / "j.db"), progress=False).run()
+        assert report.ok, report.errors
+        assert dst.Count.contacts() == src.Count.contacts()
+        assert dst.Count.conversations() == src.Count.conversations()
