@@ -158,6 +158,13 @@ def test_full_migration_carries_everything(pair):
 def test_second_run_writes_nothing(pair):
     source, target, journal = pair
     assert run(source, target, journal).ok
+    m = Migration(crisp_source(source), intercom_target(target), journal, progress=False)
+    steps = m.step_progress()
+    m.close()
+    assert {name: step["state"] for name, step in steps.items()} == {
+        "agents": "completed", "tags": "completed", "contact_fields": "completed",
+        "contacts": "completed", "conversations": "completed"}
+    assert steps["contacts"]["counters"]["created"] == 40
     before = snapshot(intercom_target(target))
     target.clear_requests()
     report = run(source, target, journal)

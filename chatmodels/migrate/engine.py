@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 import time
@@ -147,7 +148,9 @@ class Migration:
             for name in RESOURCES:
                 # agents and tags are cheap and every later step needs their mapping
                 if name in wanted or name in ("agents", "tags"):
+                    self._progress(name, "running")
                     getattr(self, f"_step_{name}")()
+                    self._progress(name, "aborted" if self._abort.is_set() else "completed")
                 if self._abort.is_set():
                     break
             status = "completed" if not self._abort.is_set() else "failed"
@@ -165,7 +168,25 @@ class Migration:
     def close(self) -> None:
         self.journal.close()
 
+    def step_progress(self) -> dict[str, Any]:
+        """Each step's last recorded state in the journal (``running`` after a crash)."""
+        out = {}
+        for name in RESOURCES:
+            raw = self.journal.get_meta(f"step:{name}")
+            if raw:
+                out[name] = json.loads(raw)
+        return out
+
     # -- plumbing ------------------------------------------------------------------------
+    def _progress(self, step: str, state: str) -> None:
+        """Record a step's state and counters in the journal (not in dry runs)."""
+        if self.dry_run:
+            return
+        stats = self._report.steps.get(step)
+        self.journal.set_meta(f"step:{step}", json.dumps({
+            "state": state, "at": time.time(),
+            "counters": stats.as_dict() if stats else {}}))
+
     def _stats(self, step: str) -> StepStats:
         with self._lock:
             return self._report.steps.setdefault(step, StepStats())
