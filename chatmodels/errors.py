@@ -9,6 +9,7 @@ Every failure is raised, never returned as ``None``::
      └── APIError                      the provider answered with an error status
           ├── BadRequestError          400 (and 4xx not listed below)
           │    └── ValidationError     422, validation error codes, or local validation before sending
+          │         └── FieldError     an unknown or read-only attribute was assigned (also an AttributeError)
           ├── AuthenticationError      401
           ├── PermissionDenied         403
           ├── ResourceNotFound         404
@@ -105,6 +106,11 @@ class ValidationError(BadRequestError, ValueError):
     """The data is invalid, either detected locally before sending (``status`` is None) or by the provider."""
 
 
+class FieldError(ValidationError, AttributeError):
+    """An unknown or read-only attribute was assigned: a local ``ValidationError`` that is also
+    the ``AttributeError`` Python code expects from a bad attribute."""
+
+
 class AuthenticationError(APIError):
     """401: the credentials were refused."""
 
@@ -161,7 +167,7 @@ def class_for_status(status: int) -> type[APIError]:
 
 __all__ = [
     "ChatModelsError", "ConfigurationError", "APIConnectionError", "APITimeoutError", "APIError",
-    "BadRequestError", "ValidationError", "AuthenticationError", "PermissionDenied",
+    "BadRequestError", "ValidationError", "FieldError", "AuthenticationError", "PermissionDenied",
     "ResourceNotFound", "ConflictError", "RateLimitExceeded", "ServerError",
     "ServiceUnavailableError", "class_for_status",
 ]

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from marshmallow import Schema
 
 from . import schema as wire_schema
-from .errors import ChatModelsError
+from .errors import ChatModelsError, FieldError
 
 if TYPE_CHECKING:
     from .client import Client
@@ -32,6 +32,47 @@ logger = logging.getLogger("chatmodels.model")
 _MISSING: Any = object()
 _MUTABLE = (dict, list)
 _INTERNAL = frozenset({"_values", "_orig", "_touched", "_partial", "extra", "_raw", "_deleted"})
+
+
+class Derived:
+    """A canonical field computed from (and written into) other fields of the object, e.g.
+    Crisp's ``name`` stored in ``person.nickname``. Assigning it goes through the same checks
+    as any field; without a setter it is read-only. The support-table generator does not count
+    it as an operation (unlike a ``property``)."""
+
+    def __init__(self, fget: Callable[[Any], Any],
+                 fset: Callable[[Any, Any], None] | None = None) -> None:
+        self.fget = fget
+        self.fset = fset
+        self.name = fget.__name__
+        self.__doc__ = fget.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def setter(self, fset: Callable[[Any, Any], None]) -> Derived:
+        return Derived(self.fget, fset)
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return self.fget(obj)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if self.fset is None:
+            raise FieldError(f"{type(obj).__name__}.{self.name} is read-only",
+                             provider=obj._provider_name(), field=self.name)
+        self.fset(obj, value)
+
+
+def derived_names(cls: type) -> list[str]:
+    """The :class:`Derived` fields of a class, base classes first."""
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            if isinstance(value, Derived) and name not in names:
+                names.append(name)
+    return names
 
 
 class Model:
@@ -51,6 +92,8 @@ class Model:
     _refs: ClassVar[Mapping[str, tuple[str, bool]]] = {}
     #: fields absent from list responses that a full ``load()`` provides
     _lazy_fields: ClassVar[tuple[str, ...]] = ()
+    #: the wire key holding the id (``ref()`` builds partial objects with it)
+    _id_key: ClassVar[str] = "id"
 
     _values: dict[str, Any]
     _orig: dict[str, Any]
@@ -163,15 +206,27 @@ class Model:
         if name.startswith("_") or name == "extra":
             object.__setattr__(self, name, value)
             return
+        attr = getattr(type(self), name, None)
+        if isinstance(attr, Derived):
+            attr.__set__(self, value)
+            return
         key = self._resolve(name)
         if key not in self.field_names():
-            raise AttributeError(
+            raise FieldError(
                 f"{type(self).__name__} has no field {name!r}; known fields: "
-                f"{', '.join(sorted(self.field_names()))}")
+                f"{', '.join(sorted(self.field_names()))}",
+                provider=self._provider_name(), field=name)
         if key not in self._writable():
-            raise AttributeError(f"{type(self).__name__}.{name} is read-only")
+            raise FieldError(f"{type(self).__name__}.{name} is read-only",
+                             provider=self._provider_name(), field=name)
         self._values[key] = value
         self._touched.add(key)
+
+    def _set_clean(self, key: str, value: Any) -> None:
+        """Store a value the server now holds (not a pending change)."""
+        self._values[key] = value
+        self._orig[key] = copy.deepcopy(value) if isinstance(value, _MUTABLE) else value
+        self._touched.discard(key)
 
     def __delattr__(self, name: str) -> None:
         setattr(self, name, None)
@@ -319,7 +374,7 @@ class Model:
     @classmethod
     def ref(cls, id: Any) -> Model:
         """A partial object standing for an existing id (loaded lazily, no request now)."""
-        return cls.from_wire({"id": id}, partial=True)
+        return cls.from_wire({cls._id_key: id}, partial=True)
 
     @property
     def is_partial(self) -> bool:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from .. import canonical
 from ..collection import Collection, Page
-from ..errors import ResourceNotFound, ValidationError
+from ..errors import FieldError, ResourceNotFound, ValidationError
 from ..http import encode_path
-from ..model import Model
+from ..model import Derived, Model, derived_names
 from ..resource import (
     Creatable,
     Deletable,
@@ -59,10 +59,6 @@ DEFAULT_ORIGIN = "chat"
 
 
 # -- helpers ----------------------------------------------------------------------------------
-class FieldError(ValidationError, AttributeError):
-    """An unknown or read-only attribute was assigned (a local ``ValidationError``)."""
-
-
 def _invalid(message: str, field: str | None = None) -> ValidationError:
     return ValidationError(message, provider="crisp", field=field)
 
@@ -125,52 +121,9 @@ def _check_data(data: Any, field: str = "custom_attributes") -> dict[str, Any]:
     return dict(data)
 
 
-class Derived:
-    """A canonical field computed from (and written into) other fields of the object.
-
-    Unlike ``property`` it is not reported as an operation by the support-table generator,
-    and assigning it goes through the same checks as any field.
-    """
-
-    def __init__(self, fget: Callable[[Any], Any],
-                 fset: Callable[[Any, Any], None] | None = None) -> None:
-        self.fget = fget
-        self.fset = fset
-        self.name = fget.__name__
-        self.__doc__ = fget.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def setter(self, fset: Callable[[Any, Any], None]) -> Derived:
-        return Derived(self.fget, fset)
-
-    def __get__(self, obj: Any, owner: type | None = None) -> Any:
-        if obj is None:
-            return self
-        return self.fget(obj)
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        if self.fset is None:
-            raise FieldError(f"{type(obj).__name__}.{self.name} is read-only on Crisp",
-                             provider="crisp", field=self.name)
-        self.fset(obj, value)
-
-
-def _derived_names(cls: type) -> list[str]:
-    names: list[str] = []
-    for klass in reversed(cls.__mro__):
-        for name, value in vars(klass).items():
-            if isinstance(value, Derived) and name not in names:
-                names.append(name)
-    return names
-
-
 # -- base -------------------------------------------------------------------------------------
 class CrispResource(Resource):
     _config = Crisp
-    #: the wire key holding the id (``Model.ref`` builds partial objects with it)
-    _id_key: ClassVar[str] = "id"
     #: attributes writable besides the schema's (handled by the class's ``_update``)
     _extra_writable: ClassVar[frozenset[str]] = frozenset()
 
@@ -183,27 +136,6 @@ class CrispResource(Resource):
     def _writable(cls) -> set[str]:
         return set(super()._writable()) | set(cls._extra_writable)
 
-    @classmethod
-    def ref(cls, id: Any) -> Any:
-        """A partial object standing for an existing id (loaded lazily, no request now)."""
-        return cls.from_wire({cls._id_key: id}, partial=True)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if not name.startswith("_") and name != "extra":
-            attr = getattr(type(self), name, None)
-            if isinstance(attr, Derived):
-                attr.__set__(self, value)
-                return
-            key = self._resolve(name)
-            if key not in self.field_names():
-                raise FieldError(f"{type(self).__name__} has no field {name!r}; known fields: "
-                                 f"{', '.join(sorted(self.field_names()))}",
-                                 provider="crisp", field=name)
-            if key not in self._writable():
-                raise FieldError(f"{type(self).__name__}.{name} is read-only", provider="crisp",
-                                 field=name)
-        super().__setattr__(name, value)
-
     def _ensure_dict(self, key: str) -> dict[str, Any]:
         """The tracked dict field ``key``, created empty when missing."""
         current = getattr(self, key)
@@ -212,12 +144,6 @@ class CrispResource(Resource):
             current = self._values[key]
         return current  # type: ignore[no-any-return]
 
-    def _set_clean(self, key: str, value: Any) -> None:
-        """Store a value the server now holds (not a pending change)."""
-        self._values[key] = value
-        self._orig[key] = value.copy() if isinstance(value, (dict, list)) else value
-        self._touched.discard(key)
-
     #: derived fields ``to_dict`` leaves out (they would cost requests)
     _export_skip: ClassVar[tuple[str, ...]] = ("messages", "conversation")
 
@@ -225,7 +151,7 @@ class CrispResource(Resource):
         out = super().to_dict()
         if self._partial:
             return out
-        for name in _derived_names(type(self)):
+        for name in derived_names(type(self)):
             if name in self._export_skip or (name == "external_id"
                                              and "custom_attributes" not in self._values):
                 continue
