@@ -165,9 +165,25 @@ def class_for_status(status: int) -> type[APIError]:
     return BadRequestError
 
 
+def error_for(status: int, *, provider: str, code: str | None = None,
+              message: str | None = None, codes: Mapping[str, type[APIError]] | None = None,
+              cls: type[APIError] | None = None, retry_after: float | None = None,
+              **details: Any) -> APIError:
+    """The error for a provider's answer: the class comes from ``cls`` if given, else from the
+    provider's error ``code`` (``codes``, for 4xx only), else from the status."""
+    if cls is None:
+        cls = class_for_status(status)
+        if code and status < 500 and codes and code in codes:
+            cls = codes[code]
+    if issubclass(cls, RateLimitExceeded):
+        return cls(message, provider=provider, status=status, code=code,
+                   retry_after=retry_after, **details)
+    return cls(message, provider=provider, status=status, code=code, **details)
+
+
 __all__ = [
     "ChatModelsError", "ConfigurationError", "APIConnectionError", "APITimeoutError", "APIError",
     "BadRequestError", "ValidationError", "FieldError", "AuthenticationError", "PermissionDenied",
     "ResourceNotFound", "ConflictError", "RateLimitExceeded", "ServerError",
-    "ServiceUnavailableError", "class_for_status",
+    "ServiceUnavailableError", "class_for_status", "error_for",
 ]

@@ -21,7 +21,7 @@ from ..errors import (
     RateLimitExceeded,
     ResourceNotFound,
     ValidationError,
-    class_for_status,
+    error_for,
 )
 from ..http import HttpClient, RetryPolicy, parse_retry_after
 
@@ -67,20 +67,15 @@ def parse_error(raw: requests.Response, body: Any) -> APIError:
             match = _FIELD_IN_MESSAGE.match(message)
             if match:
                 field = match.group(1)
-    cls = class_for_status(status)
+    special: type[APIError] | None = None
     if status == 420:  # Crisp's "Enhance Your Calm"
-        cls = RateLimitExceeded
-    if reason and status < 500 and status != 405:
-        by_reason = REASON_CLASSES.get(reason)
-        if by_reason is not None:
-            cls = by_reason
-    if status == 405:
-        cls = BadRequestError
-    kwargs: dict[str, Any] = {}
-    if cls is RateLimitExceeded:
-        kwargs["retry_after"] = parse_retry_after(raw.headers.get("Retry-After"))
-    return cls(message or reason, provider="crisp", status=status, code=reason, body=body,
-               headers=raw.headers, field=field, **kwargs)
+        special = RateLimitExceeded
+    elif status == 405:
+        special = BadRequestError
+    return error_for(status, provider="crisp", code=reason, message=message or reason,
+                     codes=REASON_CLASSES, cls=special,
+                     retry_after=parse_retry_after(raw.headers.get("Retry-After")),
+                     body=body, headers=raw.headers, field=field)
 
 
 class Crisp(ProviderConfig):

@@ -20,7 +20,7 @@ from ..errors import (
     RateLimitExceeded,
     ResourceNotFound,
     ValidationError,
-    class_for_status,
+    error_for,
 )
 from ..http import HttpClient, RateLimit, RetryPolicy, parse_retry_after
 
@@ -66,19 +66,13 @@ def parse_error(raw: requests.Response, body: Any) -> APIError:
             code, message, field = first.get("code"), first.get("message"), first.get("field")
         elif "message" in body:
             message = body.get("message")
-    cls = class_for_status(status)
-    if code:
-        by_code = CODE_CLASSES.get(code)
-        if by_code is None and code.endswith("_not_found") and status == 404:
-            by_code = ResourceNotFound
-        if by_code is not None and (status < 500):
-            cls = by_code
-    kwargs: dict[str, Any] = {}
-    if cls is RateLimitExceeded:
-        kwargs["retry_after"] = retry_after_of(raw.headers)
-    return cls(message, provider="intercom", status=status, code=code,
-               request_id=str(request_id) if request_id else None, body=body,
-               headers=raw.headers, field=field, **kwargs)
+    special: type[APIError] | None = None
+    if code and code not in CODE_CLASSES and code.endswith("_not_found") and status == 404:
+        special = ResourceNotFound
+    return error_for(status, provider="intercom", code=code, message=message,
+                     codes=CODE_CLASSES, cls=special, retry_after=retry_after_of(raw.headers),
+                     request_id=str(request_id) if request_id else None, body=body,
+                     headers=raw.headers, field=field)
 
 
 def retry_after_of(headers: Mapping[str, str]) -> float | None:
