@@ -238,7 +238,7 @@ def fetch_page(model: Any, method: str, path: str, *, params: Mapping[str, Any],
             pagination["starting_after"] = cursor["starting_after"]
         if pagination:
             payload["pagination"] = pagination
-        data = model._request(method, path, json=payload)
+        data = model._request(method, path, json=payload, idempotent=True)  # a search reads
     else:
         if size:
             query["per_page"] = size

@@ -268,7 +268,9 @@ class Migration:
             self._count(step, "planned")
             self._count(step, "created")
             return None
-        if (entry is not None and entry.state == "pending") or lookup_first:
+        # pending (crash) or failed (the error may have come after the write was applied):
+        # look on the target before writing again
+        if (entry is not None and entry.state in ("pending", "failed")) or lookup_first:
             found = lookup()
             if found is not None:
                 self.journal.done(kind, sid, found, version, payload)

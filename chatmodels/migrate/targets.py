@@ -70,6 +70,11 @@ def with_attachments(msg: Any) -> str:
     return body.strip()
 
 
+def source_ref(obj: Any) -> str:
+    """``provider:id`` of a source object (kept on the target where no natural key exists)."""
+    return f"{type(obj)._provider_name()}:{obj.id}"
+
+
 class Target:
     """Base writer. Subclasses implement every method; ``dry_run`` writers never write."""
 
@@ -227,6 +232,10 @@ class IntercomTarget(Target):
                 k: coerce(v, getattr(index.get(k), "data_type", None)) for k, v in custom.items()}
         return values
 
+    #: custom attribute naming the source of a contact that has no email or external_id, so
+    #: that a lost write can still be found again (``crisp:<people_id>``...)
+    SOURCE_ATTRIBUTE = "migrated_from"
+
     def find_contact(self, contact: Any) -> str | None:
         for key in ("email", "external_id"):
             value = getattr(contact, key)
@@ -235,12 +244,20 @@ class IntercomTarget(Target):
                     return str(self.client.Contact.find(**{key: value}).id)
                 except ResourceNotFound:
                     continue
-        return None
+        if contact.email or contact.external_id \
+                or self.SOURCE_ATTRIBUTE not in self._field_index():
+            return None
+        key = f"custom_attributes__{self.SOURCE_ATTRIBUTE}"
+        found = self.client.Contact.search(**{key: source_ref(contact)}).first()
+        return str(found.id) if found is not None else None
 
     def create_contact(self, contact: Any) -> str:
         values = self._values(contact)
         if not (values.get("email") or values.get("external_id")):
             values["role"] = "lead"
+            self.ensure_fields({self.SOURCE_ATTRIBUTE: ""})
+            values.setdefault("custom_attributes", {})[self.SOURCE_ATTRIBUTE] = \
+                source_ref(contact)
         return str(self.client.Contact.create(**values).id)
 
     def update_contact(self, target_id: str, contact: Any) -> None:
@@ -358,7 +375,8 @@ class IntercomTarget(Target):
             if key not in ("type",):
                 notes.append(f"contact.{key}: no home on Intercom (dropped)")
         if not (contact.email or contact.external_id):
-            notes.append("contact without email or external_id: created as a lead")
+            notes.append("contact without email or external_id: created as a lead, with "
+                         "custom attribute migrated_from=<provider>:<id> to find it again")
         return notes
 
     def fidelity_conversation(self, conv: Any, messages: Iterable[Any]) -> list[str]:
