@@ -7,7 +7,6 @@ from chatmodels.http import RetryPolicy
 from chatmodels.migrate import Migration
 from chatmodels.testing import serve
 
-
 FAST = RetryPolicy(max_retries=4, backoff_factor=0.01, max_backoff=0.05, max_wait=5)
 
 
