@@ -155,7 +155,8 @@ class HttpClient:
         self._sleep = sleep
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._sessions: list[requests.Session] = []
+        # (owning thread, session): sessions of finished threads are closed when a new one opens
+        self._sessions: list[tuple[threading.Thread, requests.Session]] = []
         self._rate_limit = RateLimit()
         #: when True, requests wait for the rate-limit window to reset once the provider says
         #: fewer than ``pace_reserve`` requests remain (bulk jobs such as migrations set it)
@@ -188,14 +189,21 @@ class HttpClient:
                 session.auth = self._auth
             self._local.session = session
             with self._lock:
-                self._sessions.append(session)
+                alive = []
+                for owner, other in self._sessions:
+                    if owner.is_alive():
+                        alive.append((owner, other))
+                    else:
+                        other.close()  # its thread is gone: free the pooled connections
+                alive.append((threading.current_thread(), session))
+                self._sessions = alive
         return session
 
     def close(self) -> None:
         """Close every pooled connection of this client."""
         with self._lock:
             sessions, self._sessions = self._sessions, []
-        for session in sessions:
+        for _, session in sessions:
             session.close()
         self._local = threading.local()
 

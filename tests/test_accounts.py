@@ -84,3 +84,17 @@ def test_query_strings_are_encoded(api, sim):
     assert api.Company.find(company_id="x&y").name == "Amp & Co"
     req = [r for r in sim.requests if r.method == "GET" and r.path == "/companies"][-1]
     assert req.query["company_id"] == "x&y"
+
+
+def test_sessions_of_finished_threads_are_closed(api, sim):
+    import threading
+
+    def work():
+        api.Team.all().to_list()
+
+    for _ in range(5):
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    # each new thread's session closed those of the threads that had finished
+    assert len(api.http._sessions) <= 2
