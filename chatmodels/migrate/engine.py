@@ -132,6 +132,7 @@ class Migration:
         self._report = Report(dry_run=dry_run, since=self.since)
         self._lock = threading.Lock()
         self._source_tag_names: dict[str, str] = {}
+        self._pool: ThreadPoolExecutor | None = None
 
     # -- public --------------------------------------------------------------------------
     def run(self, resources: Iterable[str] = RESOURCES) -> Report:
@@ -144,6 +145,8 @@ class Migration:
         run_id = self.journal.start_run(self.dry_run, self.since.timestamp()
                                         if self.since else None)
         status = "failed"
+        # one pool for every step: its threads (and their HTTP connections) are reused
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="migrate")
         try:
             for name in RESOURCES:
                 # agents and tags are cheap and every later step needs their mapping
@@ -158,6 +161,8 @@ class Migration:
             status = "interrupted"
             raise
         finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
             self._report.elapsed = time.monotonic() - started
             self.journal.finish_run(run_id, status, self._report.as_dict())
         if self.fail_fast and self._report.errors:
@@ -224,8 +229,13 @@ class Migration:
                   total: int | None = None) -> None:
         """Run ``work`` on every item with at most ``workers`` in flight (bounded memory)."""
         bar = self._bar(step, total)
+        pool = self._pool
         try:
-            with ThreadPoolExecutor(self.workers, thread_name_prefix=f"migrate-{step}") as pool:
+            if pool is None:  # outside run(): one at a time
+                for item in items:
+                    work(item)
+                    bar.update(1)
+            else:
                 inflight: set[Future[None]] = set()
                 for item in items:
                     if self._abort.is_set():
