@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import inflection
+from cachetools import TTLCache
 
 from .errors import ConfigurationError
 from .http import HttpClient, RateLimit
@@ -52,6 +53,19 @@ class Client:
                     "__qualname__": cls.__qualname__, "__doc__": cls.__doc__})
             classes[name] = made[cls]
         self._classes = classes
+        # per-account lookups that repeat (``intercom.Admin.me()``...), kept 10 minutes
+        self._cache: TTLCache[str, Any] = TTLCache(maxsize=256, ttl=600)
+        self._cache_lock = threading.Lock()
+
+    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``'s value, cached for this account for 10 minutes (thread-safe)."""
+        with self._cache_lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = compute()
+        with self._cache_lock:
+            self._cache[key] = value
+        return value
 
     def model(self, name: str) -> Any:
         """The resource class called ``name`` in this account (``"Contact"``, ``"Agent"``...)."""

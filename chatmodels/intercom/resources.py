@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
-
-from cachetools import TTLCache
 
 from .. import canonical
 from ..collection import Collection, Page
@@ -123,7 +120,7 @@ class Searchable(IntercomResource):
         return super()._list_page(params, cursor, size)
 
 
-_ME_CACHE_LOCK = threading.Lock()
+
 
 
 class Admin(IntercomResource, Retrievable, Listable, canonical.Agent):
@@ -131,8 +128,6 @@ class Admin(IntercomResource, Retrievable, Listable, canonical.Agent):
 
     _path = "/admins"
     _schema = schemas.AdminSchema
-    #: ``me()`` per client, cached for 10 minutes: every conversation action needs an admin id
-    _me_cache: ClassVar[TTLCache[int, Any]] = TTLCache(maxsize=64, ttl=600)
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
@@ -141,16 +136,10 @@ class Admin(IntercomResource, Retrievable, Listable, canonical.Agent):
 
     @classmethod
     def me(cls) -> Admin:
-        """The admin owning the access token (``GET /me``), cached per account for 10 min."""
-        key = id(cls._client())
-        with _ME_CACHE_LOCK:
-            cached = cls._me_cache.get(key)
-        if cached is not None and cached[0] is cls._client():
-            return cached[1]  # type: ignore[no-any-return]
-        me = cls.from_wire(cls._request("GET", "/me"))
-        with _ME_CACHE_LOCK:
-            cls._me_cache[key] = (cls._client(), me)
-        return me  # type: ignore[return-value]
+        """The admin owning the access token (``GET /me``), cached per account for 10 min:
+        every conversation action needs the acting admin's id."""
+        return cls._client().cached(  # type: ignore[no-any-return]
+            "admin:me", lambda: cls.from_wire(cls._request("GET", "/me")))
 
     @classmethod
     def find_by_email(cls, email: str) -> Admin:
