@@ -94,6 +94,13 @@ class Model:
     _lazy_fields: ClassVar[tuple[str, ...]] = ()
     #: the wire key holding the id (``ref()`` builds partial objects with it)
     _id_key: ClassVar[str] = "id"
+    #: fields fetched on their own, on first read: field -> name of the loader method, which
+    #: stores the value with ``_set_clean`` (Crisp people data lives behind its own route)
+    _lazy_loaders: ClassVar[Mapping[str, str]] = {}
+    #: lazily loaded fields that read as an empty dict on an object not saved yet
+    _lazy_empty: ClassVar[frozenset[str]] = frozenset()
+    #: writable fields the schema does not send: the class's ``_update`` routes them itself
+    _extra_writable: ClassVar[frozenset[str]] = frozenset()
 
     _values: dict[str, Any]
     _orig: dict[str, Any]
@@ -156,7 +163,7 @@ class Model:
     def _writable(cls) -> set[str]:
         if cls._schema is None:
             return set(cls.field_names())
-        return wire_schema.index_for(cls._schema).writable
+        return wire_schema.index_for(cls._schema).writable | cls._extra_writable
 
     def _resolve(self, name: str) -> str:
         return self.aliases.get(name, name)
@@ -171,6 +178,17 @@ class Model:
         if key in self.extra:
             return self.extra[key]
         if key in self.field_names():
+            loader = self._lazy_loaders.get(key)
+            if loader is not None:
+                if self.id is not None and not self._deleted:
+                    logger.debug("lazy load of %s.%s for %s (one extra request)",
+                                 type(self).__name__, key, self.id)
+                    getattr(self, loader)()
+                elif key in self._lazy_empty:
+                    self._set_clean(key, {})
+                else:
+                    return None
+                return self._tracked(key, self._values[key])
             lazy = self._partial or key in self._lazy_fields
             if lazy and not self._deleted and self.id is not None:
                 logger.debug("lazy load of %s %s for %r (one extra request)",

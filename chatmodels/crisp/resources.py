@@ -124,17 +124,11 @@ def _check_data(data: Any, field: str = "custom_attributes") -> dict[str, Any]:
 # -- base -------------------------------------------------------------------------------------
 class CrispResource(Resource):
     _config = Crisp
-    #: attributes writable besides the schema's (handled by the class's ``_update``)
-    _extra_writable: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def _website(cls) -> str:
         """``/website/{website_id}``: the prefix of almost every Crisp route."""
         return encode_path("/website/{w}", w=cls._client().options["website_id"])
-
-    @classmethod
-    def _writable(cls) -> set[str]:
-        return set(super()._writable()) | set(cls._extra_writable)
 
     def _ensure_dict(self, key: str) -> dict[str, Any]:
         """The tracked dict field ``key``, created empty when missing."""
@@ -411,9 +405,9 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
     _repr_fields = ("email",)
     aliases = {"data": "custom_attributes"}
     _extra_writable = frozenset({"custom_attributes", "unsubscribed_from_emails"})
-    #: lazily loaded field -> loader method
     _lazy_loaders: ClassVar[Mapping[str, str]] = {
         "custom_attributes": "_load_data", "unsubscribed_from_emails": "_load_subscription"}
+    _lazy_empty = frozenset({"custom_attributes"})
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
         active = values.get("last_seen_at")
@@ -498,20 +492,6 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         return out
 
     # -- lazy people data and subscription ----------------------------------------------------
-    def __getattr__(self, name: str) -> Any:
-        if not name.startswith("_") and name != "extra":
-            key = self._resolve(name)
-            loader = self._lazy_loaders.get(key)
-            if loader is not None and key not in self._values:
-                if self.id is None or self._deleted:
-                    if key != "custom_attributes":
-                        return None
-                    self._set_clean(key, {})
-                else:
-                    getattr(self, loader)()
-                return self._tracked(key, self._values[key])
-        return super().__getattr__(name)
-
     def _data_path(self) -> str:
         return self._website() + encode_path("/people/data/{p}", p=_id_of(self))
 
