@@ -130,9 +130,3 @@ class Event(Canonical):
     _canonical_root = True
     _repr_fields: ClassVar[tuple[str, ...]] = ("name",)
     canonical_fields = ("id", "name", "contact_id", "email", "created_at", "metadata")
-
-
-CANONICAL_CLASSES: tuple[type[Canonical], ...] = (
-    Contact, Tag, Conversation, Message, Agent, Team, Note, ContactField, Company, Segment,
-    Event,
-)

@@ -84,8 +84,10 @@ class Client:
 
     @staticmethod
     def collection_name(cls: type) -> str:
-        """``ContactField`` -> ``contact_fields`` (the name used by the migration engine)."""
-        return str(inflection.pluralize(inflection.underscore(cls.__name__)))
+        """The canonical collection name of a class: ``intercom.DataAttribute`` (a
+        ContactField) -> ``contact_fields``, the name the migration engine and CLI use."""
+        root = cls._root() if hasattr(cls, "_root") else cls
+        return str(inflection.pluralize(inflection.underscore(root.__name__)))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

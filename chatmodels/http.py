@@ -12,7 +12,6 @@ from __future__ import annotations
 import json as jsonlib
 import logging
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -118,9 +117,6 @@ def default_error(provider: str, response: requests.Response, body: Any) -> APIE
         kwargs["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
     return cls(str(message) if message else None, provider=provider,
                status=response.status_code, body=body, headers=response.headers, **kwargs)
-
-
-_SECRET_HEADERS = re.compile(r"authorization|token|key|secret|cookie", re.I)
 
 
 class HttpClient:
@@ -364,8 +360,3 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
     """True when the connection could not be opened, so the request never reached the server."""
     text = repr(exc)
     return "NewConnectionError" in text or "Connection refused" in text
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """A copy of ``headers`` safe to log: credential-bearing values replaced by ``***``."""
-    return {k: (REDACTED if _SECRET_HEADERS.search(k) else v) for k, v in headers.items()}

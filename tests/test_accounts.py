@@ -98,3 +98,13 @@ def test_sessions_of_finished_threads_are_closed(api, sim):
         t.join()
     # each new thread's session closed those of the threads that had finished
     assert len(api.http._sessions) <= 2
+
+
+def test_resources_by_collection_name(api):
+    from chatmodels.client import Client
+
+    assert api.resource("contact_fields") is api.DataAttribute
+    assert api.resource("agents") is api.Admin
+    assert api.resource("Conversation") is api.Conversation
+    assert Client.collection_name(api.DataAttribute) == "contact_fields"
+    assert Client.collection_name(intercom.Contact) == "contacts"

@@ -316,7 +316,7 @@ class Migration:
 
     # -- steps ---------------------------------------------------------------------------
     def _step_agents(self) -> None:
-        agents = list(self.source.model("Agent").all())
+        agents = list(self.source.resource("agents").all())
         mapping = self.writer.match_agents(agents)
         self._stats("agents")
         for agent in agents:
@@ -333,7 +333,7 @@ class Migration:
 
     def _step_tags(self) -> None:
         self._stats("tags")
-        for tag in self.source.model("Tag").all():
+        for tag in self.source.resource("tags").all():
             name = tag.name
             if not name:
                 continue
@@ -356,7 +356,7 @@ class Migration:
     def _step_contact_fields(self) -> None:
         self._stats("contact_fields")
         try:
-            fields = list(self.source.model("ContactField").all())
+            fields = list(self.source.resource("contact_fields").all())
         except ChatModelsError as exc:
             self._fail("contact_fields", "contact_field", "*", exc)
             return
@@ -400,7 +400,7 @@ class Migration:
     def _step_contacts(self) -> None:
         self._current_step = "contacts"
         self._stats("contacts")
-        contact_cls = self.source.model("Contact")
+        contact_cls = self.source.resource("contacts")
         collection = contact_cls.all()
         try:
             total: int | None = contact_cls.count()  # one request on both providers
@@ -428,7 +428,7 @@ class Migration:
             self._fail("contacts", "contact", sid, exc)
 
     def _contact_children(self, contact: Any, sid: str, tid: str | None) -> None:
-        notes = self.source.model("Note")
+        notes = self.source.resource("notes")
         try:
             source_notes = list(notes.all(contact=contact))
         except ChatModelsError as exc:
@@ -482,7 +482,7 @@ class Migration:
     def _step_conversations(self) -> None:
         self._current_step = "conversations"
         self._stats("conversations")
-        collection = self.source.model("Conversation").all()
+        collection = self.source.resource("conversations").all()
         self._parallel("conversations", self._selected(collection), self._conversation,
                        _total(collection))
 

@@ -111,14 +111,6 @@ class Journal:
                 (kind, str(source_id), target_id, state, version, data, error, time.time(),
                  1 if keep_target else 0))
 
-    def mapping(self, kind: str) -> dict[str, str]:
-        """source id -> target id of every ``done`` object of a kind."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT source_id, target_id FROM objects WHERE kind=? AND state='done'",
-                (kind,)).fetchall()
-        return {r[0]: r[1] for r in rows if r[1] is not None}
-
     def entries(self, kind: str, state: str | None = None) -> list[Entry]:
         query = ("SELECT kind, source_id, target_id, state, version, payload, error, attempts "
                  "FROM objects WHERE kind=?")
@@ -150,13 +142,6 @@ class Journal:
         with self._lock:
             self._db.execute("UPDATE runs SET finished=?, status=?, summary=? WHERE id=?",
                              (time.time(), status, json.dumps(summary, default=str), run_id))
-
-    def last_completed_start(self) -> float | None:
-        """Start time of the latest completed real (not dry) run: the default ``since``."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT MAX(started) FROM runs WHERE status='completed' AND dry_run=0").fetchone()
-        return float(row[0]) if row and row[0] is not None else None
 
     def get_meta(self, key: str) -> str | None:
         with self._lock:
