@@ -228,12 +228,19 @@ def test_fail_fast_stops_at_the_first_failure(pair):
     assert [e for e in Journal(journal).entries("contact") if e.state == "failed"]
 
 
-def test_faults_lose_and_double_nothing(tmp_path):
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory):
+    """The target after a clean, undisturbed migration of the seeded source."""
     with serve("crisp", seed=SEED, contacts=40) as source:
         team = team_of(crisp_source(source))
         with serve("intercom", seed=SEED, contacts=0, conversations=0, teammates=team) as clean:
-            assert run(source, clean, str(tmp_path / "clean.db")).ok
-            expected = snapshot(intercom_target(clean))
+            assert run(source, clean, str(tmp_path_factory.mktemp("clean") / "j.db")).ok
+            return snapshot(intercom_target(clean))
+
+
+def test_faults_lose_and_double_nothing(tmp_path, expected):
+    with serve("crisp", seed=SEED, contacts=40) as source:
+        team = team_of(crisp_source(source))
         with serve("intercom", seed=SEED, contacts=0, conversations=0, teammates=team) as target:
             target.fail(status=500, times=3, method="POST", path="/contacts")
             target.fail(status=503, times=2, method="POST", path="/conversations")
@@ -280,13 +287,10 @@ def journal_rows(path):
         return 0
 
 
-def test_crash_and_resume_with_kill_9(tmp_path):
+def test_crash_and_resume_with_kill_9(tmp_path, expected):
     rng = random.Random(5)
     with serve("crisp", seed=SEED, contacts=40) as source:
         team = team_of(crisp_source(source))
-        with serve("intercom", seed=SEED, contacts=0, conversations=0, teammates=team) as clean:
-            assert run(source, clean, str(tmp_path / "clean.db")).ok
-            expected = snapshot(intercom_target(clean))
         with serve("intercom", seed=SEED, contacts=0, conversations=0, teammates=team) as target:
             target.latency = 0.005
             journal = str(tmp_path / "crashy.db")
