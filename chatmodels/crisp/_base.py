@@ -1,0 +1,153 @@
+"""Shared ground of the Crisp resource classes: wire constants, value helpers, the base class.
+
+Canonical values that live inside nested Crisp objects are *derived fields*: ``contact.name``
+reads and writes ``contact.person["nickname"]``, ``conversation.title`` is
+``conversation.meta["subject"]``... so there is one source of truth and dirty tracking sees
+every change (``save()`` sends the nested diff). See docs/crisp.md for the whole mapping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from ..collection import Page
+from ..errors import ValidationError
+from ..http import encode_path
+from ..model import Model, derived_names
+from ..resource import (
+    Resource,
+)
+from .api import Crisp
+
+UTC = dt.timezone.utc
+_MISSING: Any = object()
+
+#: canonical conversation state <- Crisp state
+STATES: dict[str, str] = {"unresolved": "open", "pending": "pending", "resolved": "closed"}
+#: Crisp state <- canonical (or Crisp) state name
+CRISP_STATES: dict[str, str] = {"open": "unresolved", "pending": "pending", "closed": "resolved",
+                                "unresolved": "unresolved", "resolved": "resolved"}
+#: canonical message kind <- Crisp message type
+KINDS: dict[str, str] = {"text": "comment", "note": "note", "file": "comment",
+                         "animation": "comment", "audio": "comment", "picker": "comment",
+                         "field": "comment", "carousel": "comment", "event": "event"}
+#: people search operators (``criterion__op=value``)
+FILTER_OPERATORS = ("eq", "neq", "has", "nhas", "gt", "gte", "lt", "lte", "exists", "nexists")
+#: canonical field -> people search criterion
+PEOPLE_CRITERIA = {"name": "nickname", "phone": "person.phone", "avatar_url": "person.avatar",
+                   "location": "person.geolocation", "tags": "segments",
+                   "custom_attributes": "data", "id": "people_id", "companies": "company"}
+#: keys of a conversation meta update
+META_KEYS = frozenset({"nickname", "email", "phone", "address", "subject", "ip", "avatar",
+                       "origin", "segments", "data", "device"})
+#: meta sub-objects Crisp merges on update (only their changed keys are sent)
+MERGED_META = ("data", "device")
+#: the writable people profile card
+CARD_KEYS = ("email", "person", "company", "segments", "notepad", "last_seen_at")
+DEFAULT_ORIGIN = "chat"
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _invalid(message: str, field: str | None = None) -> ValidationError:
+    return ValidationError(message, provider="crisp", field=field)
+
+
+def _id_of(obj: Any, what: str = "object") -> str:
+    if isinstance(obj, Model):
+        if obj.id is None:
+            raise _invalid(f"{type(obj).__name__} has no id yet: save() it first")
+        return str(obj.id)
+    if obj is None or obj == "":
+        raise _invalid(f"a {what} (or its id) is required")
+    return str(obj)
+
+
+def _name_of(tag: Any) -> str:
+    name = tag.name if isinstance(tag, Model) else tag
+    if not isinstance(name, str) or not name.strip():
+        raise _invalid("a tag (segment) name must be a non-empty string", "tags")
+    return name
+
+
+def _ms(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return int(value.timestamp() * 1000)
+    return value
+
+
+def _from_ms(value: Any) -> dt.datetime | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value:
+        return None
+    return dt.datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _flag(value: Any) -> int:
+    return 1 if value else 0
+
+
+def _check_data(data: Any, field: str = "custom_attributes") -> dict[str, Any]:
+    """People/meta data: a flat dict of non-empty keys to strings, numbers or booleans."""
+    if not isinstance(data, Mapping):
+        raise _invalid(f"{field} must be a dict", field)
+    for key, value in data.items():
+        if not isinstance(key, str) or not key:
+            raise _invalid(f"{field} keys must be non-empty strings", field)
+        if not isinstance(value, (str, int, float, bool)):
+            raise _invalid(f"{field}[{key!r}] must be a string, number or boolean "
+                           f"(got {type(value).__name__})", field)
+    return dict(data)
+
+
+# -- base -------------------------------------------------------------------------------------
+class CrispResource(Resource):
+    _config = Crisp
+
+    @classmethod
+    def _website(cls) -> str:
+        """``/website/{website_id}``: the prefix of almost every Crisp route."""
+        return encode_path("/website/{w}", w=cls._client().options["website_id"])
+
+    def _ensure_dict(self, key: str) -> dict[str, Any]:
+        """The tracked dict field ``key``, created empty when missing."""
+        current = getattr(self, key)
+        if not isinstance(current, dict):
+            Model.__setattr__(self, key, {})
+            current = self._values[key]
+        return current  # type: ignore[no-any-return]
+
+    #: derived fields ``to_dict`` leaves out (they would cost requests)
+    _export_skip: ClassVar[tuple[str, ...]] = ("messages", "conversation")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self._partial:
+            return out
+        for name in derived_names(type(self)):
+            if name in self._export_skip or (name == "external_id"
+                                             and "custom_attributes" not in self._values):
+                continue
+            try:
+                value = getattr(self, name)
+            except (ValidationError, AttributeError):
+                continue
+            out[name] = [v.to_dict() if isinstance(v, Model) else v for v in value] \
+                if isinstance(value, list) else value
+        return out
+
+
+def _one_page(items: list[Any]) -> Page[Any]:
+    return Page(items, None)
