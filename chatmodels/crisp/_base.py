@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..collection import Page
-from ..errors import ValidationError
+from ..errors import ChatModelsError, ValidationError
 from ..http import encode_path
 from ..model import Model, derived_names
 from ..resource import (
     Resource,
 )
-from .api import Crisp
+from .api import Crisp, bad_answer, kind_of
 
 UTC = dt.timezone.utc
 _MISSING: Any = object()
@@ -99,6 +99,23 @@ def _flag(value: Any) -> int:
     return 1 if value else 0
 
 
+def _check_text(value: Any, field: str) -> Any:
+    """A string field set locally: a string or ``None``."""
+    if value is not None and not isinstance(value, str):
+        raise _invalid(f"{field} must be a string or None (got {type(value).__name__})", field)
+    return value
+
+
+def _check_dict(value: Any, field: str) -> Any:
+    """A dict field set locally: a dict (copied) or ``None``."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise _invalid(f"{field} must be a dict with string keys or None "
+                       f"(got {type(value).__name__})", field)
+    return dict(value)
+
+
 def _check_data(data: Any, field: str = "custom_attributes") -> dict[str, Any]:
     """People/meta data: a flat dict of non-empty keys to strings, numbers or booleans."""
     if not isinstance(data, Mapping):
@@ -113,8 +130,52 @@ def _check_data(data: Any, field: str = "custom_attributes") -> dict[str, Any]:
 
 
 # -- base -------------------------------------------------------------------------------------
+#: a list of non-empty strings (segments), for ``_wire_shapes``
+STR_LIST = "list of strings"
+
+
 class CrispResource(Resource):
     _config = Crisp
+    #: wire key -> the JSON type Crisp documents for it (``STR_LIST``: a list of strings);
+    #: an answer with another type is a typed error, never a raw exception later
+    _wire_shapes: ClassVar[Mapping[str, Any]] = {}
+
+    @classmethod
+    def _bad_answer(cls, message: str, field: str | None = None) -> ValidationError:
+        try:
+            client = cls._client()
+        except ChatModelsError:
+            client = None
+        return bad_answer(message, field=field, client=client)
+
+    @classmethod
+    def _check_shapes(cls, data: Any, shapes: Mapping[str, Any], where: str = "") -> None:
+        for key, kind in shapes.items():
+            value = data.get(key)
+            if value is None:
+                continue
+            if kind is STR_LIST:
+                good = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            elif kind is int:
+                good = isinstance(value, int) and not isinstance(value, bool)
+            else:
+                good = isinstance(value, kind)
+            if not good:
+                expected = {STR_LIST: "a list of strings", str: "a string", int: "an integer",
+                            Mapping: "an object", list: "a list"}.get(kind, str(kind))
+                raise cls._bad_answer(f"{cls.__name__} {where}{key} is {kind_of(value)}, "
+                                      f"expected {expected}", f"{where}{key}")
+
+    def _check_wire(self, data: Any) -> None:
+        """Raise a typed error when ``data`` is not the object Crisp documents."""
+        if not isinstance(data, Mapping):
+            raise self._bad_answer(f"a {type(self).__name__} is {kind_of(data)}, "
+                                   "not an object")
+        self._check_shapes(data, self._wire_shapes)
+
+    def _fill(self, data: Mapping[str, Any], *, partial: bool = False) -> None:
+        self._check_wire(data)
+        super()._fill(data, partial=partial)
 
     @classmethod
     def _website(cls) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import canonical
 from ..collection import Collection, Page
@@ -26,8 +26,10 @@ from ._base import (
     MERGED_META,
     META_KEYS,
     STATES,
+    STR_LIST,
     CrispResource,
     _check_data,
+    _check_text,
     _flag,
     _id_of,
     _invalid,
@@ -107,6 +109,17 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
 
     _schema = schemas.ConversationSchema
     _id_key = "session_id"
+    _wire_shapes = {"meta": Mapping, "state": str, "assigned": Mapping, "unread": Mapping,
+                    "people_id": str}
+    _meta_shapes: ClassVar[Mapping[str, Any]] = {
+        "segments": STR_LIST, "data": Mapping, "device": Mapping, "email": str,
+        "nickname": str, "subject": str}
+
+    def _check_wire(self, data: Any) -> None:
+        super()._check_wire(data)
+        meta = data.get("meta")
+        if isinstance(meta, Mapping):
+            self._check_shapes(meta, self._meta_shapes, "meta.")
     _repr_fields = ("state",)
     _refs = {"contacts": ("Contact", True)}
     _extra_writable = frozenset({"state", "assignee_id", "read"})
@@ -135,7 +148,7 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
 
     @title.setter  # type: ignore[no-redef]
     def title(self, value: Any) -> None:
-        self._ensure_dict("meta")["subject"] = value
+        self._ensure_dict("meta")["subject"] = _check_text(value, "title")
 
     @Derived
     def custom_attributes(self) -> Any:
@@ -150,7 +163,7 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
 
     @custom_attributes.setter  # type: ignore[no-redef]
     def custom_attributes(self, value: Any) -> None:
-        self._ensure_dict("meta")["data"] = dict(value or {})
+        self._ensure_dict("meta")["data"] = _check_data({} if value is None else value)
 
     @Derived
     def tags(self) -> Any:
@@ -305,7 +318,10 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
     def _create(self, payload: dict[str, Any]) -> Any:
         requests = self._changes_payloads(payload)
         created = self._request("POST", self._website() + "/conversation")
-        self._values["id"] = created["session_id"]
+        sid = created.get("session_id") if isinstance(created, Mapping) else None
+        if not isinstance(sid, str) or not sid:
+            raise self._bad_answer("the created conversation has no session_id", "session_id")
+        self._values["id"] = sid
         base = self._instance_path()
         for method, suffix, body in requests:
             self._request(method, base + suffix, json=body)

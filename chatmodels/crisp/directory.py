@@ -24,7 +24,7 @@ from ._base import (
     _name_of,
     _one_page,
 )
-from .api import numbered_page
+from .api import kind_of, numbered_page
 
 
 # -- website, operators -----------------------------------------------------------------------
@@ -52,6 +52,7 @@ class Operator(CrispResource, Retrievable, Listable, canonical.Agent):
     _SECRET_KEYS: ClassVar[frozenset[str]] = frozenset({"identifier", "key"})
 
     def _fill(self, data: Mapping[str, Any], *, partial: bool = False) -> None:
+        self._check_wire(data)
         super()._fill({k: v for k, v in data.items() if k not in self._SECRET_KEYS},
                       partial=partial)
 
@@ -74,9 +75,17 @@ class Operator(CrispResource, Retrievable, Listable, canonical.Agent):
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        data = cls._request("GET", cls._website() + "/operators/list") or []
-        return _one_page([cls.from_wire(item.get("details") or {}) for item in data
-                          if isinstance(item, Mapping)])
+        data = cls._request("GET", cls._website() + "/operators/list")
+        if not isinstance(data, list):
+            raise cls._bad_answer(f"the operator list is {kind_of(data)}, not a list")
+        operators = []
+        for item in data:
+            details = item.get("details") if isinstance(item, Mapping) else None
+            if not isinstance(details, Mapping):
+                raise cls._bad_answer("an operator list item has no details object",
+                                      "details")
+            operators.append(cls.from_wire(details))
+        return _one_page(operators)
 
     @classmethod
     def find_by_email(cls, email: str) -> Operator:
@@ -90,7 +99,10 @@ class Operator(CrispResource, Retrievable, Listable, canonical.Agent):
     @classmethod
     def active(cls) -> list[dict[str, Any]]:
         """Operators online now: ``[{user_id, avatar, nickname, timestamp}]`` as Crisp sends it."""
-        return list(cls._request("GET", cls._website() + "/operators/active") or [])
+        data = cls._request("GET", cls._website() + "/operators/active")
+        if not isinstance(data, list):
+            raise cls._bad_answer(f"the active operators are {kind_of(data)}, not a list")
+        return list(data)
 
 
 Agent = Operator
@@ -103,6 +115,7 @@ class Tag(CrispResource, Listable, Deletable, canonical.Tag):
     profiles (or conversations, ``all(scope="conversations")``) using it."""
 
     _schema = schemas.SegmentSchema
+    _wire_shapes = {"count": int}
     _id_key = "segment"
     _repr_fields = ("name", "usage_count")
 
@@ -165,6 +178,7 @@ class ContactField(CrispResource, Listable, canonical.ContactField):
     custom data; a key exists once a profile has it. ``usage_count``: profiles having it."""
 
     _schema = schemas.DataKeySchema
+    _wire_shapes = {"key": str, "count": int}
     _id_key = "key"
     _repr_fields = ("name", "usage_count")
 
@@ -203,7 +217,11 @@ class Visitor(CrispResource, Listable):
     @classmethod
     def stats(cls) -> dict[str, Any]:
         """``{count, active, limited}`` as Crisp sends it (``GET /visitors/count``)."""
-        return dict(cls._request("GET", cls._website() + "/visitors/count") or {})
+        data = cls._request("GET", cls._website() + "/visitors/count")
+        if not isinstance(data, Mapping):
+            raise cls._bad_answer(f"the visitor count is {kind_of(data)}, not an object")
+        cls._check_shapes(data, {"count": int, "active": int, "limited": bool})
+        return dict(data)
 
     @classmethod
     def count(cls, **filters: Any) -> int:

@@ -23,7 +23,7 @@ from ._base import (
     _invalid,
     _one_page,
 )
-from .api import unwrap
+from .api import kind_of, unwrap
 
 
 # -- messages ---------------------------------------------------------------------------------
@@ -46,6 +46,8 @@ class Message(CrispResource, Updatable, Deletable, canonical.Message):
 
     _schema = schemas.MessageSchema
     _id_key = "fingerprint"
+    _wire_shapes = {"type": str, "from": str, "origin": str, "user": Mapping,
+                    "timestamp": (int, float)}
     _repr_fields = ("kind", "author_type", "body")
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
@@ -74,6 +76,8 @@ class Message(CrispResource, Updatable, Deletable, canonical.Message):
         if self.type not in (None, "text", "note"):
             raise FieldError(f"a {self.type} message has no text body; change its content",
                              provider="crisp", field="body")
+        if not isinstance(value, str):
+            raise _invalid(f"body must be a string (got {type(value).__name__})", "body")
         Model.__setattr__(self, "content", value)
 
     @Derived
@@ -134,7 +138,12 @@ class Message(CrispResource, Updatable, Deletable, canonical.Message):
         before: int | None = None
         while True:
             response = http.request("GET", path, params={"timestamp_before": before})
-            batch = [m for m in (unwrap(response.body) or []) if isinstance(m, Mapping)]
+            body = unwrap(response.body)
+            if not isinstance(body, list):
+                raise cls._bad_answer(f"a batch of messages is {kind_of(body)}, not a list")
+            for item in body:
+                cls._check_wire_of(item)
+            batch = list(body)
             batches.append(batch)
             if response.status != 206 or not batch:
                 break
@@ -153,6 +162,15 @@ class Message(CrispResource, Updatable, Deletable, canonical.Message):
                 ordered.append(message)
         ordered.sort(key=lambda m: int(m.get("timestamp") or 0))
         return ordered
+
+    @classmethod
+    def _check_wire_of(cls, item: Any) -> None:
+        if not isinstance(item, Mapping):
+            raise cls._bad_answer(f"a message is {kind_of(item)}, not an object")
+        cls._check_shapes(item, cls._wire_shapes)
+        stamp = item.get("timestamp")
+        if isinstance(stamp, bool):
+            raise cls._bad_answer("a message timestamp is a boolean", "timestamp")
 
     # -- save / delete / marks ---------------------------------------------------------------
     def _update(self, diff: dict[str, Any]) -> Any:

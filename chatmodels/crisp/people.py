@@ -24,8 +24,11 @@ from ._base import (
     CARD_KEYS,
     FILTER_OPERATORS,
     PEOPLE_CRITERIA,
+    STR_LIST,
     CrispResource,
     _check_data,
+    _check_dict,
+    _check_text,
     _flag,
     _from_ms,
     _id_of,
@@ -35,13 +38,14 @@ from ._base import (
     _name_of,
     _one_page,
 )
-from .api import numbered_page
+from .api import kind_of, numbered_page
 
 
 class Company(CrispResource, canonical.Company):
     """The ``company`` of a people profile (``contact.companies``; no API of its own, no id)."""
 
     _schema = schemas.CompanySchema
+    _wire_shapes = {"name": str, "domain": str, "url": str, "metrics": Mapping}
     _repr_fields = ("name", "company_id")
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
@@ -118,6 +122,16 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
 
     _schema = schemas.PeopleProfileSchema
     _id_key = "people_id"
+    _wire_shapes = {"email": str, "person": Mapping, "company": Mapping, "segments": STR_LIST,
+                    "notepad": str, "active": Mapping}
+    _person_shapes: ClassVar[Mapping[str, Any]] = {
+        "nickname": str, "phone": str, "avatar": str, "geolocation": Mapping}
+
+    def _check_wire(self, data: Any) -> None:
+        super()._check_wire(data)
+        person = data.get("person")
+        if isinstance(person, Mapping):
+            self._check_shapes(person, self._person_shapes, "person.")
     _repr_fields = ("email",)
     aliases = {"data": "custom_attributes"}
     _extra_writable = frozenset({"custom_attributes", "unsubscribed_from_emails"})
@@ -143,7 +157,7 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
 
     @name.setter  # type: ignore[no-redef]
     def name(self, value: Any) -> None:
-        self._ensure_dict("person")["nickname"] = value
+        self._ensure_dict("person")["nickname"] = _check_text(value, "name")
 
     @Derived
     def phone(self) -> Any:
@@ -152,7 +166,7 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
 
     @phone.setter  # type: ignore[no-redef]
     def phone(self, value: Any) -> None:
-        self._ensure_dict("person")["phone"] = value
+        self._ensure_dict("person")["phone"] = _check_text(value, "phone")
 
     @Derived
     def avatar_url(self) -> Any:
@@ -161,7 +175,7 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
 
     @avatar_url.setter  # type: ignore[no-redef]
     def avatar_url(self, value: Any) -> None:
-        self._ensure_dict("person")["avatar"] = value
+        self._ensure_dict("person")["avatar"] = _check_text(value, "avatar_url")
 
     @Derived
     def location(self) -> Any:
@@ -170,7 +184,7 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
 
     @location.setter  # type: ignore[no-redef]
     def location(self, value: Any) -> None:
-        self._ensure_dict("person")["geolocation"] = value
+        self._ensure_dict("person")["geolocation"] = _check_dict(value, "location")
 
     @Derived
     def role(self) -> Any:
@@ -185,6 +199,10 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
 
     @external_id.setter  # type: ignore[no-redef]
     def external_id(self, value: Any) -> None:
+        if value is not None and (isinstance(value, bool)
+                                  or not isinstance(value, (str, int, float))):
+            raise _invalid(f"external_id must be a string or a number "
+                           f"(got {type(value).__name__})", "external_id")
         self.custom_attributes["external_id"] = value
 
     @Derived
@@ -216,7 +234,9 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
 
     def _load_data(self) -> None:
         body = self._request("GET", self._data_path())
-        data = body.get("data") if isinstance(body, Mapping) else None
+        data = body.get("data") if isinstance(body, Mapping) else _MISSING
+        if data is not None and not isinstance(data, Mapping):
+            raise self._bad_answer(f"people data is {kind_of(data)}, not an object", "data")
         self._set_clean("custom_attributes", dict(data or {}))
 
     def _load_subscription(self) -> None:
@@ -306,7 +326,10 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         data = None if data is _MISSING or data is None else _check_data(data)
         unsub = None if unsub is _MISSING else unsub
         created = self._request("POST", self._website() + "/people/profile", json=card)
-        self._values["id"] = created["people_id"]
+        pid = created.get("people_id") if isinstance(created, Mapping) else None
+        if not isinstance(pid, str) or not pid:
+            raise self._bad_answer("the created profile has no people_id", "people_id")
+        self._values["id"] = pid
         if data:
             self._request("PATCH", self._data_path(), json={"data": data})
         if unsub is not None:
@@ -416,6 +439,7 @@ class Event(CrispResource, canonical.Event):
     ``timestamp`` (``created_at``). Crisp events have no id."""
 
     _schema = schemas.PeopleEventSchema
+    _wire_shapes = {"text": str, "data": Mapping, "color": str}
     _repr_fields = ("name", "color")
     aliases = {"text": "name", "data": "metadata"}
 
