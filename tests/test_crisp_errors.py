@@ -346,3 +346,43 @@ def test_other_off_shape_answers_are_typed_errors(api, scripted):
     scripted.answer(ok([{"segment": "vip", "count": "3"}]))
     with pytest.raises(errors.ValidationError):
         api.Tag.all().to_list()
+
+
+# -- lookups ---------------------------------------------------------------------------------------
+def test_not_found_names_what_was_looked_up(fresh):
+    api = crisp.connect(base_url=fresh.base_url, max_retries=0, **fresh.credentials)
+    cases = [
+        (lambda: api.Contact.find("nobody"), "no people profile with people_id 'nobody'"),
+        (lambda: api.Contact.find(email="ghost@example.com"),
+         "no people profile with email 'ghost@example.com'"),
+        (lambda: api.Conversation.find("session_missing"),
+         "no conversation with session_id 'session_missing'"),
+        (lambda: api.Operator.find("op-missing"), "no operator with user_id 'op-missing'"),
+    ]
+    for call, text in cases:
+        with pytest.raises(errors.ResourceNotFound) as info:
+            call()
+        assert (info.value.status, info.value.code) == (404, "not_found")
+        assert str(info.value) == f"[crisp 404 not_found] {text} on this website"
+
+
+@pytest.mark.parametrize("model, lookup, text", [
+    ("Contact", {"foo": "x"}, "Contact.find() takes id= or email=; got foo= (lookups: id, email)"),
+    ("Contact", {}, "Contact.find() takes id= or email= (lookups: id, email)"),
+    ("Conversation", {"email": "a@b.c"},
+     "Conversation.find() takes id= (a session_id); got email= (lookups: id)"),
+    ("Operator", {"name": "Ann"}, "Operator.find() takes id= (the operator's user_id); got "
+                                  "name= (lookups: id)"),
+    ("Tag", {"label": "vip"}, "Tag.find() takes id= or name= (a segment name); got label= "
+                              "(lookups: id, name)"),
+    ("ContactField", {"key": "plan"}, "ContactField.find() takes id= or name= (a data key); "
+                                      "got key= (lookups: id, name)"),
+    ("Message", {"id": 1}, "Message.find() takes id= (a fingerprint) and conversation="),
+])
+def test_unknown_lookup_is_a_library_error_listing_the_lookups(fresh, model, lookup, text):
+    api = crisp.connect(base_url=fresh.base_url, max_retries=0, **fresh.credentials)
+    fresh.clear_requests()
+    with pytest.raises(errors.ValidationError) as info:
+        getattr(api, model).find(**lookup)
+    assert info.value.message == text
+    assert fresh.requests == []

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..collection import Page
-from ..errors import ChatModelsError, ValidationError
+from ..errors import ChatModelsError, ResourceNotFound, ValidationError
 from ..http import encode_path
 from ..model import Model, derived_names
 from ..resource import (
@@ -165,6 +165,31 @@ class CrispResource(Resource):
                             Mapping: "an object", list: "a list"}.get(kind, str(kind))
                 raise cls._bad_answer(f"{cls.__name__} {where}{key} is {kind_of(value)}, "
                                       f"expected {expected}", f"{where}{key}")
+
+    @classmethod
+    def _check_lookups(cls, given: Mapping[str, Any], allowed: tuple[str, ...],
+                       need: str) -> None:
+        """Refuse unknown or missing ``find()`` lookups with a library error listing them."""
+        unknown = sorted(k for k in given if k not in allowed)
+        present = [k for k in allowed if given.get(k) not in (None, "")]
+        if unknown or not present:
+            got = f"; got {', '.join(f'{k}=' for k in unknown)}" if unknown else ""
+            raise _invalid(f"{cls.__name__}.find() takes {need}{got} "
+                           f"(lookups: {', '.join(allowed)})",
+                           unknown[0] if unknown else allowed[0])
+
+    @classmethod
+    def _get_one(cls, path: str, what: str) -> Any:
+        """``GET path`` as an object; a 404 ``not_found`` names what was looked up."""
+        try:
+            return cls.from_wire(cls._request("GET", path))
+        except ResourceNotFound as exc:
+            if exc.code != "not_found":
+                raise
+            raise ResourceNotFound(
+                f"no {what} on this website", provider=exc.provider, status=exc.status,
+                code=exc.code, request_id=exc.request_id, body=exc.body, headers=exc.headers,
+                field=exc.field) from None
 
     def _check_wire(self, data: Any) -> None:
         """Raise a typed error when ``data`` is not the object Crisp documents."""

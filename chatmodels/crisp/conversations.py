@@ -186,10 +186,10 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
 
     @classmethod
     def find(cls, id: Any = None, **lookup: Any) -> Conversation:
-        if id is None or lookup:
-            raise TypeError("Conversation.find() takes id= (a session_id)")
-        data = cls._request("GET", cls._website() + encode_path("/conversation/{s}", s=id))
-        return cls.from_wire(data)  # type: ignore[return-value]
+        cls._check_lookups(dict(lookup, id=id), ("id",), "id= (a session_id)")
+        return cls._get_one(  # type: ignore[no-any-return]
+            cls._website() + encode_path("/conversation/{s}", s=id),
+            f"conversation with session_id {id!r}")
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:

@@ -68,10 +68,9 @@ class Operator(CrispResource, Retrievable, Listable, canonical.Agent):
 
     @classmethod
     def find(cls, id: Any = None, **lookup: Any) -> Operator:
-        if id is None or lookup:
-            raise TypeError("Operator.find() takes id= (the operator's user_id)")
-        data = cls._request("GET", cls._website() + encode_path("/operator/{u}", u=id))
-        return cls.from_wire(data)  # type: ignore[return-value]
+        cls._check_lookups(dict(lookup, id=id), ("id",), "id= (the operator's user_id)")
+        return cls._get_one(  # type: ignore[no-any-return]
+            cls._website() + encode_path("/operator/{u}", u=id), f"operator with user_id {id!r}")
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
@@ -138,11 +137,10 @@ class Tag(CrispResource, Listable, Deletable, canonical.Tag):
         return cls.all(scope=scope).count()
 
     @classmethod
-    def find(cls, id: Any = None, *, name: str | None = None, scope: str = "people") -> Tag:
+    def find(cls, id: Any = None, *, scope: str = "people", **lookup: Any) -> Tag:
         """The segment called ``id``/``name`` (exact), or ``ResourceNotFound``."""
-        wanted = id if id is not None else name
-        if wanted is None:
-            raise TypeError("Tag.find() takes id= or name= (a segment name)")
+        cls._check_lookups(dict(lookup, id=id), ("id", "name"), "id= or name= (a segment name)")
+        wanted = id if id is not None else lookup["name"]
         for tag in cls.all(scope=scope):
             if tag.name == wanted:
                 return tag  # type: ignore[no-any-return]
@@ -192,8 +190,9 @@ class ContactField(CrispResource, Listable, canonical.ContactField):
                              cursor=cursor, wrap=cls.from_wire)
 
     @classmethod
-    def find(cls, id: Any = None, *, name: str | None = None) -> ContactField:
-        wanted = id if id is not None else name
+    def find(cls, id: Any = None, **lookup: Any) -> ContactField:
+        cls._check_lookups(dict(lookup, id=id), ("id", "name"), "id= or name= (a data key)")
+        wanted = id if id is not None else lookup["name"]
         for key in cls.all():
             if key.name == wanted:
                 return key  # type: ignore[no-any-return]

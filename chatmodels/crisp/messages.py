@@ -109,13 +109,17 @@ class Message(CrispResource, Updatable, Deletable, canonical.Message):
         return self._request("GET", self._instance_path())  # type: ignore[no-any-return]
 
     @classmethod
-    def find(cls, id: Any = None, *, conversation: Any = None) -> Message:
+    def find(cls, id: Any = None, **lookup: Any) -> Message:
         """One message by fingerprint: ``Message.find(id=..., conversation=conv)``."""
+        need = "id= (a fingerprint) and conversation="
+        cls._check_lookups(dict(lookup, id=id), ("id", "conversation"), need)
+        conversation = lookup.get("conversation")
         if id is None or conversation is None:
-            raise TypeError("Message.find() takes id= (a fingerprint) and conversation=")
-        data = cls._request("GET", cls._conversation_path(conversation)
-                            + encode_path("/message/{f}", f=id))
-        return cls.from_wire(data)  # type: ignore[return-value]
+            raise _invalid(f"Message.find() takes {need}", "id" if id is None else "conversation")
+        sid = _id_of(conversation, "conversation")
+        return cls._get_one(  # type: ignore[no-any-return]
+            cls._conversation_path(sid) + encode_path("/message/{f}", f=id),
+            f"message with fingerprint {id!r} in conversation {sid!r}")
 
     @classmethod
     def all(cls, conversation: Any) -> Collection[Any]:

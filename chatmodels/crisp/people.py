@@ -260,14 +260,15 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         return self._website() + encode_path("/people/profile/{p}", p=_id_of(self))
 
     @classmethod
-    def find(cls, id: Any = None, *, email: str | None = None  # type: ignore[override]
-             ) -> Contact:
+    def find(cls, id: Any = None, **lookup: Any) -> Contact:
         """A profile by people_id or by email (Crisp accepts both in the path)."""
-        key = id if id is not None else email
-        if key is None or key == "":
-            raise TypeError("Contact.find() takes id= or email=")
-        data = cls._request("GET", cls._website() + encode_path("/people/profile/{p}", p=key))
-        return cls.from_wire(data)  # type: ignore[return-value]
+        cls._check_lookups(dict(lookup, id=id), ("id", "email"), "id= or email=")
+        if id is not None:
+            key, what = id, f"people profile with people_id {id!r}"
+        else:
+            key, what = lookup["email"], f"people profile with email {lookup['email']!r}"
+        return cls._get_one(  # type: ignore[no-any-return]
+            cls._website() + encode_path("/people/profile/{p}", p=key), what)
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
