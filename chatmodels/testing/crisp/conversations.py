@@ -145,10 +145,7 @@ def change_conversation_state(ctx: Context, website_id: str, session_id: str) ->
     if body.get("state") not in CONVERSATION_STATES:
         raise invalid(f"data.state should be one of {', '.join(CONVERSATION_STATES)}", "data")
     _check_actor(body)
-    conv["state"] = body["state"]
-    if body["state"] == "resolved":
-        conv["waiting_since"] = 0
-    conv["updated_at"] = state.tick()
+    state.set_conversation_state(conv, body["state"])
     return ok(None, "updated")
 
 
@@ -168,16 +165,13 @@ def assign_conversation_routing(ctx: Context, website_id: str, session_id: str) 
     if "silent" in body and not isinstance(body["silent"], bool):
         raise invalid("data.silent should be boolean", "data")
     assigned = body["assigned"]
-    if assigned is None:
-        conv["assigned"] = None
-    else:
+    if assigned is not None:
         if not isinstance(assigned, dict) or not isinstance(assigned.get("user_id"), str):
             raise invalid("data.assigned.user_id should be string", "data")
         _check_keys(assigned, ("user_id",), "data.assigned")
         if assigned["user_id"] not in state.operators:
             raise invalid("data.assigned.user_id is not an operator of this website", "data")
-        conv["assigned"] = {"user_id": assigned["user_id"]}
-    conv["updated_at"] = state.tick()
+    state.assign_conversation(conv, None if assigned is None else assigned["user_id"])
     return ok(None, "updated")
 
 
@@ -197,16 +191,7 @@ def update_conversation_meta(ctx: Context, website_id: str, session_id: str) -> 
         _check_str_list(body["segments"], "data.segments")
     if "data" in body:
         _scalar_map(body["data"], "data.data")
-    meta = conv["meta"]
-    for key, value in body.items():
-        if key == "data":
-            meta["data"].update(value)
-        elif key == "device":
-            meta["device"].update(value)
-        else:
-            meta[key] = value
-    if "email" in body:
-        state.link_conversation(conv)  # the meta email links the session to its profile
+    state.update_meta(conv, body)
     return ok(None, "updated")
 
 

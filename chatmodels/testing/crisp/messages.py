@@ -96,55 +96,8 @@ def send_message(ctx: Context, website_id: str, session_id: str) -> Any:
     else:
         fingerprint = state.new_fingerprint(timestamp)
 
-    meta = conv["meta"]
-    if sender == "user":
-        author = {"type": "participant", "user_id": session_id,
-                  "nickname": meta.get("nickname") or "visitor", "avatar": meta.get("avatar", "")}
-    else:
-        website = state.website or {}
-        author = {"type": "website", "user_id": website.get("website_id", ""),
-                  "nickname": website.get("name", ""), "avatar": website.get("logo", "")}
-    if user:
-        author.update({k: v for k, v in user.items() if v is not None})
-
-    msg = {
-        "session_id": session_id,
-        "website_id": conv["website_id"],
-        "type": kind,
-        "from": sender,
-        "origin": body["origin"],
-        "content": copy.deepcopy(content),
-        "preview": [],
-        "mentions": list(mentions),
-        "read": "",
-        "delivered": "",
-        "ignored": {},
-        "edited": False,
-        "translated": bool(body.get("translated", False)),
-        "automated": bool(body.get("automated", False)),
-        "fingerprint": fingerprint,
-        "timestamp": timestamp,
-        "user": author,
-        "references": body.get("references") or [],
-        "original": body.get("original") or {},
-        "properties": body.get("properties") or {},
-    }
-    msgs = state.messages.setdefault(session_id, [])
-    msgs.append(msg)
-    msgs.sort(key=lambda m: (m["timestamp"], m["fingerprint"]))
-
-    if kind != "note":
-        if sender == "user":
-            if conv["state"] == "resolved":
-                conv["state"] = "unresolved"
-            if not conv["waiting_since"]:
-                conv["waiting_since"] = timestamp
-            conv["active"] = {"now": True, "last": timestamp}
-        else:
-            if conv["state"] == "pending":
-                conv["state"] = "unresolved"
-            conv["waiting_since"] = 0
-    conv["updated_at"] = max(conv["updated_at"], timestamp)
+    state.add_message(conv, body, kind=kind, sender=sender, content=content,
+                      mentions=mentions, fingerprint=fingerprint, timestamp=timestamp)
     return ok({"fingerprint": fingerprint}, "dispatched", 202)
 
 
@@ -204,17 +157,7 @@ def _mark(ctx: Context, website_id: str, session_id: str, marker: str) -> Any:
                 wanted.add(int(item))
             except (TypeError, ValueError):
                 raise invalid("data.fingerprints should contain integers", "data") from None
-    other = "user" if body["from"] == "operator" else "operator"
-    for msg in state.messages.get(session_id, []):
-        if msg["from"] != other or msg["type"] == "note":
-            continue
-        if wanted is not None and msg["fingerprint"] not in wanted:
-            continue
-        msg[marker] = body["origin"]
-        if marker == "read":
-            msg["delivered"] = msg["delivered"] or body["origin"]
-    if marker == "read" and body["from"] == "operator":
-        conv["forced_unread"] = False
+    state.mark_messages(conv, marker, body["from"], body["origin"], wanted)
     return ok(None, "updated")
 
 

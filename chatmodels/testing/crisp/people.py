@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -84,14 +83,6 @@ def list_people_profiles(ctx: Context, website_id: str, page: int) -> Any:
     return ok([profile_view(p) for p in _slice(people, page, per_page)])
 
 
-def _default_person(nickname: str = "") -> dict[str, Any]:
-    return {
-        "nickname": nickname, "avatar": "", "gender": "", "phone": "", "address": "",
-        "description": "", "website": "", "timezone": 0, "profiles": [], "employment": {},
-        "geolocation": {}, "locales": [],
-    }
-
-
 def _validate_card(body: dict[str, Any], *, require_email: bool) -> dict[str, Any]:
     _check_keys(body, PROFILE_CARD_FIELDS, "data", PROFILE_READ_ONLY)
     if require_email and "email" not in body:
@@ -122,30 +113,7 @@ def add_people_profile(ctx: Context, website_id: str) -> Any:
     state = _website(ctx, website_id)
     body = _validate_card(copy.deepcopy(ctx.body), require_email=True)
     _check_email_free(state, body["email"], None)
-    now = state.tick()
-    people_id = str(uuid.uuid4())
-    person = _default_person(body["email"].split("@")[0])
-    person.update(body.get("person") or {})
-    profile = {
-        "people_id": people_id,
-        "email": body["email"],
-        "person": person,
-        "company": body.get("company") or {},
-        "segments": list(body.get("segments") or []),
-        "notepad": body.get("notepad", ""),
-        "active": {"now": False, "last": body.get("active", now)},
-        "score": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
-    for seg in profile["segments"]:
-        state.add_segment(seg)
-    state.people[people_id] = profile
-    state.people_data[people_id] = {}
-    state.people_events[people_id] = []
-    state.subscriptions[people_id] = True
-    state.adopt_conversations(people_id)
-    return ok({"people_id": people_id}, "added", 201)
+    return ok({"people_id": state.add_person(body)}, "added", 201)
 
 
 def get_people_profile(ctx: Context, website_id: str, people_id: str) -> Any:
@@ -159,35 +127,7 @@ def _write_profile(ctx: Context, website_id: str, people_id: str, replace: bool)
     body = _validate_card(copy.deepcopy(ctx.body), require_email=replace)
     if "email" in body:
         _check_email_free(state, body["email"], profile["people_id"])
-    new_email = "email" in body and body["email"].lower() != (profile.get("email") or "").lower()
-    if replace:
-        person = _default_person()
-        person.update(body.get("person") or {})
-        profile.update({
-            "email": body["email"],
-            "person": person,
-            "company": body.get("company") or {},
-            "segments": list(body.get("segments") or []),
-            "notepad": body.get("notepad", ""),
-        })
-    else:
-        for key in ("email", "notepad"):
-            if key in body:
-                profile[key] = body[key]
-        if "segments" in body:
-            profile["segments"] = list(body["segments"])
-        for key in ("person", "company"):
-            if key in body:
-                merged = dict(profile.get(key) or {})
-                merged.update(body[key])
-                profile[key] = merged
-    if "active" in body:
-        profile["active"] = {"now": False, "last": body["active"]}
-    for seg in profile["segments"]:
-        state.add_segment(seg)
-    if new_email:  # conversations already linked keep their profile; matching ones join it
-        state.adopt_conversations(profile["people_id"])
-    profile["updated_at"] = state.tick()
+    state.write_person(profile, body, replace=replace)
     return ok(None, "updated")
 
 
@@ -236,9 +176,7 @@ def add_people_event(ctx: Context, website_id: str, people_id: str) -> Any:
     color = body.get("color")
     if color is not None and color not in EVENT_COLORS:
         raise invalid(f"data.color should be one of {', '.join(EVENT_COLORS)}", "data")
-    state.people_events.setdefault(profile["people_id"], []).append({
-        "text": text, "data": copy.deepcopy(data), "color": color or "", "timestamp": state.tick(),
-    })
+    state.add_event(profile["people_id"], text, data, color or "")
     return ok(None, "added", 201)
 
 
@@ -263,12 +201,7 @@ def _write_people_data(ctx: Context, website_id: str, people_id: str, replace: b
     if "data" not in body:
         raise invalid("data.data is required", "data")
     data = _scalar_map(body["data"], "data.data")
-    pid = profile["people_id"]
-    if replace:
-        state.people_data[pid] = dict(data)
-    else:
-        state.people_data.setdefault(pid, {}).update(data)
-    profile["updated_at"] = state.tick()
+    state.write_data(profile["people_id"], data, replace=replace)
     return ok(None, "updated")
 
 
