@@ -386,3 +386,26 @@ def test_unknown_lookup_is_a_library_error_listing_the_lookups(fresh, model, loo
         getattr(api, model).find(**lookup)
     assert info.value.message == text
     assert fresh.requests == []
+
+
+def test_person_and_origin_set_directly_are_checked_before_sending(fresh):
+    api = crisp.connect(base_url=fresh.base_url, max_retries=0, **fresh.credentials)
+    contact = api.Contact.all().first()
+    contact.custom_attributes  # noqa: B018
+    conv = api.Conversation.all().first()
+    fresh.clear_requests()
+    contact.person = dict(contact.person, nickname=5)
+    with pytest.raises(errors.ValidationError) as info:
+        contact.save()
+    assert info.value.field == "name"
+    contact.person = "Ann"
+    with pytest.raises(errors.ValidationError) as info:
+        contact.save()
+    assert info.value.field == "person"
+    with pytest.raises(errors.ValidationError) as info:
+        conv.reply("hello", origin=5)
+    assert info.value.field == "origin"
+    with pytest.raises(errors.ValidationError) as info:
+        conv.mark_read(origin=None)
+    assert info.value.field == "origin"
+    assert fresh.requests == []

@@ -393,6 +393,8 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
               origin: str) -> None:
         if by not in ("operator", "user"):
             raise _invalid("by must be 'operator' or 'user'", "by")
+        if not isinstance(origin, str) or not origin:
+            raise _invalid("origin must be a non-empty string", "origin")
         body: dict[str, Any] = {"from": by, "origin": origin}
         if fingerprints is not None:
             body["fingerprints"] = [int(m.fingerprint) if isinstance(m, Model) else int(m)
@@ -458,6 +460,8 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
         """
         if type not in schemas.MESSAGE_TYPES:
             raise _invalid(f"type must be one of {', '.join(schemas.MESSAGE_TYPES)}", "type")
+        if not isinstance(origin, str) or not origin:
+            raise _invalid("origin must be a non-empty string", "origin")
         if from_ not in ("user", "operator"):
             raise _invalid("from_ must be 'user' or 'operator'", "from")
         if type == "note" and from_ != "operator":

@@ -304,7 +304,26 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         if unsub is not _MISSING and unsub is not None and not isinstance(unsub, bool):
             raise _invalid("unsubscribed_from_emails must be a boolean",
                            "unsubscribed_from_emails")
+        person = rest.get("person")
+        if person is not None:
+            self._check_person(person)
         return self._wire_changes(rest) if rest else {}, data, unsub
+
+    #: canonical name of the person keys that have one (for error fields)
+    _PERSON_NAMES: ClassVar[Mapping[str, str]] = {
+        "nickname": "name", "phone": "phone", "avatar": "avatar_url", "geolocation": "location"}
+
+    def _check_person(self, person: Any) -> None:
+        """``person`` set directly (not through ``name``...) is checked like the derived fields."""
+        if not isinstance(person, Mapping):
+            raise _invalid("person must be a dict", "person")
+        for key, kind in self._person_shapes.items():
+            value = person.get(key)
+            field = self._PERSON_NAMES.get(key, f"person.{key}")
+            if kind is str:
+                _check_text(value, field)
+            elif value is not None and not isinstance(value, Mapping):
+                raise _invalid(f"{field} must be a dict or None", field)
 
     def _data_request(self, data_diff: Any) -> tuple[str, dict[str, Any]] | None:
         if data_diff is _MISSING:
