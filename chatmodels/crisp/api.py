@@ -32,20 +32,100 @@ TIERS = ("plugin", "user", "website")
 #: smallest, default and largest ``per_page`` of the lists that accept it
 MIN_PER_PAGE, DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 20, 50
 
-#: Crisp ``reason`` strings whose meaning is more precise than the HTTP status
-REASON_CLASSES: dict[str, type[APIError]] = {
-    "invalid_session": AuthenticationError,
-    "not_allowed": PermissionDenied,
-    "restricted_route_tier": PermissionDenied,
-    "not_found": ResourceNotFound,
-    "not_subscribed": ResourceNotFound,
-    "invalid_data": ValidationError,
-    "people_exists": ConflictError,
-    "rate_limited": RateLimitExceeded,
-    "quota_limited": RateLimitExceeded,
+@dataclasses.dataclass(frozen=True)
+class Reason:
+    """What a Crisp error ``reason`` means, what to check, and the error class it raises."""
+
+    cls: type[APIError]
+    meaning: str
+    check: str = ""
+
+
+#: Crisp ``reason`` strings: their meaning and class (more precise than the HTTP status)
+REASONS: dict[str, Reason] = {
+    "invalid_session": Reason(
+        AuthenticationError, "Crisp refused the token",
+        "check the identifier/key pair (CRISP_IDENTIFIER, CRISP_KEY) and that the token "
+        "belongs to the tier sent as X-Crisp-Tier (CRISP_TIER, default plugin)"),
+    "restricted_route_tier": Reason(
+        PermissionDenied, "this route is not open to the token's tier",
+        "check the tier (CRISP_TIER: plugin for plugin tokens) and that the plugin was granted "
+        "the scope of this route"),
+    "not_allowed": Reason(
+        PermissionDenied, "the token may not do this",
+        "check the plugin's scopes and the operator's role on the website"),
+    "not_subscribed": Reason(
+        ResourceNotFound, "the plugin is not subscribed to this website",
+        "check the website id (CRISP_WEBSITE_ID) and that the plugin is installed on it "
+        "and its plan includes this feature"),
+    "not_found": Reason(
+        ResourceNotFound, "no such object",
+        "check the id (a people_id, session_id or fingerprint of this website)"),
+    "invalid_data": Reason(
+        ValidationError, "Crisp rejected the data sent"),
+    "people_exists": Reason(
+        ConflictError, "a people profile with this email already exists",
+        "look the profile up by email (Contact.find(email=...)) and update it instead"),
+    "message_exists": Reason(
+        ConflictError, "a message with this fingerprint already exists in the conversation",
+        "send it with a new fingerprint, or treat it as already sent"),
+    "rate_limited": Reason(
+        RateLimitExceeded, "too many requests", "slow down; retry after the delay given"),
+    "quota_limited": Reason(
+        RateLimitExceeded, "the token's daily request quota is spent",
+        "wait for the quota to reset or ask Crisp for a larger one"),
 }
 
-_FIELD_IN_MESSAGE = re.compile(r"^data\.([A-Za-z_][\w.]*)")
+#: Crisp ``reason`` strings whose meaning is more precise than the HTTP status
+REASON_CLASSES: dict[str, type[APIError]] = {k: v.cls for k, v in REASONS.items()}
+
+# the failing field in Crisp's validation messages: ``data.foo should be string``,
+# ``data/foo/bar must ...``, ``data should have required property '.origin'``,
+# ``data['foo'] should ...``
+_FIELD_PATTERNS = (
+    re.compile(r"required property '\.?([^']+)'"),
+    re.compile(r"^data((?:[./][A-Za-z_][\w-]*|\['[^']+'\]|\[\d+\])+)"),
+)
+_PATH_PART = re.compile(r"[./]([A-Za-z_][\w-]*)|\['([^']+)'\]|\[(\d+)\]")
+_MAX_TEXT = 500
+
+
+def field_of(message: str) -> str | None:
+    """The field a Crisp validation message names (dotted, without the leading ``data``)."""
+    required = _FIELD_PATTERNS[0].search(message)
+    prefix = _FIELD_PATTERNS[1].match(message)
+    parts: list[str] = []
+    if prefix:
+        parts = [a or b or c for a, b, c in _PATH_PART.findall(prefix.group(1))]
+    if required:
+        parts += [p for p in re.split(r"[./]", required.group(1)) if p]
+    return ".".join(parts) or None
+
+
+def _text(value: Any) -> str | None:
+    """A usable string from an error body value (other types are ignored, long ones cut)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    return value if len(value) <= _MAX_TEXT else value[:_MAX_TEXT] + "..."
+
+
+def bad_answer(message: str, *, field: str | None = None, client: Any = None) -> ValidationError:
+    """The error for an answer whose shape is not what Crisp documents (``status``: its HTTP
+    status when known)."""
+    status = None
+    last = getattr(client, "last_response", None)
+    if last is not None:
+        status = last.status_code
+    return ValidationError(f"unexpected Crisp answer: {message}", provider="crisp",
+                           status=status, field=field)
+
+
+def kind_of(value: Any) -> str:
+    """A JSON type name for error messages."""
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), "a number" if isinstance(value, (int, float))
+                                     else type(value).__name__)
 
 
 def unwrap(body: Any) -> Any:
@@ -56,17 +136,34 @@ def unwrap(body: Any) -> Any:
 
 
 def parse_error(raw: requests.Response, body: Any) -> APIError:
-    """Map a Crisp error envelope (``reason`` + status) onto the chatmodels error tree."""
+    """Map a Crisp error answer (``reason`` + status) onto the chatmodels error tree.
+
+    Total: any body (an envelope, a list, a string, a number, ``None``) gives an ``APIError``.
+    A message that only repeats the reason is replaced by what it means and what to check.
+    """
     status = raw.status_code
     reason = message = field = None
     if isinstance(body, Mapping):
-        reason = body.get("reason") if isinstance(body.get("reason"), str) else None
+        reason = _text(body.get("reason"))
         data = body.get("data")
-        if isinstance(data, Mapping) and isinstance(data.get("message"), str):
-            message = data["message"]
-            match = _FIELD_IN_MESSAGE.match(message)
-            if match:
-                field = match.group(1)
+        if isinstance(data, Mapping):
+            message = _text(data.get("message"))
+            if message is not None:
+                field = field_of(message)
+            namespace = _text(data.get("namespace"))
+            if field is None and namespace and namespace.startswith("data."):
+                field = namespace[len("data."):] or None
+        else:
+            message = _text(data)
+        if message is None:
+            message = _text(body.get("message"))
+    if reason is not None and (len(reason) > 100 or not reason.isprintable()):
+        reason = None
+    known = REASONS.get(reason or "")
+    if known is not None:
+        said = message if message and message != reason else None
+        text = said or known.meaning
+        message = f"{text} ({known.check})" if known.check else text
     special: type[APIError] | None = None
     if status == 420:  # Crisp's "Enhance Your Calm"
         special = RateLimitExceeded
@@ -179,6 +276,10 @@ def numbered_page(request: Callable[..., Any], path: str, *, cursor: Any,
         asked = clamp_per_page(size)
         query["per_page"] = asked
     data = request("GET", f"{path}/{page}", params=query or None)
-    items = [wrap(item) for item in (data if isinstance(data, list) else [])]
+    if not isinstance(data, list):
+        owner = getattr(request, "__self__", None)
+        client = owner._client() if owner is not None and hasattr(owner, "_client") else None
+        raise bad_answer(f"page {page} of {path} is {kind_of(data)}, not a list", client=client)
+    items = [wrap(item) for item in data]
     done = not items or (asked is not None and len(items) < asked)
     return Page(items, None if done else page + 1)

@@ -129,12 +129,31 @@ def test_missing_authorization(api):
     assert_error(resp, 401, "invalid_session")
 
 
-@pytest.mark.parametrize("tier", [None, "user", "website", "garbage"])
-def test_tier_other_than_plugin_is_invalid_session(sim, api, tier):
+@pytest.mark.parametrize("tier", [None, "", "garbage"])
+def test_missing_or_unknown_tier_is_invalid_session(sim, api, tier):
     headers = {} if tier is None else {"X-Crisp-Tier": tier}
     resp = requests.get(api.url(), auth=(sim.credentials["identifier"], sim.credentials["key"]),
                         headers=headers, timeout=10)
     assert_error(resp, 401, "invalid_session")
+
+
+@pytest.mark.parametrize("tier", ["user", "website", "USER"])
+def test_other_crisp_tier_is_restricted_route_tier(sim, api, tier):
+    resp = requests.get(api.url(), auth=(sim.credentials["identifier"], sim.credentials["key"]),
+                        headers={"X-Crisp-Tier": tier}, timeout=10)
+    assert_error(resp, 403, "restricted_route_tier")
+    assert resp.json()["data"] == {}
+
+
+def test_restrict_route_closes_it_to_other_tiers_until_reset(sim, api):
+    sim.restrict_route("/website/[^/]+/people/profiles/.*", tiers=("user",), method="GET")
+    assert_error(api.get("/people/profiles/1"), 403, "restricted_route_tier")
+    assert api.get("/visitors/count").status_code == 200  # other routes stay open
+    with pytest.raises(ValueError):
+        sim.restrict_route("/website", tiers=("galaxy",))
+    sim.reset()
+    assert sim.route_tiers == []
+    assert api.get("/people/profiles/1").status_code == 200
 
 
 def test_unknown_website_is_not_subscribed(sim, api):

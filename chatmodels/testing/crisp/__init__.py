@@ -7,10 +7,11 @@
 
 Behaviour (sources: the official Go/Node/Python clients, docs.crisp.chat guides, GitHub issues):
 
-* Auth: HTTP Basic ``identifier:key`` plus ``X-Crisp-Tier: plugin``. A wrong keypair is
-  401 ``invalid_session``. A missing ``X-Crisp-Tier`` means tier ``user`` (the official clients'
-  default) and the plugin keypair is not a user session, so that is 401 ``invalid_session`` too;
-  any tier other than ``plugin`` (``user``, ``website``, garbage) behaves the same.
+* Auth: HTTP Basic ``identifier:key`` plus ``X-Crisp-Tier: plugin``. A wrong keypair, a missing
+  ``X-Crisp-Tier`` or an unknown tier is 401 ``invalid_session``. A good keypair under another
+  Crisp tier (``user``, ``website``) is 403 ``restricted_route_tier``: the plugin token's routes
+  are not open to that tier. ``restrict_route(path, tiers=...)`` closes routes to other tiers
+  (the plugin's own included), for tests of the permission path.
 * Unknown website id: 404 ``not_subscribed`` (the plugin is not installed on that website).
 * Envelope ``{"error": bool, "reason": str, "data": ...}`` on every answer; validation errors are
   400 ``invalid_data`` with ``data = {"namespace", "message"}``; missing objects 404
@@ -40,6 +41,7 @@ import binascii
 import hmac
 import math
 import random
+import re
 from typing import Any
 
 from .. import register
@@ -87,6 +89,11 @@ class CrispSimulator(BaseSimulator):
         return self.__dict__.get("_root_url")
 
     # ------------------------------------------------------------------ provider hooks
+    def __init__(self, seed: int = 0, **counts: int) -> None:
+        #: per-route tier rules (method or None, path prefix/regex, allowed tiers)
+        self.route_tiers: list[tuple[str | None, str, frozenset[str]]] = []
+        super().__init__(seed, **counts)
+
     def make_credentials(self) -> dict[str, Any]:
         rng = random.Random(f"crisp-credentials:{self.seed_value}")
         return {
@@ -117,12 +124,50 @@ class CrispSimulator(BaseSimulator):
                 and hmac.compare_digest(key, self.credentials["key"]))
         if not good:
             raise SimError(401, "invalid_session", "Invalid identifier or key")
-        tier = (ctx.headers.get("X-Crisp-Tier") or "user").strip().lower()
-        if tier != self.credentials["tier"]:
-            # The keypair is a plugin token: under any other tier it is not a valid session.
+        header = ctx.headers.get("X-Crisp-Tier")
+        tier = (header or "").strip().lower()
+        if tier not in VALID_TIERS:
+            # no (or an unknown) tier: the keypair is no session at all
             raise SimError(401, "invalid_session",
-                           f"The token is not a valid session for tier {tier!r}")
+                           "Missing or unknown X-Crisp-Tier" if header is None
+                           else f"Unknown tier {tier!r}")
+        if tier != self.credentials["tier"] or not self._tier_allowed(ctx, tier):
+            raise SimError(403, "restricted_route_tier",
+                           f"This route is not available to the {tier} tier")
         ctx.token = identifier
+
+    def restrict_route(self, path: str, tiers: tuple[str, ...] | list[str] = (),
+                       method: str | None = None) -> None:
+        """Allow only ``tiers`` on the routes whose path (after ``/v1``) starts with ``path`` or
+        fully matches it as a regex (``method``: only that method). Requests from any other tier
+        get 403 ``restricted_route_tier``. :meth:`reset` and :meth:`clear_route_restrictions`
+        drop the restrictions."""
+        bad = sorted(set(tiers) - set(VALID_TIERS))
+        if bad:
+            raise ValueError(f"unknown tier(s): {', '.join(bad)}")
+        with self._meta_lock:
+            self.route_tiers.append((None if method is None else method.upper(), PREFIX + path,
+                                     frozenset(tiers)))
+
+    def reset(self) -> None:
+        self.clear_route_restrictions()
+        super().reset()
+
+    def clear_route_restrictions(self) -> None:
+        with self._meta_lock:
+            self.route_tiers.clear()
+
+    def _tier_allowed(self, ctx: Context, tier: str) -> bool:
+        method, path = ctx.request.method, ctx.request.path
+        with self._meta_lock:
+            rules = list(self.route_tiers)
+        for rule_method, prefix, tiers in rules:
+            if rule_method is not None and rule_method != method:
+                continue
+            if path.startswith(prefix) or _fullmatch(prefix, path):
+                if tier not in tiers:
+                    return False
+        return True
 
     def error_body(self, status: int, code: str, message: str, ctx: Context | None,
                    request_id: str, extra: dict[str, Any]) -> Any:
@@ -155,6 +200,13 @@ class CrispSimulator(BaseSimulator):
         if retry_after is None:
             return {}
         return {"Retry-After": str(max(0, math.ceil(retry_after)))}
+
+
+def _fullmatch(pattern: str, path: str) -> bool:
+    try:
+        return re.fullmatch(pattern, path) is not None
+    except re.error:
+        return False
 
 
 #: Name looked up by :func:`chatmodels.testing.get_simulator_class`.

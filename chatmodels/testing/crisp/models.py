@@ -3,7 +3,9 @@
 One :class:`CrispState` holds a single website (the one the plugin token is subscribed to) and
 everything inside it. Records are plain dicts shaped like the Crisp REST API v1 payloads (field
 names from the official Go client's json tags); the ``*_view`` functions build the JSON answered
-by the API (always deep copies, so a response never aliases the state).
+by the API (always deep copies, so a response never aliases the state). The state's methods
+hold the business rules (profile creation and card writes, message effects on the conversation,
+meta merges, marks); the handlers only parse and validate requests and shape answers.
 """
 
 from __future__ import annotations
@@ -156,6 +158,179 @@ class CrispState:
                 person["segments"] = [s for s in segments if s != name]
         return known
 
+    def add_person(self, card: dict[str, Any]) -> str:
+        """Create a profile from a validated card (``email`` required); returns its people_id."""
+        now = self.tick()
+        people_id = str(uuid.uuid4())
+        person = default_person(card["email"].split("@")[0])
+        person.update(card.get("person") or {})
+        self.people[people_id] = {
+            "people_id": people_id,
+            "email": card["email"],
+            "person": person,
+            "company": card.get("company") or {},
+            "segments": list(card.get("segments") or []),
+            "notepad": card.get("notepad", ""),
+            "active": {"now": False, "last": card.get("active", now)},
+            "score": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for seg in self.people[people_id]["segments"]:
+            self.add_segment(seg)
+        self.people_data[people_id] = {}
+        self.people_events[people_id] = []
+        self.subscriptions[people_id] = True
+        self.adopt_conversations(people_id)
+        return people_id
+
+    def write_person(self, profile: dict[str, Any], card: dict[str, Any], *,
+                     replace: bool) -> None:
+        """Apply a validated card: ``replace`` (PUT) resets what it leaves out; otherwise
+        (PATCH) ``person`` and ``company`` are merged and the other keys replaced."""
+        new_email = "email" in card and (
+            card["email"].lower() != (profile.get("email") or "").lower())
+        if replace:
+            person = default_person()
+            person.update(card.get("person") or {})
+            profile.update({
+                "email": card["email"],
+                "person": person,
+                "company": card.get("company") or {},
+                "segments": list(card.get("segments") or []),
+                "notepad": card.get("notepad", ""),
+            })
+        else:
+            for key in ("email", "notepad"):
+                if key in card:
+                    profile[key] = card[key]
+            if "segments" in card:
+                profile["segments"] = list(card["segments"])
+            for key in ("person", "company"):
+                if key in card:
+                    merged = dict(profile.get(key) or {})
+                    merged.update(card[key])
+                    profile[key] = merged
+        if "active" in card:
+            profile["active"] = {"now": False, "last": card["active"]}
+        for seg in profile["segments"]:
+            self.add_segment(seg)
+        if new_email:  # conversations already linked keep their profile; matching ones join it
+            self.adopt_conversations(profile["people_id"])
+        profile["updated_at"] = self.tick()
+
+    def add_event(self, people_id: str, text: str, data: dict[str, Any], color: str) -> None:
+        self.people_events.setdefault(people_id, []).append({
+            "text": text, "data": copy.deepcopy(data), "color": color, "timestamp": self.tick(),
+        })
+
+    def write_data(self, people_id: str, data: dict[str, Any], *, replace: bool) -> None:
+        """Save (``replace``) or merge a profile's people data."""
+        if replace:
+            self.people_data[people_id] = dict(data)
+        else:
+            self.people_data.setdefault(people_id, {}).update(data)
+        self.people[people_id]["updated_at"] = self.tick()
+
+    # ------------------------------------------------------------------ conversations
+    def set_conversation_state(self, conv: dict[str, Any], state: str) -> None:
+        conv["state"] = state
+        if state == "resolved":
+            conv["waiting_since"] = 0
+        conv["updated_at"] = self.tick()
+
+    def assign_conversation(self, conv: dict[str, Any], user_id: str | None) -> None:
+        conv["assigned"] = None if user_id is None else {"user_id": user_id}
+        conv["updated_at"] = self.tick()
+
+    def update_meta(self, conv: dict[str, Any], changes: dict[str, Any]) -> None:
+        """Apply a validated meta update: ``data`` and ``device`` are merged, the rest
+        replaced; a new ``email`` links the session to the profile having it."""
+        meta = conv["meta"]
+        for key, value in changes.items():
+            if key in ("data", "device"):
+                meta[key].update(value)
+            else:
+                meta[key] = value
+        if "email" in changes:
+            self.link_conversation(conv)
+
+    # ------------------------------------------------------------------ messages
+    def add_message(self, conv: dict[str, Any], body: dict[str, Any], *, kind: str, sender: str,
+                    content: Any, mentions: list[str], fingerprint: int,
+                    timestamp: int) -> None:
+        """Store a validated message of ``conv`` and apply its effects on the conversation
+        (a user message reopens and sets ``waiting_since``; an operator one clears it)."""
+        session_id = conv["session_id"]
+        meta = conv["meta"]
+        if sender == "user":
+            author = {"type": "participant", "user_id": session_id,
+                      "nickname": meta.get("nickname") or "visitor",
+                      "avatar": meta.get("avatar", "")}
+        else:
+            website = self.website or {}
+            author = {"type": "website", "user_id": website.get("website_id", ""),
+                      "nickname": website.get("name", ""), "avatar": website.get("logo", "")}
+        user = body.get("user")
+        if user:
+            author.update({k: v for k, v in user.items() if v is not None})
+
+        msg = {
+            "session_id": session_id,
+            "website_id": conv["website_id"],
+            "type": kind,
+            "from": sender,
+            "origin": body["origin"],
+            "content": copy.deepcopy(content),
+            "preview": [],
+            "mentions": list(mentions),
+            "read": "",
+            "delivered": "",
+            "ignored": {},
+            "edited": False,
+            "translated": bool(body.get("translated", False)),
+            "automated": bool(body.get("automated", False)),
+            "fingerprint": fingerprint,
+            "timestamp": timestamp,
+            "user": author,
+            "references": body.get("references") or [],
+            "original": body.get("original") or {},
+            "properties": body.get("properties") or {},
+        }
+        msgs = self.messages.setdefault(session_id, [])
+        msgs.append(msg)
+        msgs.sort(key=lambda m: (m["timestamp"], m["fingerprint"]))
+
+        if kind != "note":
+            if sender == "user":
+                if conv["state"] == "resolved":
+                    conv["state"] = "unresolved"
+                if not conv["waiting_since"]:
+                    conv["waiting_since"] = timestamp
+                conv["active"] = {"now": True, "last": timestamp}
+            else:
+                if conv["state"] == "pending":
+                    conv["state"] = "unresolved"
+                conv["waiting_since"] = 0
+        conv["updated_at"] = max(conv["updated_at"], timestamp)
+
+    def mark_messages(self, conv: dict[str, Any], marker: str, sender: str, origin: str,
+                      wanted: set[int] | None) -> None:
+        """Mark the other side's messages (all, or the ``wanted`` fingerprints) ``read`` or
+        ``delivered`` by ``sender`` through ``origin``."""
+        session_id = conv["session_id"]
+        other = "user" if sender == "operator" else "operator"
+        for msg in self.messages.get(session_id, []):
+            if msg["from"] != other or msg["type"] == "note":
+                continue
+            if wanted is not None and msg["fingerprint"] not in wanted:
+                continue
+            msg[marker] = origin
+            if marker == "read":
+                msg["delivered"] = msg["delivered"] or origin
+        if marker == "read" and sender == "operator":
+            conv["forced_unread"] = False
+
     def remove_person(self, people_id: str) -> None:
         self.people.pop(people_id, None)
         self.people_data.pop(people_id, None)
@@ -251,6 +426,15 @@ class CrispState:
         if conv is not None and conv.get("forced_unread") and operator == 0:
             operator = 1
         return {"operator": operator, "visitor": visitor}
+
+
+def default_person(nickname: str = "") -> dict[str, Any]:
+    """The ``person`` of a new profile, every documented key present."""
+    return {
+        "nickname": nickname, "avatar": "", "gender": "", "phone": "", "address": "",
+        "description": "", "website": "", "timezone": 0, "profiles": [], "employment": {},
+        "geolocation": {}, "locales": [],
+    }
 
 
 def empty_meta() -> dict[str, Any]:
