@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from types import MethodType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from marshmallow import Schema
@@ -31,7 +32,23 @@ logger = logging.getLogger("chatmodels.model")
 
 _MISSING: Any = object()
 _MUTABLE = (dict, list)
-_INTERNAL = frozenset({"_values", "_orig", "_touched", "_partial", "extra", "_raw", "_deleted"})
+_INTERNAL = frozenset({"_values", "_orig", "_touched", "_partial", "extra", "_raw", "_deleted",
+                       "_account"})
+
+
+class hybridmethod:
+    """A method that receives the instance when called on one, else the class.
+
+    Used for the account hooks (``_client``, ``_request``, ``_model``): on an object they use
+    the account that loaded the object, on a class the class's account.
+    """
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return MethodType(self.func, owner if obj is None else obj)
 
 
 class Derived:
@@ -109,6 +126,7 @@ class Model:
     extra: dict[str, Any]
 
     def __init__(self, **values: Any) -> None:
+        object.__setattr__(self, "_account", None)
         object.__setattr__(self, "_values", {})
         object.__setattr__(self, "_orig", {})
         object.__setattr__(self, "_touched", set())
@@ -121,9 +139,16 @@ class Model:
 
     # -- construction from the wire ------------------------------------------------------------
     @classmethod
-    def from_wire(cls, data: Mapping[str, Any], *, partial: bool = False) -> Model:
-        """Build an object from the provider's JSON (nothing is marked dirty)."""
+    def from_wire(cls, data: Mapping[str, Any], *, partial: bool = False,
+                  account: Client | None = None) -> Model:
+        """Build an object from the provider's JSON (nothing is marked dirty).
+
+        The object remembers ``account`` (default: the class's account now), so a later
+        ``save()`` goes to the account that loaded it even if the class-level settings change.
+        """
         obj = cls.__new__(cls)
+        object.__setattr__(obj, "_account", account if account is not None
+                           else cls._account_of_class(build=False))
         object.__setattr__(obj, "_touched", set())
         object.__setattr__(obj, "_deleted", False)
         obj._fill(data, partial=partial)
@@ -215,10 +240,13 @@ class Model:
 
     def _build_ref(self, ref: tuple[str, bool], value: Any) -> Any:
         model_name, many = ref
-        cls = type(self)._model(model_name)
+        cls = self._model(model_name)
+        account = self._account
         if many:
-            return [cls.from_wire(v, partial=True) if isinstance(v, Mapping) else v for v in value]
-        return cls.from_wire(value, partial=True) if isinstance(value, Mapping) else value
+            return [cls.from_wire(v, partial=True, account=account) if isinstance(v, Mapping)
+                    else v for v in value]
+        return (cls.from_wire(value, partial=True, account=account)
+                if isinstance(value, Mapping) else value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_") or name == "extra":
@@ -245,6 +273,16 @@ class Model:
         self._values[key] = value
         self._orig[key] = copy.deepcopy(value) if isinstance(value, _MUTABLE) else value
         self._touched.discard(key)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Model:
+        # the account (a live connection pool) and the raw answer are shared, not copied
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for key, value in vars(self).items():
+            if key not in ("_account", "_raw"):
+                value = copy.deepcopy(value, memo)
+            object.__setattr__(new, key, value)
+        return new
 
     def __delattr__(self, name: str) -> None:
         setattr(self, name, None)
@@ -334,20 +372,34 @@ class Model:
     def _provider_name(cls) -> str:
         return "chatmodels"
 
-    @classmethod
-    def _model(cls, name: str) -> Any:
+    @hybridmethod
+    def _model(self_or_cls: Any, name: str) -> Any:
         """A sibling resource class (same provider, same account)."""
-        raise ChatModelsError(f"{cls.__name__} is a canonical class; use a provider's class")
+        raise ChatModelsError(f"{name}: a canonical class has no provider; use a provider's class")
+
+    @hybridmethod
+    def _client(self_or_cls: Any) -> Client:
+        raise ChatModelsError("a canonical class has no provider; use a provider's class")
 
     @classmethod
-    def _client(cls) -> Client:
-        raise ChatModelsError(f"{cls.__name__} is a canonical class; use a provider's class")
+    def _account_of_class(cls, *, build: bool = True) -> Client | None:
+        """The account the class talks to now (``build=False``: only one already in use), or
+        ``None`` (canonical classes)."""
+        return None
+
+    @property
+    def account(self) -> Client | None:
+        """The account (:class:`~chatmodels.client.Client`) this object was loaded from or
+        saved to, ``None`` for an object not yet sent anywhere."""
+        return self._account
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self) -> Model:
         """Create the object if it has no id, else send only the changed fields. Returns self."""
         if self._deleted:
             raise ChatModelsError(f"{type(self).__name__} {self.id} was deleted")
+        if self._account is None:  # a new object: it belongs to the account it is created in
+            object.__setattr__(self, "_account", type(self)._account_of_class())
         if self.id is None:
             payload = {k: v for k, v in self._values.items() if v is not None or k in self._touched}
             self._validate_create(payload)

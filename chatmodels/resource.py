@@ -9,13 +9,14 @@ simply absent, so ``hasattr(crisp.Segment, "create")`` tells the truth; the supp
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .collection import Collection, Page
-from .errors import ChatModelsError
+from .errors import ChatModelsError, ResourceNotFound, ValidationError
 from .http import encode_path
-from .model import Model
+from .model import Model, hybridmethod
 
 if TYPE_CHECKING:
     from .client import Client, ProviderConfig
@@ -30,23 +31,43 @@ class Resource(Model):
     #: collection path, e.g. ``/contacts``; the instance path appends ``/{id}``
     _path: ClassVar[str] = ""
 
+    @hybridmethod
+    def _client(self_or_cls: Any) -> Client:
+        """The account to talk to: on an object, the one that loaded it; on a class, the
+        class's bound account, else the class-level default."""
+        account = None if isinstance(self_or_cls, type) else self_or_cls._account
+        if account is not None:
+            return account  # type: ignore[no-any-return]
+        cls = self_or_cls if isinstance(self_or_cls, type) else type(self_or_cls)
+        return cls._account_of_class()  # type: ignore[no-any-return]
+
     @classmethod
-    def _client(cls) -> Client:
+    def _account_of_class(cls, *, build: bool = True) -> Client | None:
         bound = cls._bound_client
-        return bound if bound is not None else cls._config.default_client()
+        if bound is not None:
+            return bound
+        if build:
+            return cls._config.default_client()
+        current = cls._config._default  # the client the last class-level request used
+        return current[1] if current is not None else None
 
     @classmethod
     def _provider_name(cls) -> str:
         return cls._config.name
 
-    @classmethod
-    def _request(cls, method: str, path: str, **kwargs: Any) -> Any:
-        return cls._client().request(method, path, **kwargs)
+    @hybridmethod
+    def _request(self_or_cls: Any, method: str, path: str, **kwargs: Any) -> Any:
+        return self_or_cls._client().request(method, path, **kwargs)
 
-    @classmethod
-    def _model(cls, name: str) -> Any:
-        """A sibling resource class of the same account (``cls._model("Contact")``)."""
+    @hybridmethod
+    def _model(self_or_cls: Any, name: str) -> Any:
+        """A sibling resource class of the same account (``self._model("Contact")``)."""
+        cls = self_or_cls if isinstance(self_or_cls, type) else type(self_or_cls)
         bound = cls._bound_client
+        if bound is None and not isinstance(self_or_cls, type):
+            account = self_or_cls._account
+            if account is not None and account.is_bound:
+                bound = account
         if bound is not None:
             return bound.model(name)
         return cls._config.resource_classes()[name]
@@ -95,17 +116,59 @@ class Related:
 class Retrievable(Resource):
     @classmethod
     def find(cls, id: Any = None, **lookup: Any) -> Any:
-        """Fetch one object by id (or by the lookups the provider supports). Raises if absent."""
-        if id is not None and not lookup:
-            return cls.from_wire(cls._request("GET", cls._path + encode_path("/{id}", id=id)))
-        return cls._find_by(id=id, **lookup)
+        """Fetch one object by id (or by the lookups the provider supports, see
+        :meth:`lookups`). Raises ``ResourceNotFound`` naming what was looked up."""
+        given = {k: v for k, v in lookup.items() if v is not None}
+        if id is not None:
+            given = {"id": id, **given}
+        cls._check_lookups(given)
+        try:
+            if id is not None and not lookup:
+                return cls.from_wire(cls._request("GET", cls._path + encode_path("/{id}", id=id)))
+            return cls._find_by(id=id, **lookup)
+        except ResourceNotFound as exc:
+            raise not_found(exc, cls, given) from None
+
+    @classmethod
+    def lookups(cls) -> tuple[str, ...]:
+        """The keyword arguments ``find()`` accepts (``id`` plus provider lookups)."""
+        names = ["id"]
+        finder = cls._find_by
+        if getattr(finder, "__func__", None) is not Retrievable._find_by.__func__:
+            for name, param in inspect.signature(finder).parameters.items():
+                if param.kind is param.KEYWORD_ONLY or param.kind is param.POSITIONAL_OR_KEYWORD:
+                    if name not in names:
+                        names.append(name)
+        return tuple(names)
+
+    @classmethod
+    def _check_lookups(cls, given: Mapping[str, Any]) -> None:
+        known = cls.lookups()
+        unknown = [k for k in given if k not in known]
+        if unknown or not given:
+            what = f"has no lookup {unknown[0]!r}" if unknown else "needs a lookup"
+            raise ValidationError(f"{cls.__name__}.find() {what}; lookups: {', '.join(known)}",
+                                  provider=cls._provider_name(),
+                                  field=unknown[0] if unknown else None)
 
     @classmethod
     def _find_by(cls, **lookup: Any) -> Any:
-        raise TypeError(f"{cls.__name__}.find() takes id=...; got {sorted(lookup)}")
+        raise ValidationError(f"{cls.__name__}.find() takes id=...; got {sorted(lookup)}",
+                              provider=cls._provider_name())
 
     def _fetch(self) -> Mapping[str, Any]:
         return self._request("GET", self._instance_path())  # type: ignore[no-any-return]
+
+
+def not_found(exc: ResourceNotFound, cls: type, lookup: Mapping[str, Any]) -> ResourceNotFound:
+    """``exc`` with the lookup that failed in its message and in ``exc.lookup``."""
+    if getattr(exc, "lookup", None):
+        return exc
+    what = ", ".join(f"{k}={v!r}" for k, v in lookup.items())
+    exc.lookup = dict(lookup)  # type: ignore[attr-defined]
+    exc.message = f"{cls.__name__} {what} not found: {exc.message}" if what else exc.message
+    exc.args = (exc.message,)
+    return exc
 
 
 class Creatable(Resource):
