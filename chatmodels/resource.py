@@ -38,7 +38,7 @@ class Resource(Model):
         account = None if isinstance(self_or_cls, type) else self_or_cls._account
         if account is not None:
             return account  # type: ignore[no-any-return]
-        cls = self_or_cls if isinstance(self_or_cls, type) else type(self_or_cls)
+        cls: Any = self_or_cls if isinstance(self_or_cls, type) else type(self_or_cls)
         return cls._account_of_class()  # type: ignore[no-any-return]
 
     @classmethod
@@ -62,7 +62,7 @@ class Resource(Model):
     @hybridmethod
     def _model(self_or_cls: Any, name: str) -> Any:
         """A sibling resource class of the same account (``self._model("Contact")``)."""
-        cls = self_or_cls if isinstance(self_or_cls, type) else type(self_or_cls)
+        cls: Any = self_or_cls if isinstance(self_or_cls, type) else type(self_or_cls)
         bound = cls._bound_client
         if bound is None and not isinstance(self_or_cls, type):
             account = self_or_cls._account
@@ -134,7 +134,7 @@ class Retrievable(Resource):
         """The keyword arguments ``find()`` accepts (``id`` plus provider lookups)."""
         names = ["id"]
         finder = cls._find_by
-        if getattr(finder, "__func__", None) is not Retrievable._find_by.__func__:
+        if getattr(finder, "__func__", None) is not vars(Retrievable)["_find_by"].__func__:
             for name, param in inspect.signature(finder).parameters.items():
                 if param.kind is param.KEYWORD_ONLY or param.kind is param.POSITIONAL_OR_KEYWORD:
                     if name not in names:
