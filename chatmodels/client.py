@@ -22,12 +22,14 @@ import inflection
 from cachetools import TTLCache
 
 from .errors import ConfigurationError
-from .http import HttpClient, RateLimit
+from .http import HttpClient, RateLimit, encode_path
 
 if TYPE_CHECKING:
     import requests
 
+    from .collection import Page
     from .model import Model
+    from .operations import Operation
 
 
 class Client:
@@ -224,6 +226,24 @@ class ProviderConfig:
             settings = cls.settings()
         settings.update({k: v for k, v in options.items() if v is not None})
         return cls.build(settings, bind=True)
+
+    # -- the transport hooks declared operations go through ---------------------------------
+    @classmethod
+    def prepare(cls, op: Operation, ids: Mapping[str, str], params: Mapping[str, Any] | None,
+                body: Any) -> tuple[str, str, Mapping[str, Any] | None, Any]:
+        """A declared operation as ``(method, path, query, json)``. The default is REST: the
+        route template filled with the URL-encoded ids. RPC providers override it (the action
+        in the URL, the ids in the body)."""
+        if op.path is None:
+            raise ConfigurationError(f"{cls.name}: {op.describe()} needs an RPC transport "
+                                     f"(override {cls.__name__}.prepare)")
+        return op.method, encode_path(op.path, **ids), params, body
+
+    @classmethod
+    def page(cls, resource: Any, op: Operation, params: Mapping[str, Any], cursor: Any,
+             size: int | None) -> Page[Any]:  # pragma: no cover - every provider overrides
+        """One page of a list operation, for the paging style ``op.paging``."""
+        raise ConfigurationError(f"{cls.name}: no paging for {op.describe()}")
 
     @classmethod
     def resource_classes(cls) -> Mapping[str, Any]:  # pragma: no cover

@@ -1,8 +1,11 @@
 """Resource base class and per-operation mixins (create, retrieve, update, delete, list).
 
 A provider resource combines ``Resource`` (which knows the provider config and hence the
-account) with the mixins for the operations the provider offers, and overrides the small hooks
-(``_path``, ``_list_page``...) where its API differs. An operation a provider does not offer is
+account) with the mixins for the operations the provider offers, and *declares* those operations
+as data (:mod:`chatmodels.operations`): ``operations = declare(find=Operation("GET",
+"/contacts/{id}"), ...)``. Each mixin is a few lines that call one hook, :meth:`Resource._call`,
+which turns a declared operation into a request through the provider's ``prepare()`` (REST route
+or RPC action) and ``page()`` (its paging styles). An operation a provider does not offer is
 simply absent, so ``hasattr(crisp.Segment, "create")`` tells the truth; the support table in
 ``docs/`` is generated from these classes.
 """
@@ -17,6 +20,7 @@ from .collection import Collection, Page
 from .errors import ChatModelsError, ResourceNotFound, ValidationError
 from .http import encode_path
 from .model import Model, hybridmethod
+from .operations import Operation
 
 if TYPE_CHECKING:
     from .client import Client, ProviderConfig
@@ -30,6 +34,48 @@ class Resource(Model):
     _config: ClassVar[type[ProviderConfig]]
     #: collection path, e.g. ``/contacts``; the instance path appends ``/{id}``
     _path: ClassVar[str] = ""
+    #: what this resource can do on its provider (see :mod:`chatmodels.operations`)
+    operations: ClassVar[Mapping[str, Operation]] = {}
+
+    @classmethod
+    def operation(cls, name: str) -> Operation:
+        """The declared operation ``name`` (``ChatModelsError`` when the resource lacks it)."""
+        try:
+            return cls.operations[name]
+        except KeyError:
+            raise ChatModelsError(f"{cls._provider_name()}.{cls.__name__} has no {name!r} "
+                                  f"operation") from None
+
+    @hybridmethod
+    def _call(self_or_cls: Any, name: str, /, *, params: Mapping[str, Any] | None = None,
+              json: Any = None, **ids: Any) -> Any:
+        """Send the declared operation ``name`` and return its answer.
+
+        Ids the operation needs come from ``ids`` (objects or ids), else the object itself
+        (``id``), else the account's options (e.g. ``website_id``); a missing or unusable one is
+        a local ``ValidationError``. The answer is unwrapped at the operation's ``answer`` key.
+        """
+        instance = None if isinstance(self_or_cls, type) else self_or_cls
+        cls: Any = type(instance) if instance is not None else self_or_cls
+        op = cls.operation(name)
+        client = self_or_cls._client()
+        values: dict[str, Any] = {}
+        for key in op.placeholders:
+            if key in ids:
+                value = ids[key]
+            elif key in ("id", cls._id_key) and instance is not None:
+                if instance.id is None:
+                    raise ChatModelsError(f"{cls.__name__} has no id yet: save() it first")
+                value = instance.id
+            elif key in client.options:
+                value = client.options[key]
+            else:
+                raise ValidationError(f"{cls.__name__}.{name} needs {key}=",
+                                      provider=cls._provider_name(), field=key)
+            values[key] = id_of(value, key, cls)
+        method, path, query, body = cls._config.prepare(op, values, params, json)
+        answer = client.request(method, path, params=query, json=body, idempotent=op.is_safe)
+        return unwrap(answer, op, cls)
 
     @hybridmethod
     def _client(self_or_cls: Any) -> Client:
@@ -86,6 +132,29 @@ class Resource(Model):
         return ops
 
 
+def id_of(value: Any, field: str, cls: type) -> str:
+    """The id to put in a route: an object's id, or a plain id (str or int)."""
+    if isinstance(value, Model):
+        value = value.id
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise ValidationError(f"{cls.__name__}: {field} must be an object or a non-empty id, "
+                              f"got {type(value).__name__}", provider=cls._provider_name(),  # type: ignore[attr-defined]
+                              field=field)
+    return str(value)
+
+
+def unwrap(answer: Any, op: Operation, cls: type) -> Any:
+    """The part of an answer the operation declares (``op.answer``), checked for its shape."""
+    if op.answer is None:
+        return answer
+    if not isinstance(answer, Mapping) or op.answer not in answer:
+        from .errors import APIError
+
+        raise APIError(f"{cls.__name__}.{op.name}: the answer has no {op.answer!r}",
+                       provider=cls._provider_name(), code="bad_answer")  # type: ignore[attr-defined]
+    return answer[op.answer]
+
+
 class Related:
     """Objects belonging to one owner, e.g. ``contact.events``: call or iterate it for the
     collection, ``.create(**fields)`` to add one. Built by the owner on each access (cheap)."""
@@ -124,6 +193,8 @@ class Retrievable(Resource):
         cls._check_lookups(given)
         try:
             if id is not None and not lookup:
+                if "find" in cls.operations:
+                    return cls.from_wire(cls._call("find", id=id))
                 return cls.from_wire(cls._request("GET", cls._path + encode_path("/{id}", id=id)))
             return cls._find_by(id=id, **lookup)
         except ResourceNotFound as exc:
@@ -157,6 +228,8 @@ class Retrievable(Resource):
                               provider=cls._provider_name())
 
     def _fetch(self) -> Mapping[str, Any]:
+        if "find" in self.operations:
+            return self._call("find")  # type: ignore[no-any-return]
         return self._request("GET", self._instance_path())  # type: ignore[no-any-return]
 
 
@@ -180,18 +253,25 @@ class Creatable(Resource):
         return obj
 
     def _create(self, payload: dict[str, Any]) -> Any:
+        if "create" in self.operations:
+            return self._call("create", json=self._wire_changes(payload))
         return self._request("POST", self._path, json=self._wire_changes(payload))
 
 
 class Updatable(Resource):
     def _update(self, diff: dict[str, Any]) -> Any:
+        if "update" in self.operations:
+            return self._call("update", json=self._wire_changes(diff))
         return self._request("PUT", self._instance_path(), json=self._wire_changes(diff))
 
 
 class Deletable(Resource):
     def delete(self) -> None:
         """Delete the object on the provider; the instance is then unusable for saves."""
-        self._request("DELETE", self._instance_path())
+        if "delete" in self.operations:
+            self._call("delete")
+        else:
+            self._request("DELETE", self._instance_path())
         object.__setattr__(self, "_deleted", True)
 
 
@@ -206,7 +286,7 @@ class Listable(Resource):
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        raise NotImplementedError
+        return cls._config.page(cls, cls.operation("all"), params, cursor, size)
 
     @classmethod
     def count(cls, **filters: Any) -> int:
