@@ -22,12 +22,14 @@ import inflection
 from cachetools import TTLCache
 
 from .errors import ConfigurationError
-from .http import HttpClient, RateLimit
+from .http import HttpClient, RateLimit, encode_path
 
 if TYPE_CHECKING:
     import requests
 
+    from .collection import Page
     from .model import Model
+    from .operations import Operation
 
 
 class Client:
@@ -39,6 +41,8 @@ class Client:
                  options: Mapping[str, Any] | None = None) -> None:
         self.provider = provider
         self.http = http
+        #: True when ``model()`` hands out classes bound to this account
+        self.is_bound = bind
         self._unwrap = unwrap or (lambda body: body)
         self.options: Mapping[str, Any] = dict(options or {})
         classes: dict[str, type[Model]] = {}
@@ -132,8 +136,9 @@ class ProviderConfig:
     """Class-level defaults of one provider. Subclasses list their settings and env names.
 
     Assigning a class attribute (``Intercom.access_token = ...``) is all it takes; the default
-    client is rebuilt on next use. Settings are plain immutable values, so concurrent readers
-    always see a consistent snapshot.
+    client is rebuilt on next use. To change several settings at once (a token *and* its base
+    URL), use :meth:`configure`: it swaps them under the lock every request reads the settings
+    under, so no request ever sees half of a change.
     """
 
     name: ClassVar[str] = ""
@@ -144,12 +149,12 @@ class ProviderConfig:
     timeout: ClassVar[float | tuple[float, float]] = (5.0, 30.0)
     max_retries: ClassVar[int] = 3
 
-    _lock: ClassVar[threading.Lock]
+    _lock: ClassVar[threading.RLock]
     _default: ClassVar[tuple[tuple[Any, ...], Client] | None]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._lock = threading.Lock()
+        cls._lock = threading.RLock()
         cls._default = None
 
     def __init__(self) -> None:
@@ -172,14 +177,27 @@ class ProviderConfig:
         return out
 
     @classmethod
+    def configure(cls, **settings: Any) -> None:
+        """Change several class-level settings at once, atomically for concurrent requests::
+
+            Intercom.configure(access_token="...", base_url="https://api.eu.intercom.io")
+
+        Unknown names raise :class:`ConfigurationError` (nothing is changed then).
+        """
+        unknown = sorted(set(settings) - set(cls.setting_names()))
+        if unknown:
+            raise ConfigurationError(f"{cls.name}: unknown setting(s) {', '.join(unknown)}; "
+                                     f"known: {', '.join(cls.setting_names())}")
+        with cls._lock:
+            for name, value in settings.items():
+                setattr(cls, name, value)
+
+    @classmethod
     def default_client(cls) -> Client:
         """The client of the class-level settings (rebuilt when they change)."""
-        settings = cls.settings()
-        key = tuple(settings.values())
-        cached = cls._default
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        with cls._lock:
+        with cls._lock:  # a consistent snapshot: configure() holds the same lock
+            settings = cls.settings()
+            key = tuple(settings.values())
             cached = cls._default
             if cached is not None and cached[0] == key:
                 return cached[1]
@@ -188,6 +206,44 @@ class ProviderConfig:
         if old is not None:
             old[1].close()
         return client
+
+    @classmethod
+    def connection_keys(cls) -> tuple[str, ...]:
+        """The keyword arguments ``connect()`` accepts."""
+        return tuple(dict.fromkeys((*cls.setting_names(), "retry")))
+
+    @classmethod
+    def connect(cls, **options: Any) -> Client:
+        """A :class:`Client` bound to one account: ``options`` override the class-level
+        settings (and the environment). Unknown options raise :class:`ConfigurationError`
+        listing the accepted ones; their values are never echoed (they may be secrets)."""
+        unknown = sorted(set(options) - set(cls.connection_keys()))
+        if unknown:
+            raise ConfigurationError(f"{cls.name}: unknown connect() option(s) "
+                                     f"{', '.join(unknown)}; accepted: "
+                                     f"{', '.join(cls.connection_keys())}")
+        with cls._lock:
+            settings = cls.settings()
+        settings.update({k: v for k, v in options.items() if v is not None})
+        return cls.build(settings, bind=True)
+
+    # -- the transport hooks declared operations go through ---------------------------------
+    @classmethod
+    def prepare(cls, op: Operation, ids: Mapping[str, str], params: Mapping[str, Any] | None,
+                body: Any) -> tuple[str, str, Mapping[str, Any] | None, Any]:
+        """A declared operation as ``(method, path, query, json)``. The default is REST: the
+        route template filled with the URL-encoded ids. RPC providers override it (the action
+        in the URL, the ids in the body)."""
+        if op.path is None:
+            raise ConfigurationError(f"{cls.name}: {op.describe()} needs an RPC transport "
+                                     f"(override {cls.__name__}.prepare)")
+        return op.method, encode_path(op.path, **ids), params, body
+
+    @classmethod
+    def page(cls, resource: Any, op: Operation, params: Mapping[str, Any], cursor: Any,
+             size: int | None) -> Page[Any]:  # pragma: no cover - every provider overrides
+        """One page of a list operation, for the paging style ``op.paging``."""
+        raise ConfigurationError(f"{cls.name}: no paging for {op.describe()}")
 
     @classmethod
     def resource_classes(cls) -> Mapping[str, Any]:  # pragma: no cover

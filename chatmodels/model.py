@@ -6,10 +6,14 @@ a change without paying for a deep copy of every object on every page. ``save()`
 the difference: for dict fields only the changed keys (removed keys as ``null``), for list fields
 the whole new list.
 
-A *partial* object is one embedded in another response (``conversation.contacts[0]``): it has
-an id and a few fields. Reading a field it lacks triggers one ``load()`` (one GET: the N+1 cost
-is yours to see, it is logged at DEBUG on ``chatmodels.model``); ``load()`` and ``reload()`` fill
-the same object in place.
+Lazy completion is one mechanism (PyGithub's ``_completeIfNotSet``): reading a field the object
+lacks calls that field's *loader*, once. ``_loaders`` maps a field to the name of the method that
+fetches it — ``"reload"`` (the whole object: one GET) unless the provider keeps the field behind a
+route of its own (Crisp people data: ``"_load_data"``). A *partial* object (embedded in another
+answer, ``conversation.contacts[0]``, or made by ``ref(id)``) lacks everything, so any field it
+lacks is loaded by ``reload``; ``_forget(field)`` makes one field of a full object stale the same
+way (after a side change such as tagging). Each load is one request — the N+1 cost is yours to
+see, logged at DEBUG on ``chatmodels.model``; ``load()`` and ``reload()`` fill the object in place.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from types import MethodType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from marshmallow import Schema
@@ -31,7 +36,24 @@ logger = logging.getLogger("chatmodels.model")
 
 _MISSING: Any = object()
 _MUTABLE = (dict, list)
-_INTERNAL = frozenset({"_values", "_orig", "_touched", "_partial", "extra", "_raw", "_deleted"})
+_NONE: frozenset[str] = frozenset()
+_INTERNAL = frozenset({"_values", "_orig", "_touched", "_partial", "extra", "_raw", "_deleted",
+                       "_account", "_stale"})
+
+
+class hybridmethod:
+    """A method that receives the instance when called on one, else the class.
+
+    Used for the account hooks (``_client``, ``_request``, ``_model``): on an object they use
+    the account that loaded the object, on a class the class's account.
+    """
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        return MethodType(self.func, owner if obj is None else obj)
 
 
 class Derived:
@@ -90,15 +112,12 @@ class Model:
     _repr_fields: ClassVar[tuple[str, ...]] = ("name", "email")
     #: embedded references: attribute -> (model name, many); built lazily from raw dicts
     _refs: ClassVar[Mapping[str, tuple[str, bool]]] = {}
-    #: fields absent from list responses that a full ``load()`` provides
-    _lazy_fields: ClassVar[tuple[str, ...]] = ()
     #: the wire key holding the id (``ref()`` builds partial objects with it)
     _id_key: ClassVar[str] = "id"
-    #: fields fetched on their own, on first read: field -> name of the loader method, which
-    #: stores the value with ``_set_clean`` (Crisp people data lives behind its own route)
-    _lazy_loaders: ClassVar[Mapping[str, str]] = {}
-    #: lazily loaded fields that read as an empty dict on an object not saved yet
-    _lazy_empty: ClassVar[frozenset[str]] = frozenset()
+    #: fields a complete object may lack -> the method that fetches them: ``"reload"`` (the
+    #: whole object; e.g. messages absent from list answers) or a loader of its own, which
+    #: stores the value with ``_set_clean`` and handles an object not saved yet
+    _loaders: ClassVar[Mapping[str, str]] = {}
     #: writable fields the schema does not send: the class's ``_update`` routes them itself
     _extra_writable: ClassVar[frozenset[str]] = frozenset()
 
@@ -109,10 +128,12 @@ class Model:
     extra: dict[str, Any]
 
     def __init__(self, **values: Any) -> None:
+        object.__setattr__(self, "_account", None)
         object.__setattr__(self, "_values", {})
         object.__setattr__(self, "_orig", {})
         object.__setattr__(self, "_touched", set())
         object.__setattr__(self, "_partial", False)
+        object.__setattr__(self, "_stale", _NONE)
         object.__setattr__(self, "_deleted", False)
         object.__setattr__(self, "_raw", None)
         object.__setattr__(self, "extra", {})
@@ -121,9 +142,16 @@ class Model:
 
     # -- construction from the wire ------------------------------------------------------------
     @classmethod
-    def from_wire(cls, data: Mapping[str, Any], *, partial: bool = False) -> Model:
-        """Build an object from the provider's JSON (nothing is marked dirty)."""
+    def from_wire(cls, data: Mapping[str, Any], *, partial: bool = False,
+                  account: Client | None = None) -> Model:
+        """Build an object from the provider's JSON (nothing is marked dirty).
+
+        The object remembers ``account`` (default: the class's account now), so a later
+        ``save()`` goes to the account that loaded it even if the class-level settings change.
+        """
         obj = cls.__new__(cls)
+        object.__setattr__(obj, "_account", account if account is not None
+                           else cls._account_of_class(build=False))
         object.__setattr__(obj, "_touched", set())
         object.__setattr__(obj, "_deleted", False)
         obj._fill(data, partial=partial)
@@ -140,6 +168,7 @@ class Model:
         object.__setattr__(self, "_orig", dict(values))
         object.__setattr__(self, "_touched", set())
         object.__setattr__(self, "_partial", partial)
+        object.__setattr__(self, "_stale", _NONE)
         object.__setattr__(self, "_raw", data)
         object.__setattr__(self, "extra", extra)
 
@@ -178,26 +207,36 @@ class Model:
         if key in self.extra:
             return self.extra[key]
         if key in self.field_names():
-            loader = self._lazy_loaders.get(key)
-            if loader is not None:
-                if self.id is not None and not self._deleted:
-                    logger.debug("lazy load of %s.%s for %s (one extra request)",
-                                 type(self).__name__, key, self.id)
-                    getattr(self, loader)()
-                elif key in self._lazy_empty:
-                    self._set_clean(key, {})
-                else:
-                    return None
+            if self._complete(key) and key in self._values:
                 return self._tracked(key, self._values[key])
-            lazy = self._partial or key in self._lazy_fields
-            if lazy and not self._deleted and self.id is not None:
-                logger.debug("lazy load of %s %s for %r (one extra request)",
-                             type(self).__name__, self.id, name)
-                self.reload()
-                if key in self._values:
-                    return self._tracked(key, self._values[key])
             return None
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def _loader_for(self, key: str) -> str | None:
+        loader = self._loaders.get(key)
+        if loader is None and (self._partial or key in self._stale):
+            loader = "reload"
+        return loader
+
+    def _complete(self, key: str) -> bool:
+        """Fetch a field the object lacks through its loader; False when there is none to
+        call (a full object without the field, a deleted one, an unsaved one for reload)."""
+        loader = self._loader_for(key)
+        if loader is None or self._deleted or (loader == "reload" and self.id is None):
+            return False
+        if self.id is not None:
+            logger.debug("lazy load of %s.%s for %s via %s (one extra request)",
+                         type(self).__name__, key, self.id, loader)
+        getattr(self, loader)()
+        return True
+
+    def _forget(self, *keys: str) -> None:
+        """Drop fields the server changed on the side; their next read reloads them."""
+        for key in keys:
+            self._values.pop(key, None)
+            self._orig.pop(key, None)
+            self._touched.discard(key)
+        object.__setattr__(self, "_stale", self._stale | set(keys))
 
     def _tracked(self, key: str, value: Any) -> Any:
         ref = self._refs.get(key)
@@ -215,10 +254,13 @@ class Model:
 
     def _build_ref(self, ref: tuple[str, bool], value: Any) -> Any:
         model_name, many = ref
-        cls = type(self)._model(model_name)
+        cls = self._model(model_name)
+        account = self._account
         if many:
-            return [cls.from_wire(v, partial=True) if isinstance(v, Mapping) else v for v in value]
-        return cls.from_wire(value, partial=True) if isinstance(value, Mapping) else value
+            return [cls.from_wire(v, partial=True, account=account) if isinstance(v, Mapping)
+                    else v for v in value]
+        return (cls.from_wire(value, partial=True, account=account)
+                if isinstance(value, Mapping) else value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_") or name == "extra":
@@ -245,6 +287,16 @@ class Model:
         self._values[key] = value
         self._orig[key] = copy.deepcopy(value) if isinstance(value, _MUTABLE) else value
         self._touched.discard(key)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Model:
+        # the account (a live connection pool) and the raw answer are shared, not copied
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for key, value in vars(self).items():
+            if key not in ("_account", "_raw"):
+                value = copy.deepcopy(value, memo)
+            object.__setattr__(new, key, value)
+        return new
 
     def __delattr__(self, name: str) -> None:
         setattr(self, name, None)
@@ -334,20 +386,34 @@ class Model:
     def _provider_name(cls) -> str:
         return "chatmodels"
 
-    @classmethod
-    def _model(cls, name: str) -> Any:
+    @hybridmethod
+    def _model(self_or_cls: Any, name: str) -> Any:
         """A sibling resource class (same provider, same account)."""
-        raise ChatModelsError(f"{cls.__name__} is a canonical class; use a provider's class")
+        raise ChatModelsError(f"{name}: a canonical class has no provider; use a provider's class")
+
+    @hybridmethod
+    def _client(self_or_cls: Any) -> Client:
+        raise ChatModelsError("a canonical class has no provider; use a provider's class")
 
     @classmethod
-    def _client(cls) -> Client:
-        raise ChatModelsError(f"{cls.__name__} is a canonical class; use a provider's class")
+    def _account_of_class(cls, *, build: bool = True) -> Client | None:
+        """The account the class talks to now (``build=False``: only one already in use), or
+        ``None`` (canonical classes)."""
+        return None
+
+    @property
+    def account(self) -> Client | None:
+        """The account (:class:`~chatmodels.client.Client`) this object was loaded from or
+        saved to, ``None`` for an object not yet sent anywhere."""
+        return self._account
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self) -> Model:
         """Create the object if it has no id, else send only the changed fields. Returns self."""
         if self._deleted:
             raise ChatModelsError(f"{type(self).__name__} {self.id} was deleted")
+        if self._account is None:  # a new object: it belongs to the account it is created in
+            object.__setattr__(self, "_account", type(self)._account_of_class())
         if self.id is None:
             payload = {k: v for k, v in self._values.items() if v is not None or k in self._touched}
             self._validate_create(payload)
@@ -377,8 +443,9 @@ class Model:
 
     def load(self) -> Model:
         """Complete a partial object in place (one request); no-op when already complete."""
-        if (self._partial or not self._values
-                or any(k not in self._values for k in self._lazy_fields)):
+        if (self._partial or not self._values or self._stale
+                or any(k not in self._values for k, how in self._loaders.items()
+                       if how == "reload")):
             self.reload()
         return self
 

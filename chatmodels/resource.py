@@ -1,21 +1,26 @@
 """Resource base class and per-operation mixins (create, retrieve, update, delete, list).
 
 A provider resource combines ``Resource`` (which knows the provider config and hence the
-account) with the mixins for the operations the provider offers, and overrides the small hooks
-(``_path``, ``_list_page``...) where its API differs. An operation a provider does not offer is
+account) with the mixins for the operations the provider offers, and *declares* those operations
+as data (:mod:`chatmodels.operations`): ``operations = declare(find=Operation("GET",
+"/contacts/{id}"), ...)``. Each mixin is a few lines that call one hook, :meth:`Resource._call`,
+which turns a declared operation into a request through the provider's ``prepare()`` (REST route
+or RPC action) and ``page()`` (its paging styles). An operation a provider does not offer is
 simply absent, so ``hasattr(crisp.Segment, "create")`` tells the truth; the support table in
 ``docs/`` is generated from these classes.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .collection import Collection, Page
-from .errors import ChatModelsError
+from .errors import ChatModelsError, ResourceNotFound, ValidationError
 from .http import encode_path
-from .model import Model
+from .model import Model, hybridmethod
+from .operations import Operation
 
 if TYPE_CHECKING:
     from .client import Client, ProviderConfig
@@ -29,24 +34,86 @@ class Resource(Model):
     _config: ClassVar[type[ProviderConfig]]
     #: collection path, e.g. ``/contacts``; the instance path appends ``/{id}``
     _path: ClassVar[str] = ""
+    #: what this resource can do on its provider (see :mod:`chatmodels.operations`)
+    operations: ClassVar[Mapping[str, Operation]] = {}
 
     @classmethod
-    def _client(cls) -> Client:
+    def operation(cls, name: str) -> Operation:
+        """The declared operation ``name`` (``ChatModelsError`` when the resource lacks it)."""
+        try:
+            return cls.operations[name]
+        except KeyError:
+            raise ChatModelsError(f"{cls._provider_name()}.{cls.__name__} has no {name!r} "
+                                  f"operation") from None
+
+    @hybridmethod
+    def _call(self_or_cls: Any, name: str, /, *, params: Mapping[str, Any] | None = None,
+              json: Any = None, **ids: Any) -> Any:
+        """Send the declared operation ``name`` and return its answer.
+
+        Ids the operation needs come from ``ids`` (objects or ids), else the object itself
+        (``id``), else the account's options (e.g. ``website_id``); a missing or unusable one is
+        a local ``ValidationError``. The answer is unwrapped at the operation's ``answer`` key.
+        """
+        instance = None if isinstance(self_or_cls, type) else self_or_cls
+        cls: Any = type(instance) if instance is not None else self_or_cls
+        op = cls.operation(name)
+        client = self_or_cls._client()
+        values: dict[str, Any] = {}
+        for key in op.placeholders:
+            if key in ids:
+                value = ids[key]
+            elif key in ("id", cls._id_key) and instance is not None:
+                if instance.id is None:
+                    raise ChatModelsError(f"{cls.__name__} has no id yet: save() it first")
+                value = instance.id
+            elif key in client.options:
+                value = client.options[key]
+            else:
+                raise ValidationError(f"{cls.__name__}.{name} needs {key}=",
+                                      provider=cls._provider_name(), field=key)
+            values[key] = id_of(value, key, cls)
+        method, path, query, body = cls._config.prepare(op, values, params, json)
+        answer = client.request(method, path, params=query, json=body, idempotent=op.is_safe)
+        return unwrap(answer, op, cls)
+
+    @hybridmethod
+    def _client(self_or_cls: Any) -> Client:
+        """The account to talk to: on an object, the one that loaded it; on a class, the
+        class's bound account, else the class-level default."""
+        account = None if isinstance(self_or_cls, type) else self_or_cls._account
+        if account is not None:
+            return account  # type: ignore[no-any-return]
+        cls: Any = self_or_cls if isinstance(self_or_cls, type) else type(self_or_cls)
+        return cls._account_of_class()  # type: ignore[no-any-return]
+
+    @classmethod
+    def _account_of_class(cls, *, build: bool = True) -> Client | None:
         bound = cls._bound_client
-        return bound if bound is not None else cls._config.default_client()
+        if bound is not None:
+            return bound
+        if build:
+            return cls._config.default_client()
+        current = cls._config._default  # the client the last class-level request used
+        return current[1] if current is not None else None
 
     @classmethod
     def _provider_name(cls) -> str:
         return cls._config.name
 
-    @classmethod
-    def _request(cls, method: str, path: str, **kwargs: Any) -> Any:
-        return cls._client().request(method, path, **kwargs)
+    @hybridmethod
+    def _request(self_or_cls: Any, method: str, path: str, **kwargs: Any) -> Any:
+        return self_or_cls._client().request(method, path, **kwargs)
 
-    @classmethod
-    def _model(cls, name: str) -> Any:
-        """A sibling resource class of the same account (``cls._model("Contact")``)."""
+    @hybridmethod
+    def _model(self_or_cls: Any, name: str) -> Any:
+        """A sibling resource class of the same account (``self._model("Contact")``)."""
+        cls: Any = self_or_cls if isinstance(self_or_cls, type) else type(self_or_cls)
         bound = cls._bound_client
+        if bound is None and not isinstance(self_or_cls, type):
+            account = self_or_cls._account
+            if account is not None and account.is_bound:
+                bound = account
         if bound is not None:
             return bound.model(name)
         return cls._config.resource_classes()[name]
@@ -63,6 +130,29 @@ class Resource(Model):
         if "save" in ops and not (Creatable in cls.__mro__ or Updatable in cls.__mro__):
             ops.remove("save")
         return ops
+
+
+def id_of(value: Any, field: str, cls: type) -> str:
+    """The id to put in a route: an object's id, or a plain id (str or int)."""
+    if isinstance(value, Model):
+        value = value.id
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise ValidationError(f"{cls.__name__}: {field} must be an object or a non-empty id, "
+                              f"got {type(value).__name__}", provider=cls._provider_name(),  # type: ignore[attr-defined]
+                              field=field)
+    return str(value)
+
+
+def unwrap(answer: Any, op: Operation, cls: type) -> Any:
+    """The part of an answer the operation declares (``op.answer``), checked for its shape."""
+    if op.answer is None:
+        return answer
+    if not isinstance(answer, Mapping) or op.answer not in answer:
+        from .errors import APIError
+
+        raise APIError(f"{cls.__name__}.{op.name}: the answer has no {op.answer!r}",
+                       provider=cls._provider_name(), code="bad_answer")  # type: ignore[attr-defined]
+    return answer[op.answer]
 
 
 class Related:
@@ -95,17 +185,63 @@ class Related:
 class Retrievable(Resource):
     @classmethod
     def find(cls, id: Any = None, **lookup: Any) -> Any:
-        """Fetch one object by id (or by the lookups the provider supports). Raises if absent."""
-        if id is not None and not lookup:
-            return cls.from_wire(cls._request("GET", cls._path + encode_path("/{id}", id=id)))
-        return cls._find_by(id=id, **lookup)
+        """Fetch one object by id (or by the lookups the provider supports, see
+        :meth:`lookups`). Raises ``ResourceNotFound`` naming what was looked up."""
+        given = {k: v for k, v in lookup.items() if v is not None}
+        if id is not None:
+            given = {"id": id, **given}
+        cls._check_lookups(given)
+        try:
+            if id is not None and not lookup:
+                if "find" in cls.operations:
+                    return cls.from_wire(cls._call("find", id=id))
+                return cls.from_wire(cls._request("GET", cls._path + encode_path("/{id}", id=id)))
+            return cls._find_by(id=id, **lookup)
+        except ResourceNotFound as exc:
+            raise not_found(exc, cls, given) from None
+
+    @classmethod
+    def lookups(cls) -> tuple[str, ...]:
+        """The keyword arguments ``find()`` accepts (``id`` plus provider lookups)."""
+        names = ["id"]
+        finder = cls._find_by
+        if getattr(finder, "__func__", None) is not vars(Retrievable)["_find_by"].__func__:
+            for name, param in inspect.signature(finder).parameters.items():
+                if param.kind is param.KEYWORD_ONLY or param.kind is param.POSITIONAL_OR_KEYWORD:
+                    if name not in names:
+                        names.append(name)
+        return tuple(names)
+
+    @classmethod
+    def _check_lookups(cls, given: Mapping[str, Any]) -> None:
+        known = cls.lookups()
+        unknown = [k for k in given if k not in known]
+        if unknown or not given:
+            what = f"has no lookup {unknown[0]!r}" if unknown else "needs a lookup"
+            raise ValidationError(f"{cls.__name__}.find() {what}; lookups: {', '.join(known)}",
+                                  provider=cls._provider_name(),
+                                  field=unknown[0] if unknown else None)
 
     @classmethod
     def _find_by(cls, **lookup: Any) -> Any:
-        raise TypeError(f"{cls.__name__}.find() takes id=...; got {sorted(lookup)}")
+        raise ValidationError(f"{cls.__name__}.find() takes id=...; got {sorted(lookup)}",
+                              provider=cls._provider_name())
 
     def _fetch(self) -> Mapping[str, Any]:
+        if "find" in self.operations:
+            return self._call("find")  # type: ignore[no-any-return]
         return self._request("GET", self._instance_path())  # type: ignore[no-any-return]
+
+
+def not_found(exc: ResourceNotFound, cls: type, lookup: Mapping[str, Any]) -> ResourceNotFound:
+    """``exc`` with the lookup that failed in its message and in ``exc.lookup``."""
+    if getattr(exc, "lookup", None):
+        return exc
+    what = ", ".join(f"{k}={v!r}" for k, v in lookup.items())
+    exc.lookup = dict(lookup)  # type: ignore[attr-defined]
+    exc.message = f"{cls.__name__} {what} not found: {exc.message}" if what else exc.message
+    exc.args = (exc.message,)
+    return exc
 
 
 class Creatable(Resource):
@@ -117,18 +253,25 @@ class Creatable(Resource):
         return obj
 
     def _create(self, payload: dict[str, Any]) -> Any:
+        if "create" in self.operations:
+            return self._call("create", json=self._wire_changes(payload))
         return self._request("POST", self._path, json=self._wire_changes(payload))
 
 
 class Updatable(Resource):
     def _update(self, diff: dict[str, Any]) -> Any:
+        if "update" in self.operations:
+            return self._call("update", json=self._wire_changes(diff))
         return self._request("PUT", self._instance_path(), json=self._wire_changes(diff))
 
 
 class Deletable(Resource):
     def delete(self) -> None:
         """Delete the object on the provider; the instance is then unusable for saves."""
-        self._request("DELETE", self._instance_path())
+        if "delete" in self.operations:
+            self._call("delete")
+        else:
+            self._request("DELETE", self._instance_path())
         object.__setattr__(self, "_deleted", True)
 
 
@@ -143,7 +286,7 @@ class Listable(Resource):
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        raise NotImplementedError
+        return cls._config.page(cls, cls.operation("all"), params, cursor, size)
 
     @classmethod
     def count(cls, **filters: Any) -> int:

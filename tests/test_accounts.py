@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from chatmodels import intercom
 from chatmodels.testing import serve
 
@@ -108,3 +110,116 @@ def test_resources_by_collection_name(api):
     assert api.resource("Conversation") is api.Conversation
     assert Client.collection_name(api.DataAttribute) == "contact_fields"
     assert Client.collection_name(intercom.Contact) == "contacts"
+
+
+def test_configure_switches_token_and_url_atomically(monkeypatch):
+    """A thread requesting while another switches account never mixes A's URL with B's token."""
+    import threading
+
+    from chatmodels.errors import ConfigurationError
+
+    with serve("intercom", seed=1, contacts=3) as a, serve("intercom", seed=2, contacts=4) as b:
+        assert a.credentials != b.credentials
+        monkeypatch.setattr(intercom.Intercom, "access_token", None)
+        monkeypatch.setattr(intercom.Intercom, "base_url", None)
+        monkeypatch.setattr(intercom.Intercom, "max_retries", 0)
+        accounts = [dict(base_url=a.base_url, **a.credentials),
+                    dict(base_url=b.base_url, **b.credentials)]
+        intercom.Intercom.configure(**accounts[0])
+        stop = threading.Event()
+        failures: list[BaseException] = []
+        seen: set[int] = set()
+
+        def reader() -> None:
+            while not stop.is_set():
+                try:
+                    seen.add(intercom.Contact.all().count())
+                except Exception as exc:  # noqa: BLE001 - any failure is the bug
+                    failures.append(exc)
+
+        threads = [threading.Thread(target=reader) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for i in range(200):
+            intercom.Intercom.configure(**accounts[i % 2])
+        stop.set()
+        for t in threads:
+            t.join()
+        assert failures == []
+        assert seen <= {3, 4}
+        with pytest.raises(ConfigurationError, match="acces_token") as info:
+            intercom.Intercom.configure(acces_token="sekret")
+        assert "sekret" not in str(info.value)
+
+
+def test_object_remembers_the_account_that_loaded_it(monkeypatch):
+    """Loaded from A with class-level settings, saved after they switched to B: A is changed."""
+    with serve("intercom", seed=1, contacts=3) as a, serve("intercom", seed=2, contacts=3) as b:
+        monkeypatch.setattr(intercom.Intercom, "max_retries", 0)
+        intercom.Intercom.configure(base_url=a.base_url, **a.credentials)
+        contact = intercom.Contact.all().first()
+        note_owner = intercom.Contact.ref(contact.id)
+        intercom.Intercom.configure(base_url=b.base_url, **b.credentials)
+        contact.name = "Renamed in A"
+        contact.save()
+        assert contact.account.http.base_url == a.base_url
+        assert [r.method for r in b.requests if r.method != "GET"] == []
+        assert intercom.connect(base_url=a.base_url, **a.credentials).Contact.find(
+            id=contact.id).name == "Renamed in A"
+        # a ref built while A was the class-level account stays with A
+        assert note_owner.account.http.base_url == a.base_url
+        # a new object belongs to the account it is created in
+        created = intercom.Contact.create(email="new-in-b@example.com")
+        assert created.account.http.base_url == b.base_url
+        intercom.Intercom.configure(base_url=a.base_url, **a.credentials)
+        created.name = "still B"
+        created.save()
+        assert [r.method for r in a.requests if r.path.startswith("/contacts/")
+                and r.method == "PUT"] == ["PUT"]
+    intercom.Intercom.configure(access_token=None, base_url=None)
+
+
+def test_connect_rejects_unknown_options_without_echoing_values():
+    from chatmodels.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as info:
+        intercom.Intercom.connect(acces_token="sekret-value", base_url="http://127.0.0.1:9")
+    text = str(info.value)
+    assert "acces_token" in text and "access_token" in text and "sekret-value" not in text
+
+
+def test_find_names_what_was_looked_up(api, sim):
+    from chatmodels.errors import ResourceNotFound, ValidationError
+
+    with pytest.raises(ResourceNotFound) as info:
+        api.Contact.find(id="nope-123")
+    assert info.value.lookup == {"id": "nope-123"}
+    assert "Contact id='nope-123' not found" in str(info.value)
+    with pytest.raises(ResourceNotFound) as info:
+        api.Contact.find(email="nobody@example.com")
+    assert "email='nobody@example.com'" in str(info.value)
+    assert api.Contact.lookups() == ("id", "email", "external_id")
+    with pytest.raises(ValidationError) as info:
+        api.Contact.find(foo="bar")
+    assert info.value.field == "foo" and info.value.status is None
+    assert "lookups: id, email, external_id" in str(info.value)
+    with pytest.raises(ValidationError, match="needs a lookup"):
+        api.Contact.find()
+    assert not [r for r in sim.requests if r.path.startswith("/contacts")
+                and r.method == "GET" and "foo" in r.query]
+
+
+def test_crisp_object_remembers_its_website_and_account(monkeypatch):
+    from chatmodels import crisp
+
+    with serve("crisp", seed=1, contacts=3) as a, serve("crisp", seed=2, contacts=3) as b:
+        monkeypatch.setattr(crisp.Crisp, "max_retries", 0)
+        crisp.Crisp.configure(base_url=a.base_url, **a.credentials)
+        person = crisp.Contact.all().first()
+        crisp.Crisp.configure(base_url=b.base_url, **b.credentials)
+        person.name = "Renamed on website A"
+        person.save()
+        writes = [r for r in a.requests if r.method == "PATCH"]
+        assert writes and all(a.credentials["website_id"] in r.path for r in writes)
+        assert not [r for r in b.requests if r.method != "GET"]
+    crisp.Crisp.configure(identifier=None, key=None, website_id=None, base_url=None)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from ..collection import Page
 from ..errors import ChatModelsError, ResourceNotFound, ValidationError
 from ..http import encode_path
-from ..model import Model, derived_names
+from ..model import Model, derived_names, hybridmethod
 from ..resource import (
     Resource,
 )
@@ -167,7 +167,7 @@ class CrispResource(Resource):
                                       f"expected {expected}", f"{where}{key}")
 
     @classmethod
-    def _check_lookups(cls, given: Mapping[str, Any], allowed: tuple[str, ...],
+    def _refuse_lookups(cls, given: Mapping[str, Any], allowed: tuple[str, ...],
                        need: str) -> None:
         """Refuse unknown or missing ``find()`` lookups with a library error listing them."""
         unknown = sorted(k for k in given if k not in allowed)
@@ -202,10 +202,11 @@ class CrispResource(Resource):
         self._check_wire(data)
         super()._fill(data, partial=partial)
 
-    @classmethod
-    def _website(cls) -> str:
-        """``/website/{website_id}``: the prefix of almost every Crisp route."""
-        return encode_path("/website/{w}", w=cls._client().options["website_id"])
+    @hybridmethod
+    def _website(self_or_cls: Any) -> str:
+        """``/website/{website_id}``: the prefix of almost every Crisp route (of the account
+        that loaded the object, on an object)."""
+        return encode_path("/website/{w}", w=self_or_cls._client().options["website_id"])
 
     def _ensure_dict(self, key: str) -> dict[str, Any]:
         """The tracked dict field ``key``, created empty when missing."""

@@ -186,7 +186,7 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
 
     @classmethod
     def find(cls, id: Any = None, **lookup: Any) -> Conversation:
-        cls._check_lookups(dict(lookup, id=id), ("id",), "id= (a session_id)")
+        cls._refuse_lookups(dict(lookup, id=id), ("id",), "id= (a session_id)")
         return cls._get_one(  # type: ignore[no-any-return]
             cls._website() + encode_path("/conversation/{s}", s=id),
             f"conversation with session_id {id!r}")

@@ -68,7 +68,7 @@ class Operator(CrispResource, Retrievable, Listable, canonical.Agent):
 
     @classmethod
     def find(cls, id: Any = None, **lookup: Any) -> Operator:
-        cls._check_lookups(dict(lookup, id=id), ("id",), "id= (the operator's user_id)")
+        cls._refuse_lookups(dict(lookup, id=id), ("id",), "id= (the operator's user_id)")
         return cls._get_one(  # type: ignore[no-any-return]
             cls._website() + encode_path("/operator/{u}", u=id), f"operator with user_id {id!r}")
 
@@ -139,7 +139,7 @@ class Tag(CrispResource, Listable, Deletable, canonical.Tag):
     @classmethod
     def find(cls, id: Any = None, *, scope: str = "people", **lookup: Any) -> Tag:
         """The segment called ``id``/``name`` (exact), or ``ResourceNotFound``."""
-        cls._check_lookups(dict(lookup, id=id), ("id", "name"), "id= or name= (a segment name)")
+        cls._refuse_lookups(dict(lookup, id=id), ("id", "name"), "id= or name= (a segment name)")
         wanted = id if id is not None else lookup["name"]
         for tag in cls.all(scope=scope):
             if tag.name == wanted:
@@ -191,7 +191,7 @@ class ContactField(CrispResource, Listable, canonical.ContactField):
 
     @classmethod
     def find(cls, id: Any = None, **lookup: Any) -> ContactField:
-        cls._check_lookups(dict(lookup, id=id), ("id", "name"), "id= or name= (a data key)")
+        cls._refuse_lookups(dict(lookup, id=id), ("id", "name"), "id= or name= (a data key)")
         wanted = id if id is not None else lookup["name"]
         for key in cls.all():
             if key.name == wanted:

@@ -112,7 +112,7 @@ class Message(CrispResource, Updatable, Deletable, canonical.Message):
     def find(cls, id: Any = None, **lookup: Any) -> Message:
         """One message by fingerprint: ``Message.find(id=..., conversation=conv)``."""
         need = "id= (a fingerprint) and conversation="
-        cls._check_lookups(dict(lookup, id=id), ("id", "conversation"), need)
+        cls._refuse_lookups(dict(lookup, id=id), ("id", "conversation"), need)
         conversation = lookup.get("conversation")
         if id is None or conversation is None:
             raise _invalid(f"Message.find() takes {need}", "id" if id is None else "conversation")

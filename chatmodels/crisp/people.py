@@ -135,9 +135,8 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
     _repr_fields = ("email",)
     aliases = {"data": "custom_attributes"}
     _extra_writable = frozenset({"custom_attributes", "unsubscribed_from_emails"})
-    _lazy_loaders: ClassVar[Mapping[str, str]] = {
+    _loaders: ClassVar[Mapping[str, str]] = {
         "custom_attributes": "_load_data", "unsubscribed_from_emails": "_load_subscription"}
-    _lazy_empty = frozenset({"custom_attributes"})
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
         active = values.get("last_seen_at")
@@ -233,6 +232,9 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         return self._website() + encode_path("/people/subscription/{p}", p=_id_of(self))
 
     def _load_data(self) -> None:
+        if self.id is None:  # not saved yet: no people data on Crisp, an empty dict to fill
+            self._set_clean("custom_attributes", {})
+            return
         body = self._request("GET", self._data_path())
         data = body.get("data") if isinstance(body, Mapping) else _MISSING
         if data is not None and not isinstance(data, Mapping):
@@ -240,6 +242,8 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         self._set_clean("custom_attributes", dict(data or {}))
 
     def _load_subscription(self) -> None:
+        if self.id is None:
+            return
         self._set_clean("unsubscribed_from_emails", not self.subscription()["email"])
 
     def subscription(self) -> dict[str, Any]:
@@ -262,7 +266,7 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
     @classmethod
     def find(cls, id: Any = None, **lookup: Any) -> Contact:
         """A profile by people_id or by email (Crisp accepts both in the path)."""
-        cls._check_lookups(dict(lookup, id=id), ("id", "email"), "id= or email=")
+        cls._refuse_lookups(dict(lookup, id=id), ("id", "email"), "id= or email=")
         if id is not None:
             key, what = id, f"people profile with people_id {id!r}"
         else:

@@ -514,9 +514,7 @@ class Contact(Searchable, Retrievable, Creatable, Updatable, Deletable, Listable
 
     def _drop_embedded(self, key: str) -> None:
         """Forget an embedded list after a side change, so the next read reloads it."""
-        self._values.pop(key, None)
-        self._orig.pop(key, None)
-        object.__setattr__(self, "_partial", True)
+        self._forget(key)
 
     def list_tags(self) -> list[Any]:
         """The tags of this contact, with names (``GET /contacts/{id}/tags``)."""
@@ -580,7 +578,7 @@ class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
     _max_page_size = 150
     _refs = {"contacts": ("Contact", True), "tags": ("Tag", True),
              "messages": ("Message", True), "teammates": ("Admin", True)}
-    _lazy_fields = ("messages",)
+    _loaders: ClassVar[Mapping[str, str]] = {"messages": "reload"}
     STATES: ClassVar[Mapping[str, str]] = {"open": "open", "closed": "closed",
                                            "snoozed": "snoozed"}
 
@@ -702,9 +700,7 @@ class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
         return self
 
     def _drop_tags(self) -> None:
-        self._values.pop("tags", None)
-        self._orig.pop("tags", None)
-        object.__setattr__(self, "_partial", True)
+        self._forget("tags")
 
     def mark_read(self) -> Conversation:
         self.read = True
