@@ -436,11 +436,19 @@ with local simulators and a resumable, exactly-once migration between providers.
 Run 'chatmodels COMMAND --help' for a command's options."""
 
 
-MAIN_EPILOG = f"""\
+def _pair() -> tuple[str, str]:
+    """A (source, target) pair of registered providers for the examples."""
+    names = registry.names()
+    return (names[1] if len(names) > 1 else names[0]), names[0]
+
+
+def _main_epilog() -> str:
+    source, target = _pair()
+    return f"""\
 examples:
-  chatmodels sandbox intercom --port 8000
+  chatmodels sandbox {target} --port 8000
   chatmodels demo --tour
-  chatmodels migrate --from crisp --to intercom --journal crisp-to-intercom.db --dry-run
+  chatmodels migrate --from {source} --to {target} --journal {source}-to-{target}.db --dry-run
   python -m chatmodels migrate --help
 
 {EXIT_CODES}"""
@@ -465,15 +473,16 @@ def _credentials_help() -> str:
 
 
 def _migrate_epilog() -> str:
+    source, target = _pair()
+    journal = f"{source}-to-{target}.db"
     return f"""\
 {_credentials_help()}
 
-examples:
-  export CRISP_IDENTIFIER=... CRISP_KEY=... CRISP_WEBSITE_ID=... INTERCOM_ACCESS_TOKEN=...
-  chatmodels migrate --from crisp --to intercom --journal crisp-to-intercom.db --dry-run
-  chatmodels migrate --from crisp --to intercom --journal crisp-to-intercom.db
-  chatmodels migrate --from intercom --to crisp --journal back.db \\
-      --source-file intercom.env --target-file crisp.json --since 2026-01-01
+examples (credentials in the environment variables above):
+  chatmodels migrate --from {source} --to {target} --journal {journal} --dry-run
+  chatmodels migrate --from {source} --to {target} --journal {journal}
+  chatmodels migrate --from {target} --to {source} --journal back.db \\
+      --source-file {target}.env --target-file {source}.json --since 2026-01-01
 
 {EXIT_CODES}"""
 
@@ -490,7 +499,7 @@ def _resources_help() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description=_description(), epilog=MAIN_EPILOG,
+    parser = _Parser(prog=PROG, description=_description(), epilog=_main_epilog(),
                      formatter_class=_Formatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
@@ -500,8 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
         "sandbox", help="serve a provider simulator on loopback", formatter_class=_Formatter,
         description="Serve a seeded provider simulator in the foreground until Ctrl-C; it "
                     "prints its base URL\nand credentials, to pass to connect(...).",
-        epilog="examples:\n  chatmodels sandbox intercom --port 8000\n"
-               "  chatmodels sandbox crisp --contacts 50 --verbose")
+        epilog="examples:\n" + "".join(f"  chatmodels sandbox {name} --port 8000\n"
+                                        for name in registry.names())
+               + f"  chatmodels sandbox {registry.names()[0]} --port 0 --contacts 50 --verbose")
     sandbox.add_argument("provider", type=_provider, help=f"one of: {_names()}")
     sandbox.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     sandbox.add_argument("--port", type=_port, default=8000, metavar="N", help="port (0: any free port)")

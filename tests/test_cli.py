@@ -431,13 +431,22 @@ def test_ctrl_c_during_the_demo_is_one_line_and_exit_130():
     proc = subprocess.Popen(CHATMODELS + ["demo", "--contacts", "300"], env=ENV,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)  # its own process group, as in a terminal
+    # once the migration is under way (both simulators up), Ctrl-C reaches the whole group
+    text = _interrupt_when_under_way(proc, b"contacts", group=True).decode()
+    assert proc.returncode == 130
+    assert text.rstrip().split("\n")[-1] == "chatmodels demo: interrupted"
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text
+
+
+def _interrupt_when_under_way(proc, marker: bytes, *, group: bool) -> bytes:
+    """Send SIGINT (to the process group if ``group``) once ``marker`` is on its stderr."""
     err = bytearray()
     started = threading.Event()
 
     def read() -> None:
         while chunk := os.read(proc.stderr.fileno(), 4096):
             err.extend(chunk)
-            if b"contacts" in err:  # the migration is under way: both simulators are up
+            if marker in err:
                 started.set()
         started.set()
 
@@ -445,15 +454,53 @@ def test_ctrl_c_during_the_demo_is_one_line_and_exit_130():
     reader.start()
     try:
         started.wait(120)
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
-        assert proc.wait(timeout=120) == 130
+        if group:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            if group:
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
     reader.join(timeout=30)
-    text = err.decode()
-    assert text.rstrip().split("\n")[-1] == "chatmodels demo: interrupted"
-    assert "Traceback" not in text and "KeyboardInterrupt" not in text
+    return bytes(err)
+
+
+def test_ctrl_c_during_a_migration_is_one_line_exit_130_and_resumable(tmp_path):
+    with serve("crisp", seed=4, contacts=60) as source, \
+            serve("intercom", seed=4, contacts=0, conversations=0) as target:
+        target.latency = 0.02  # long enough to be interrupted in the contacts step
+        args = ["migrate", "--from", "crisp", "--to", "intercom", "--workers", "2",
+                "--resources", "contacts", "--journal", str(tmp_path / "j.db"),
+                "--source-file", env_file(tmp_path / "s.env", source),
+                "--target-file", env_file(tmp_path / "t.env", target)]
+        proc = subprocess.Popen(CHATMODELS + args, env=ENV, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        err = _interrupt_when_under_way(proc, b"contacts", group=False).decode()
+        assert proc.returncode == 130
+        assert err.rstrip().split("\n")[-1] == ("chatmodels migrate: interrupted; run the same "
+                                                "command again to resume")
+        assert "Traceback" not in err
+        assert len(target.state.contacts) < 60
+        target.latency = 0
+        assert cli.main(args + ["--no-progress"]) == 0
+        assert len(target.state.contacts) == 60
+
+
+@pytest.mark.parametrize("command", [[], ["migrate"], ["demo"], ["sandbox"]])
+def test_every_example_in_the_help_parses(command, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(command + ["--help"]) == 0
+    out = capsys.readouterr().out.replace("\\\n", " ")
+    examples = [line.split()[1:] for line in out.splitlines()
+                if line.startswith("  chatmodels ")]
+    assert examples
+    parser = cli.build_parser()
+    for argv in examples:
+        assert parser.parse_args(argv).func, argv
 
 
 def test_parser_knows_every_command():
