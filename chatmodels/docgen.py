@@ -7,29 +7,19 @@ table cannot drift from the code (``make test`` runs the check).
 from __future__ import annotations
 
 import argparse
-import importlib
 import inspect
 import sys
 from pathlib import Path
 
+from . import registry
 from .resource import OPERATIONS, Resource
 
-PROVIDERS = ("intercom", "crisp")
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "support.md"
 
 
 def _providers() -> list[tuple[str, dict[str, type]]]:
-    out = []
-    for name in PROVIDERS:
-        try:
-            module = importlib.import_module(f"chatmodels.{name}")
-        except ImportError:
-            continue
-        config = next(v for v in vars(module).values()
-                      if isinstance(v, type) and getattr(v, "name", None) == name
-                      and hasattr(v, "resource_classes"))
-        out.append((name, dict(config.resource_classes())))
-    return out
+    """(name, resource classes) of every provider in the registry, in registry order."""
+    return [(entry.name, dict(entry.resource_classes())) for entry in registry.entries()]
 
 
 def _extra_methods(cls: type) -> list[str]:

@@ -1,8 +1,12 @@
-"""The examples of the README and the issue, run as written against the simulators."""
+"""The examples of the README, the docs and the issue, run (or parsed) as written."""
 
 from __future__ import annotations
 
-from chatmodels import crisp, intercom
+import re
+import shlex
+from pathlib import Path
+
+from chatmodels import cli, crisp, intercom
 from chatmodels.http import RetryPolicy
 from chatmodels.migrate import Migration
 from chatmodels.testing import serve
@@ -117,3 +121,30 @@ def test_intercom_to_intercom_under_chaos_loses_and_doubles_nothing(tmp_path):
             assert report.ok, report.errors
             assert sum(r.status is None for r in b.requests) >= 8  # the drops did happen
             assert _shape(dst) == expected
+
+
+def _documented_commands():
+    """Every ``chatmodels ...`` line of the README's and docs' shell blocks."""
+    root = Path(__file__).resolve().parent.parent
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        for block in re.findall(r"```sh\n(.*?)```", doc.read_text(encoding="utf-8"), re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                words = shlex.split(line, comments=True)
+                if words[:1] == ["chatmodels"]:
+                    yield f"{doc.name}: {line.strip()}", words[1:]
+                elif words[:3] == ["python", "-m", "chatmodels"]:
+                    yield f"{doc.name}: {line.strip()}", words[3:]
+
+
+def test_every_documented_command_line_parses(tmp_path, monkeypatch):
+    commands = list(_documented_commands())
+    assert len(commands) >= 6
+    monkeypatch.chdir(tmp_path)  # relative journals resolve here
+    parser = cli.build_parser()
+    for where, argv in commands:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help / --version exit 0; a usage error exits 2
+            assert exc.code == 0, where
+        else:
+            assert args.func, where

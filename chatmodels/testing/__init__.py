@@ -4,17 +4,18 @@
 >>> with serve("intercom", seed=42, contacts=250) as sim:
 ...     client = chatmodels.intercom.connect(base_url=sim.base_url, **sim.credentials)
 
-Providers live in sub-packages (``chatmodels.testing.intercom``...). ``serve("x")`` imports
-``chatmodels.testing.x`` on first use; that module registers its simulator class with
-:func:`register` (or exposes it as ``Simulator``). Requires the ``sandbox`` extra (werkzeug).
+Providers live in sub-packages (``chatmodels.testing.intercom``...), listed by
+:mod:`chatmodels.registry`; ``serve("x")`` imports the registry's simulator on first use.
+:func:`register` adds a simulator the registry does not know (a test double, say).
+Requires the ``sandbox`` extra (werkzeug).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
+from .. import registry
 from .base import BaseSimulator, Context, Fault, RecordedRequest, Route, SimError
 from .server import RemoteSimulator, create, run_forever, serve, serve_process, start, stop
 
@@ -41,8 +42,8 @@ __all__ = [
 #: name -> simulator factory (a :class:`BaseSimulator` subclass or any callable(seed=, **counts)).
 PROVIDERS: dict[str, Callable[..., Any]] = {}
 
-#: Providers that ship a simulator sub-package (imported lazily).
-KNOWN_PROVIDERS = ("intercom", "crisp")
+#: Providers that ship a simulator sub-package (imported lazily), read from the registry.
+KNOWN_PROVIDERS: tuple[str, ...] = registry.names()
 
 
 def register(name: str, factory: Callable[..., Any]) -> Callable[..., Any]:
@@ -52,19 +53,15 @@ def register(name: str, factory: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def get_simulator_class(name: str) -> Callable[..., Any]:
-    """The factory registered for ``name``, importing ``chatmodels.testing.<name>`` if needed."""
+    """The factory registered for ``name``, else the registry's (importing its module).
+
+    An unknown name raises :class:`chatmodels.registry.UnknownProvider` (a ``ValueError``
+    and a ``ConfigurationError``) listing the known providers.
+    """
     key = name.lower()
     if key not in PROVIDERS:
-        try:
-            module = importlib.import_module(f"{__name__}.{key}")
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith(f"{__name__}.{key}"):
-                raise ValueError(f"no simulator for provider {name!r}") from exc
-            raise
-        if key not in PROVIDERS and hasattr(module, "Simulator"):
-            register(key, module.Simulator)
-    if key not in PROVIDERS:
-        raise ValueError(f"no simulator for provider {name!r}")
+        factory = registry.get(key).simulator()
+        PROVIDERS.setdefault(key, factory)
     return PROVIDERS[key]
 
 

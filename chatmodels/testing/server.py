@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -134,6 +135,8 @@ class RemoteSimulator:
 
 
 def _child(provider: str, seed: int, counts: dict[str, int], conn: Any) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops this process, not the keyboard
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sim = create(provider, seed=seed, **counts)
     server = _bind(sim, "127.0.0.1", 0)
     conn.send((sim.name, sim.base_url, dict(sim.credentials)))
@@ -154,7 +157,18 @@ def serve_process(provider: str = "intercom", *, seed: int = 0,
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(provider, seed, counts, child), daemon=True)
-    process.start()
+    # the child starts with SIGINT blocked (the mask survives exec) until _child ignores it;
+    # the resource tracker unblocks SIGINT when it starts, so it is started first
+    mask = getattr(signal, "pthread_sigmask", None)  # POSIX only
+    if mask:
+        from multiprocessing import resource_tracker
+        resource_tracker.ensure_running()
+    old = mask(signal.SIG_BLOCK, {signal.SIGINT}) if mask else None
+    try:
+        process.start()
+    finally:
+        if mask and old is not None:
+            mask(signal.SIG_SETMASK, old)
     child.close()
     try:
         if not parent.poll(120):

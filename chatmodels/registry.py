@@ -1,0 +1,178 @@
+"""The one list of providers: name -> where its pieces live.
+
+>>> from chatmodels import registry
+>>> registry.names()                      # ("intercom", "crisp")
+>>> entry = registry.get("crisp")         # UnknownProvider (a ConfigurationError) otherwise
+>>> entry.config()                        # the ProviderConfig class (env, secret_settings...)
+>>> api = entry.connect(identifier=..., key=..., website_id=...)
+>>> entry.simulator()                     # the simulator factory of chatmodels.testing
+>>> entry.target_class()                  # the migration writer class
+
+Everything that needs to know which providers exist reads this module: the CLI, docgen,
+``chatmodels.testing`` and the migration engine. Entries hold dotted references
+(``"package.module:Name"``) resolved on first use, so importing the registry imports no
+provider. Adding a provider is one entry here (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .client import Client, ProviderConfig
+
+__all__ = ["Provider", "UnknownProvider", "entries", "get", "names", "resolve",
+           "unknown_option_message"]
+
+
+class UnknownProvider(ConfigurationError, ValueError):
+    """No provider of that name is registered (the message lists the known ones)."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        self.name = name
+        self.known = known
+        close = difflib.get_close_matches(str(name).lower(), known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        super().__init__(f"unknown provider {name!r} (known providers: {', '.join(known)})"
+                         f"{hint}")
+
+
+def resolve(ref: str) -> Any:
+    """The object a ``"package.module:Name"`` reference points to (imported on demand)."""
+    module, _, attr = ref.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split(".") if attr else ():
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One registry entry. ``*_ref`` fields are dotted references, resolved lazily."""
+
+    name: str
+    display_name: str
+    #: the provider's :class:`~chatmodels.client.ProviderConfig` subclass
+    config_ref: str
+    #: the simulator factory (``chatmodels.testing.<name>``)
+    simulator_ref: str
+    #: the migration writer (a ``chatmodels.migrate`` ``Target`` subclass), if any
+    target_ref: str | None = None
+    #: the webhook parser, once the provider has one
+    webhook_parser_ref: str | None = None
+
+    # -- the pieces -----------------------------------------------------------------------
+    def config(self) -> type[ProviderConfig]:
+        """The class-level settings class (``chatmodels.intercom.Intercom``...)."""
+        return resolve(self.config_ref)  # type: ignore[no-any-return]
+
+    def resource_classes(self) -> Mapping[str, Any]:
+        """Name -> unbound resource class (aliases included), as the config lists them."""
+        return self.config().resource_classes()
+
+    def simulator(self) -> Callable[..., Any]:
+        """The simulator factory (callable as ``factory(seed=..., **counts)``)."""
+        return resolve(self.simulator_ref)  # type: ignore[no-any-return]
+
+    def target_class(self) -> type:
+        """The migration writer class for this provider as a target."""
+        if self.target_ref is None:
+            raise ConfigurationError(f"{self.display_name} cannot be a migration target yet")
+        return resolve(self.target_ref)  # type: ignore[no-any-return]
+
+    def webhook_parser(self) -> Callable[..., Any] | None:
+        """The webhook parser, or ``None`` while the provider has none."""
+        return None if self.webhook_parser_ref is None else resolve(self.webhook_parser_ref)
+
+    # -- settings -------------------------------------------------------------------------
+    @property
+    def env(self) -> Mapping[str, str]:
+        """Setting name -> environment variable read when the setting is not given."""
+        return dict(self.config().env)
+
+    @property
+    def connect_keys(self) -> tuple[str, ...]:
+        """Settings ``connect()`` accepts as plain values (what the CLI's KEY=VALUE takes)."""
+        return tuple(self.config().setting_names())
+
+    @property
+    def secret_settings(self) -> tuple[str, ...]:
+        """Settings that are secrets (never on a command line, in a log or a message)."""
+        return tuple(self.config().secret_settings)
+
+    def _connect_function(self) -> Callable[..., Client]:
+        module = self.config_ref.partition(":")[0]
+        return importlib.import_module(module).connect  # type: ignore[no-any-return]
+
+    def accepted_options(self) -> tuple[str, ...]:
+        """Every keyword ``connect()`` accepts (the settings plus objects such as ``retry``)."""
+        params = inspect.signature(self._connect_function()).parameters.values()
+        names = [p.name for p in params
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return tuple(dict.fromkeys([*self.connect_keys, *names]))
+
+    def connect(self, **options: Any) -> Client:
+        """``chatmodels.<name>.connect(**options)``; an unknown option is a
+        :class:`~chatmodels.errors.ConfigurationError` that lists the accepted ones."""
+        accepted = self.accepted_options()
+        unknown = [k for k in options if k not in accepted]
+        if unknown:
+            raise ConfigurationError(unknown_option_message(self.name, unknown, accepted))
+        return self._connect_function()(**options)
+
+
+def unknown_option_message(provider: str, unknown: list[str], accepted: tuple[str, ...], *,
+                           what: str = "connect() option") -> str:
+    """``"intercom: unknown connect() option 'acces_token' (did you mean ...?); accepted: ..."``."""
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, accepted, n=1)
+        hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    plural = "s" if len(unknown) > 1 else ""
+    return (f"{provider}: unknown {what}{plural} {', '.join(hints)}; "
+            f"accepted: {', '.join(accepted)}")
+
+
+_ENTRIES: tuple[Provider, ...] = (
+    Provider(
+        name="intercom",
+        display_name="Intercom",
+        config_ref="chatmodels.intercom:Intercom",
+        simulator_ref="chatmodels.testing.intercom:Simulator",
+        target_ref="chatmodels.migrate.targets:IntercomTarget",
+    ),
+    Provider(
+        name="crisp",
+        display_name="Crisp",
+        config_ref="chatmodels.crisp:Crisp",
+        simulator_ref="chatmodels.testing.crisp:Simulator",
+        target_ref="chatmodels.migrate.crisp_target:CrispTarget",
+    ),
+)
+
+_BY_NAME: dict[str, Provider] = {entry.name: entry for entry in _ENTRIES}
+
+
+def names() -> tuple[str, ...]:
+    """Registered provider names, in registry order."""
+    return tuple(_BY_NAME)
+
+
+def entries() -> tuple[Provider, ...]:
+    """Every registry entry, in registry order."""
+    return tuple(_BY_NAME.values())
+
+
+def get(name: str) -> Provider:
+    """The entry called ``name`` (case-insensitive); :class:`UnknownProvider` otherwise."""
+    entry = _BY_NAME.get(str(name).strip().lower())
+    if entry is None:
+        raise UnknownProvider(name, names())
+    return entry
