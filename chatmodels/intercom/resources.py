@@ -276,18 +276,51 @@ class Segment(IntercomResource, Retrievable, Listable, canonical.Segment):
 
 
 class DataAttribute(IntercomResource, Creatable, Updatable, Listable, canonical.ContactField):
-    """A data attribute definition (alias ``ContactField``). ``all(model="contact")``."""
+    """A data attribute definition (alias ``ContactField``).
+
+    ``all(model="contact"|"company")`` lists ``GET /data_attributes``; ``all(model=
+    "conversation")`` lists ``GET /conversations/attributes`` (2.16 answers 422 to
+    ``/data_attributes?model=conversation``). Conversation attributes are read-only here.
+    """
 
     _path = "/data_attributes"
     _schema = schemas.DataAttributeSchema
+    MODELS: ClassVar[tuple[str, ...]] = ("contact", "company", "conversation")
+    #: conversation attribute types -> data attribute types
+    CONVERSATION_TYPES: ClassVar[Mapping[str, str]] = {"list": "options", "decimal": "float"}
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        query = {"model": params.get("model", "contact")}
+        model = params.get("model", "contact")
+        if model not in cls.MODELS:
+            raise ValidationError(f"model must be one of {', '.join(cls.MODELS)}",
+                                  provider="intercom", field="model")
+        query: dict[str, Any] = {}
         if params.get("include_archived"):
             query["include_archived"] = "true"
-        data = cls._request("GET", cls._path, params=query)
+        if model == "conversation":
+            data = cls._request("GET", "/conversations/attributes", params=query)
+            return Page([cls.from_wire({**a, "model": "conversation"}) for a in items_of(data)])
+        data = cls._request("GET", cls._path, params={"model": model, **query})
         return Page([cls.from_wire(a) for a in items_of(data)])
+
+    def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
+        if data.get("type") == "conversation_attribute":
+            name = values.get("name")
+            dtype = values.get("data_type")
+            if isinstance(dtype, str):
+                values["data_type"] = self.CONVERSATION_TYPES.get(dtype, dtype)
+            values.setdefault("label", name)
+            values.setdefault("full_name", f"custom_attributes.{name}")
+            values.setdefault("custom", True)
+            options = values.get("options")
+            if isinstance(options, list):
+                values["options"] = [o.get("label") if isinstance(o, Mapping) else o
+                                     for o in options]
+
+    def _update(self, diff: dict[str, Any]) -> Any:
+        self._refuse_conversation("updated")
+        return super()._update(diff)
 
     @classmethod
     def find_by_name(cls, name: str, model: str = "contact") -> DataAttribute:
@@ -297,7 +330,14 @@ class DataAttribute(IntercomResource, Creatable, Updatable, Listable, canonical.
         raise ResourceNotFound(f"no {model} data attribute {name!r}", provider="intercom",
                                code="not_found")
 
+    def _refuse_conversation(self, what: str) -> None:
+        if self.model == "conversation":
+            raise ValidationError(f"conversation attributes cannot be {what} through chatmodels "
+                                  "(Intercom manages them under /conversations/attributes)",
+                                  provider="intercom", field="model")
+
     def _validate_create(self, payload: Mapping[str, Any]) -> None:
+        self._refuse_conversation("created")
         for required in ("name", "model", "data_type"):
             if not payload.get(required):
                 raise ValidationError(f"a data attribute needs {required}", provider="intercom",
@@ -493,10 +533,21 @@ class Contact(Searchable, Retrievable, Creatable, Updatable, Deletable, Listable
         self._request("POST", self._instance_path() + "/unarchive")
         return self
 
-    def merge_into(self, user: Any) -> Contact:
-        """Merge this lead into ``user`` (``POST /contacts/merge``); returns the merged user."""
-        data = self._request("POST", "/contacts/merge", json={"from": _id_of(self),
-                                                               "into": _id_of(user)})
+    def merge_into(self, user: Any, *, skip_duplicate_validation: bool = False) -> Contact:
+        """Merge this lead into ``user`` (``POST /contacts/merge``) and return the merged user
+        (``user`` itself, refreshed, when it is a loaded object).
+
+        Intercom merges a lead into a user only, and only duplicates (same email or phone)
+        unless ``skip_duplicate_validation``; otherwise it answers 400 ``invalid_merge``
+        (:class:`~chatmodels.errors.BadRequestError`). The lead is gone afterwards: its
+        tags, notes, companies, conversations and events belong to the user."""
+        payload: dict[str, Any] = {"from": _id_of(self), "into": _id_of(user)}
+        if skip_duplicate_validation:
+            payload["skip_duplicate_validation"] = True
+        data = self._request("POST", "/contacts/merge", json=payload)
+        if isinstance(user, Contact):
+            user._fill(data)
+            return user
         return type(self).from_wire(data)  # type: ignore[return-value]
 
     def add_tag(self, tag: Any) -> Contact:

@@ -521,11 +521,22 @@ def test_events_and_messages(api, sim):
         assert resp.status_code == 202 and resp.content == b""
     body = api.get("/events", params={"type": "user", "intercom_user_id": cid,
                                       "per_page": 2}).json()
-    assert body["type"] == "event.list" and len(body["events"]) == 2
+    # 2.16 lists data events as "event.summary" (data_event_summary), with the identity fields
+    assert body["type"] == "event.summary" and len(body["events"]) == 2
+    assert (body["email"], body["intercom_user_id"], body["user_id"]) == (
+        contact["email"], cid, contact["external_id"])
     assert body["events"][0]["type"] == "event"
     assert body["pages"]["next"].startswith(sim.base_url + "/events?")
     nxt = api.get(body["pages"]["next"][len(sim.base_url):]).json()
+    assert nxt["type"] == "event.summary" and "since" not in nxt["pages"]
     assert {e["id"] for e in nxt["events"]}.isdisjoint(e["id"] for e in body["events"])
+    # pages.since (first page): the events newer than the newest one listed
+    since = body["pages"]["since"]
+    assert api.get(since[len(sim.base_url):]).json()["events"] == []
+    api.post("/events", {"event_name": "later", "id": cid,
+                         "created_at": body["events"][0]["created_at"] + 5})
+    assert [e["event_name"] for e in api.get(since[len(sim.base_url):]).json()["events"]] == [
+        "later"]
     summary = api.get("/events", params={"type": "user", "user_id": contact["external_id"],
                                          "summary": "true"}).json()
     assert summary["type"] == "event.summary"

@@ -15,77 +15,6 @@ from typing import Any
 
 EMBED_LIMIT = 10  # embedded addressable lists show at most this many items (has_more beyond)
 
-# Built-in data attributes: (name, full_name, label, description, data_type, api_writable)
-CONTACT_BUILTINS: list[tuple[str, str, str, str, str, bool]] = [
-    ("name", "name", "Name", "A person's full name", "string", True),
-    ("email", "email", "Email", "A person's email address", "string", True),
-    ("phone", "phone", "Phone", "A person's phone number", "string", True),
-    ("external_id", "external_id", "User ID", "A number identifying a user", "string", True),
-    ("role", "role", "Role", "The role of the contact: user or lead", "string", True),
-    ("id", "id", "ID", "The Intercom defined id representing the contact", "string", False),
-    ("owner_id", "owner_id", "Owner", "The teammate who owns the contact", "integer", True),
-    ("avatar", "avatar", "Avatar", "An avatar image URL", "string", True),
-    ("created_at", "created_at", "Created at", "The time the contact was added to Intercom",
-     "date", False),
-    ("signed_up_at", "signed_up_at", "Signed up", "The time the user signed up", "date", True),
-    ("updated_at", "updated_at", "Updated at", "The last time the contact was updated",
-     "date", False),
-    ("last_seen_at", "last_seen_at", "Last seen", "The last time the contact was seen",
-     "date", True),
-    ("last_contacted_at", "last_contacted_at", "Last contacted",
-     "The last time a teammate contacted the contact", "date", False),
-    ("last_replied_at", "last_replied_at", "Last heard from",
-     "The last time the contact sent a message", "date", False),
-    ("last_email_opened_at", "last_email_opened_at", "Last opened email",
-     "The last time the contact opened an email", "date", False),
-    ("last_email_clicked_at", "last_email_clicked_at", "Last clicked on link in email",
-     "The last time the contact clicked a link in an email", "date", False),
-    ("unsubscribed_from_emails", "unsubscribed_from_emails", "Unsubscribed from emails",
-     "Whether the contact is unsubscribed from emails", "boolean", True),
-    ("has_hard_bounced", "has_hard_bounced", "Email hard bounced",
-     "Whether an email sent to the contact hard bounced", "boolean", False),
-    ("marked_email_as_spam", "marked_email_as_spam", "Marked email as spam",
-     "Whether the contact marked an email as spam", "boolean", False),
-    ("language_override", "language_override", "Language override",
-     "The contact's preferred language", "string", True),
-    ("browser", "browser", "Browser", "The browser the contact uses", "string", False),
-    ("os", "os", "OS", "The operating system the contact uses", "string", False),
-    ("country", "location.country", "Country", "The country the contact is in", "string", False),
-    ("region", "location.region", "Region", "The region the contact is in", "string", False),
-    ("city", "location.city", "City", "The city the contact is in", "string", False),
-]
-
-COMPANY_BUILTINS: list[tuple[str, str, str, str, str, bool]] = [
-    ("name", "name", "Company name", "The name of a company", "string", True),
-    ("company_id", "company_id", "Company ID", "A number identifying a company", "string", False),
-    ("last_request_at", "last_request_at", "Company last seen",
-     "The last day anyone from a company visited your site or app", "date", False),
-    ("remote_created_at", "remote_created_at", "Company created at",
-     "The day a company was added to Intercom", "date", True),
-    ("user_count", "user_count", "People", "The number of people in a company", "integer", False),
-    ("session_count", "session_count", "Company web sessions",
-     "All visits from anyone in a company to your product's site or app", "integer", False),
-    ("name", "plan.name", "Plan",
-     "A specific plan or level within your product that companies have signed up to",
-     "string", False),
-    ("monthly_spend", "monthly_spend", "Monthly Spend",
-     "The monthly revenue you receive from a company", "float", True),
-    ("size", "size", "Company size",
-     "The number of people employed in this company, expressed as a single number",
-     "integer", True),
-    ("industry", "industry", "Company industry",
-     "The category or domain this company belongs to e.g. 'ecommerce' or 'SaaS'", "string", True),
-    ("website", "website", "Company website",
-     "The web address for the company's primary marketing site", "string", True),
-    ("id", "id", "ID", "The Intercom defined id representing the company", "string", False),
-    ("created_at", "created_at", "Created at", "The time the company was added to Intercom",
-     "date", False),
-    ("updated_at", "updated_at", "Updated at", "The last time the company was updated",
-     "date", False),
-    ("id", "plan.id", "Plan ID", "The Intercom defined id representing the plan", "string", False),
-    ("app_id", "app_id", "App ID", "The Intercom defined id representing the app", "string", False),
-]
-
 
 def now() -> int:
     return int(time.time())
@@ -139,6 +68,7 @@ class IntercomBackend:
         self.segments: dict[str, dict[str, Any]] = {}
         self.segment_rules: dict[str, tuple[str, Any]] = {}
         self.data_attributes: list[dict[str, Any]] = []  # built-ins and custom, in order
+        self.conversation_attributes: list[dict[str, Any]] = []  # GET /conversations/attributes
         self.companies: dict[str, dict[str, Any]] = {}
         self.company_by_company_id: dict[str, str] = {}
         self.company_tags: dict[str, dict[str, dict[str, Any]]] = {}
@@ -146,6 +76,7 @@ class IntercomBackend:
         self.contacts: dict[str, dict[str, Any]] = {}
         self.contact_seq: list[str] = []  # append-only creation order (deleted ids are skipped)
         self.archived: set[str] = set()
+        self.merged: dict[str, str] = {}  # merged lead id -> the user it was merged into
         self.by_external_id: dict[str, str] = {}
         self.by_email: dict[str, list[str]] = {}
         self.contact_tags: dict[str, dict[str, dict[str, Any]]] = {}
@@ -164,7 +95,7 @@ class IntercomBackend:
         self._counters: dict[str, int] = {
             "admin": 991267400, "team": 5017690, "tag": 7522900, "note": 1200,
             "conversation": 1000, "part": 30000000, "message": 403918300,
-            "data_attribute": 12870, "event": 0,
+            "data_attribute": 12870, "event": 0, "conversation_attribute": 0,
         }
 
     # ------------------------------------------------------------------ ids
@@ -221,6 +152,97 @@ class IntercomBackend:
         self.events.pop(cid, None)
         self.event_summaries.pop(cid, None)
         return contact
+
+    # -- merging a lead into a user (POST /contacts/merge)
+    def merge_problem(self, lead: dict[str, Any], user: dict[str, Any],
+                      skip_duplicate_validation: bool) -> str | None:
+        """Why ``lead`` cannot be merged into ``user`` (``invalid_merge``), or None."""
+        if lead["id"] == user["id"]:
+            return "A contact cannot be merged into itself"
+        if lead["role"] != "lead":
+            return "Only a contact with a role of lead can be merged (from)"
+        if user["role"] != "user":
+            return "A lead can only be merged into a contact with a role of user (into)"
+        if not skip_duplicate_validation:
+            same_email = bool(lead.get("email")) and \
+                str(lead["email"]).lower() == str(user.get("email") or "").lower()
+            same_phone = bool(lead.get("phone")) and lead["phone"] == user.get("phone")
+            if not (same_email or same_phone):
+                return ("Contacts can only be merged when they are duplicates (matching email "
+                        "or phone). Pass skip_duplicate_validation=true to override this check.")
+        return None
+
+    _MERGE_FILLS = ("email", "email_domain", "phone", "name", "avatar", "owner_id",
+                    "language_override", "browser", "browser_version", "browser_language", "os")
+    _MERGE_LATEST = ("last_seen_at", "last_replied_at", "last_contacted_at",
+                     "last_email_opened_at", "last_email_clicked_at")
+
+    def merge_contacts(self, lead_id: str, user_id: str, ts: int) -> dict[str, Any]:
+        """Move the lead's data to the user and remove the lead. The user's own values win;
+        the lead fills what the user lacks; tags, notes, companies, conversations and events
+        move over."""
+        lead, user = self.contacts[lead_id], self.contacts[user_id]
+        self.unindex_contact(user)
+        for key in self._MERGE_FILLS:
+            if user.get(key) in (None, "") and lead.get(key) not in (None, ""):
+                user[key] = lead[key]
+        for key in self._MERGE_LATEST:
+            times = [t for t in (user.get(key), lead.get(key)) if t is not None]
+            user[key] = max(times) if times else None
+        if not any((user.get("location") or {}).get(k) for k in ("country", "city")):
+            user["location"] = dict(lead.get("location") or user.get("location") or {})
+        for key, value in lead["custom_attributes"].items():
+            if user["custom_attributes"].get(key) is None:
+                user["custom_attributes"][key] = value
+        user_tags = self.contact_tags.setdefault(user_id, {})
+        for tid, applied in self.contact_tags.get(lead_id, {}).items():
+            user_tags.setdefault(tid, applied)
+        for kid in list(self.contact_companies.get(lead_id, [])):
+            self.attach_company(user_id, kid)
+        moved_notes = self.contact_notes.pop(lead_id, [])
+        for nid in moved_notes:
+            self.notes[nid]["contact"] = {"type": "contact", "id": user_id}
+        notes = self.contact_notes.setdefault(user_id, [])
+        notes.extend(moved_notes)
+        notes.sort(key=lambda n: (self.notes[n]["created_at"], int(n)))
+        for members in self.conversation_contacts.values():
+            if lead_id in members:
+                i = members.index(lead_id)
+                if user_id in members:
+                    del members[i]
+                else:
+                    members[i] = user_id
+        self._merge_events(lead_id, user)
+        self.remove_contact(lead_id)
+        self.merged[lead_id] = user_id
+        self.index_contact(user)
+        user["updated_at"] = max(user["updated_at"], ts)
+        return user
+
+    def _merge_events(self, lead_id: str, user: dict[str, Any]) -> None:
+        user_id = user["id"]
+        events = self.events.pop(lead_id, [])
+        for event in events:
+            event.update(intercom_user_id=user_id, user_id=user.get("external_id"),
+                         email=user.get("email"))
+        self.events.setdefault(user_id, []).extend(events)
+        summaries = self.event_summaries.setdefault(user_id, {})
+        for name, s in self.event_summaries.pop(lead_id, {}).items():
+            cur = summaries.get(name)
+            if cur is None:
+                summaries[name] = s
+            else:
+                cur.update(count=cur["count"] + s["count"], first=min(cur["first"], s["first"]),
+                           last=max(cur["last"], s["last"]))
+
+    def merged_into(self, cid: str) -> str | None:
+        """The contact a merged contact now lives in (following up to 3 merges), or None."""
+        target = None
+        for _ in range(3):
+            if cid not in self.merged:
+                break
+            target = cid = self.merged[cid]
+        return target
 
     def find_contact_by_email(self, email: str) -> dict[str, Any] | None:
         ids = self.by_email.get(str(email).lower())
@@ -550,6 +572,13 @@ class IntercomBackend:
         return out
 
     # ------------------------------------------------------------------ events
+    def list_events(self, cid: str, since_ms: int | None = None) -> list[dict[str, Any]]:
+        """A contact's events, newest first; ``since_ms``: only those at or after it."""
+        events = self.events.get(cid, [])
+        if since_ms is not None:
+            events = [e for e in events if e["created_at"] * 1000 >= since_ms]
+        return sorted(events, key=lambda e: e["created_at"], reverse=True)
+
     def add_event(self, cid: str, name: str, ts: int, metadata: dict[str, Any] | None,
                   ) -> dict[str, Any]:
         c = self.contacts[cid]

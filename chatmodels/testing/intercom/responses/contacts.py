@@ -141,7 +141,32 @@ def list_contacts(ctx: Context) -> Any:
 
 
 def get_contact(ctx: Context, contact_id: str) -> Any:
-    return _state(ctx).render_contact(_contact(ctx, contact_id))
+    st = _state(ctx)
+    target = st.merged_into(contact_id) if contact_id not in st.contacts else None
+    if target is not None:
+        raise SimError(410, "contact_merged", "This contact has been merged. See the 'Link' "
+                       "header for the canonical contact.",
+                       headers={"Link": f'</contacts/{target}>; rel="canonical"'})
+    return st.render_contact(_contact(ctx, contact_id))
+
+
+def merge_contacts(ctx: Context) -> Any:
+    st = _state(ctx)
+    body = ctx.body
+    _reject_unknown(body, ("from", "into", "skip_duplicate_validation"))
+    for key in ("from", "into"):
+        if body.get(key) in (None, ""):
+            raise bad(f"{key} is a required parameter", code="parameter_not_found")
+        if not isinstance(body[key], str):
+            raise bad(f"{key} must be a string")
+    skip = body.get("skip_duplicate_validation", False)
+    if not isinstance(skip, bool):
+        raise bad("skip_duplicate_validation must be a boolean")
+    lead, user = _contact(ctx, body["from"]), _contact(ctx, body["into"])
+    problem = st.merge_problem(lead, user, skip)
+    if problem is not None:
+        raise bad(problem, code="invalid_merge")
+    return st.render_contact(st.merge_contacts(lead["id"], user["id"], now()))
 
 
 def update_contact(ctx: Context, contact_id: str) -> Any:

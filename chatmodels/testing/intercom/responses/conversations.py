@@ -37,7 +37,7 @@ def _new_conversation(st: IntercomBackend, cid: str, body: str, ts: int,
                    "attachments": [], "url": None, "redacted": False},
         "first_contact_reply": {"created_at": ts, "type": source_type, "url": None}
         if customer else None,
-        "admin_assignee_id": None, "team_assignee_id": None, "open": True, "state": "open",
+        "admin_assignee_id": 0, "team_assignee_id": 0, "open": True, "state": "open",
         "read": False, "priority": "none", "sla_applied": None, "conversation_rating": None,
         "custom_attributes": {}, "topics": {}, "ticket": None,
         "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
@@ -240,7 +240,7 @@ def manage_conversation(ctx: Context, conversation_id: str) -> Any:
             if assignee not in pool:
                 raise not_found("Assignee not found", code="assignee_not_found")
         key = "admin_assignee_id" if target == "admin" else "team_assignee_id"
-        conv[key] = None if assignee == "0" else int(assignee)
+        conv[key] = int(assignee)  # 0: unassigned, as 2.16 sends it
         reopen = conv["state"] == "closed"
         if reopen:
             conv["state"], conv["open"], conv["snoozed_until"] = "open", True, None

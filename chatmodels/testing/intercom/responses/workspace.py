@@ -85,6 +85,13 @@ def list_data_attributes(ctx: Context) -> Any:
                      if (not model or a["model"] == model) and (archived or not a["archived"])]}
 
 
+def list_conversation_attributes(ctx: Context) -> Any:
+    archived = _truthy(ctx.query.get("include_archived"))
+    return {"type": "list",
+            "data": [dict(a) for a in _state(ctx).conversation_attributes
+                     if archived or not a["archived"]]}
+
+
 def create_data_attribute(ctx: Context) -> Any:
     st = _state(ctx)
     body = ctx.body
@@ -201,6 +208,7 @@ def _iso(ts: int) -> str:
 
 
 def list_events(ctx: Context) -> Any:
+    """2.16 answers both the listing and ``summary=true`` as ``"type": "event.summary"``."""
     st = _state(ctx)
     q = ctx.query
     if q.get("type") != "user":
@@ -214,7 +222,7 @@ def list_events(ctx: Context) -> Any:
                   for s in st.event_summaries.get(cid, {}).values()]
         return {"type": "event.summary", "events": events, **ident}
     per_page = _per_page(q.get("per_page"), 50)
-    events = sorted(st.events.get(cid, []), key=lambda e: e["created_at"], reverse=True)
+    events = st.list_events(cid, since_ms=_int(q.get("since"), "since"))
     offset = 0
     if q.get("before"):
         decoded = decode_cursor(q["before"])
@@ -222,14 +230,19 @@ def list_events(ctx: Context) -> Any:
             raise bad("Invalid pagination cursor")
         offset = decoded[0]
     chunk = events[offset:offset + per_page]
+    base = f"{ctx.request.host_url.rstrip('/')}/events?"
+    params: dict[str, Any] = {k: v for k, v in q.items()
+                              if k in ("type", "user_id", "email", "intercom_user_id")}
     pages: dict[str, Any] = {}
     if offset + per_page < len(events):
-        params: dict[str, Any] = {k: v for k, v in q.items()
-                                  if k in ("type", "user_id", "email", "intercom_user_id")}
-        params.update({"per_page": per_page,
-                       "before": encode_cursor(offset + per_page, 1)})
-        pages["next"] = f"{ctx.request.host_url.rstrip('/')}/events?{urlencode(params)}"
-    return {"type": "event.list", "events": [e.copy() for e in chunk], "pages": pages}
+        pages["next"] = base + urlencode({**params, "per_page": per_page,
+                                          "before": encode_cursor(offset + per_page, 1)})
+    if offset == 0:
+        newest = events[0]["created_at"] * 1000 + 1 if events else _int(q.get("since"), "since")
+        if newest is not None:
+            pages["since"] = base + urlencode({**params, "since": newest})
+    return {"type": "event.summary", "events": [e.copy() for e in chunk], "pages": pages,
+            **ident}
 
 
 def create_event_summaries(ctx: Context) -> Any:
