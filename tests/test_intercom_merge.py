@@ -15,7 +15,7 @@ def test_merge_lead_into_user_moves_its_data(api, sim):
     user = api.Contact.create(email="dup@example.com", name="Dana User",
                               custom_attributes={"plan": "pro"})
     lead = api.Contact.create(role="lead", email="DUP@example.com", name="Anonymous lead",
-                              phone="+353 1 555 0100",
+                              phone="+353 1 555 0100", external_id="lead-7",
                               custom_attributes={"plan": "free", "seats": 3})
     lead.add_tag("from-lead")
     lead.add_note("met at the booth")
@@ -43,6 +43,10 @@ def test_merge_lead_into_user_moves_its_data(api, sim):
         api.Contact.find(id=lead.id)
     assert (info.value.status, info.value.code) == (410, "contact_merged")
     assert info.value.headers["Link"] == f'</contacts/{user.id}>; rel="canonical"'
+    with pytest.raises(errors.APIError) as info:
+        api.Contact.find(external_id="lead-7")
+    assert (info.value.status, info.value.code) == (410, "contact_merged")
+    assert user.external_id is None  # the lead's external_id does not move
     assert api.Contact.search(email="dup@example.com").to_list() == [user]
     assert lead.id not in {c.id for c in api.Contact.all()}
 

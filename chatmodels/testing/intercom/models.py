@@ -77,6 +77,7 @@ class IntercomBackend:
         self.contact_seq: list[str] = []  # append-only creation order (deleted ids are skipped)
         self.archived: set[str] = set()
         self.merged: dict[str, str] = {}  # merged lead id -> the user it was merged into
+        self.merged_external_ids: dict[str, str] = {}  # a merged lead's external_id -> its id
         self.by_external_id: dict[str, str] = {}
         self.by_email: dict[str, list[str]] = {}
         self.contact_tags: dict[str, dict[str, dict[str, Any]]] = {}
@@ -215,6 +216,8 @@ class IntercomBackend:
         self._merge_events(lead_id, user)
         self.remove_contact(lead_id)
         self.merged[lead_id] = user_id
+        if lead.get("external_id") and lead["external_id"] not in self.by_external_id:
+            self.merged_external_ids[str(lead["external_id"])] = lead_id
         self.index_contact(user)
         user["updated_at"] = max(user["updated_at"], ts)
         return user

@@ -140,13 +140,19 @@ def list_contacts(ctx: Context) -> Any:
             "pages": _pages(page, per_page, total, nxt)}
 
 
-def get_contact(ctx: Context, contact_id: str) -> Any:
-    st = _state(ctx)
-    target = st.merged_into(contact_id) if contact_id not in st.contacts else None
+def _gone_if_merged(ctx: Context, contact_id: str | None) -> None:
+    """410 ``contact_merged`` with a canonical ``Link`` for a merged contact's id."""
+    target = _state(ctx).merged_into(contact_id) if contact_id else None
     if target is not None:
         raise SimError(410, "contact_merged", "This contact has been merged. See the 'Link' "
                        "header for the canonical contact.",
                        headers={"Link": f'</contacts/{target}>; rel="canonical"'})
+
+
+def get_contact(ctx: Context, contact_id: str) -> Any:
+    st = _state(ctx)
+    if contact_id not in st.contacts:
+        _gone_if_merged(ctx, contact_id)
     return st.render_contact(_contact(ctx, contact_id))
 
 
@@ -197,6 +203,7 @@ def find_contact_by_external_id(ctx: Context, external_id: str) -> Any:
     st = _state(ctx)
     cid = st.by_external_id.get(external_id)
     if cid is None or cid not in st.contacts:
+        _gone_if_merged(ctx, st.merged_external_ids.get(external_id))
         raise not_found("User Not Found")
     return st.render_contact(st.contacts[cid])
 
