@@ -34,6 +34,118 @@ class ConversationState(PeopleState):
             if conv is not None:
                 yield conv
 
+    def new_conversation(self, cid: str, body: str, ts: int, author: dict[str, Any],
+                         delivered_as: str, source_type: str = "conversation",
+                         subject: str = "") -> tuple[dict[str, Any], str]:
+        """A conversation started by a contact (``customer_initiated``) or an admin; returns it and
+        its source message id."""
+        msg_id = self.next_id("message")
+        conv_id = self.next_id("conversation")
+        customer = delivered_as == "customer_initiated"
+        conv: dict[str, Any] = {
+            "type": "conversation", "id": conv_id, "title": None, "created_at": ts,
+            "updated_at": ts, "waiting_since": ts if customer else None, "snoozed_until": None,
+            "source": {"type": source_type, "id": msg_id, "delivered_as": delivered_as,
+                       "subject": subject or "", "body": html_body(body), "author": author,
+                       "attachments": [], "url": None, "redacted": False},
+            "first_contact_reply": {"created_at": ts, "type": source_type, "url": None}
+            if customer else None,
+            "admin_assignee_id": 0, "team_assignee_id": 0, "open": True, "state": "open",
+            "read": False, "priority": "none", "sla_applied": None, "conversation_rating": None,
+            "custom_attributes": {}, "topics": {}, "ticket": None,
+            "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
+            "ai_agent": None, "ai_agent_participated": False,
+        }
+        self.add_conversation(conv, [cid])
+        if customer:
+            c = self.contacts[cid]
+            c["last_replied_at"] = ts
+        else:
+            self.contacts[cid]["last_contacted_at"] = ts
+        self.touch_contact(cid, ts)
+        return conv, msg_id
+
+    def latest_conversation_of(self, cid: str) -> dict[str, Any] | None:
+        """The contact's most recently updated conversation (``/conversations/last/reply``)."""
+        mine = [cv for cv in self.conversations.values()
+                if cid in self.conversation_contacts.get(cv["id"], [])]
+        return max(mine, key=lambda cv: (cv["updated_at"], int(cv["id"]))) if mine else None
+
+    def admin_reply(self, conv: dict[str, Any], aid: str, message_type: str,
+                    body: str | None, ts: int) -> dict[str, Any]:
+        part = self.add_part(conv, message_type, self.admin_author(aid), ts, body=body)
+        if message_type == "comment":
+            conv["waiting_since"] = None
+            for cid in self.conversation_contacts.get(conv["id"], []):
+                if cid in self.contacts:
+                    self.contacts[cid]["last_contacted_at"] = ts
+        return part
+
+    def contact_reply(self, conv: dict[str, Any], cid: str, message_type: str,
+                      body: str | None, ts: int) -> dict[str, Any]:
+        """A contact's reply; it reopens a closed or snoozed conversation."""
+        reopen = conv["state"] != "open"
+        if reopen:
+            self._set_state(conv, "open")
+        part = self.add_part(conv, "open" if reopen else message_type, self.contact_author(cid),
+                             ts, body=body)
+        if conv["first_contact_reply"] is None:
+            conv["first_contact_reply"] = {"created_at": ts, "type": "conversation", "url": None}
+        conv["waiting_since"] = conv["waiting_since"] or ts
+        contacts = self.conversation_contacts.setdefault(conv["id"], [])
+        if cid not in contacts:
+            contacts.append(cid)
+        self.contacts[cid]["last_replied_at"] = ts
+        self.touch_contact(cid, ts)
+        return part
+
+    @staticmethod
+    def _set_state(conv: dict[str, Any], state: str, snoozed_until: int | None = None) -> None:
+        conv["state"], conv["open"] = state, state != "closed"
+        conv["snoozed_until"] = snoozed_until
+
+    def close_conversation(self, conv: dict[str, Any], aid: str, ts: int,
+                           body: str | None = None) -> None:
+        self._set_state(conv, "closed")
+        conv["waiting_since"] = None
+        self.add_part(conv, "close", self.admin_author(aid), ts, body=body)
+
+    def open_conversation(self, conv: dict[str, Any], aid: str, ts: int,
+                          body: str | None = None) -> None:
+        self._set_state(conv, "open")
+        self.add_part(conv, "open", self.admin_author(aid), ts, body=body)
+
+    def snooze_conversation(self, conv: dict[str, Any], aid: str, ts: int, until: int,
+                            body: str | None = None) -> None:
+        self._set_state(conv, "snoozed", until)
+        self.add_part(conv, "snoozed", self.admin_author(aid), ts, body=body)
+
+    def assign_conversation(self, conv: dict[str, Any], aid: str, ts: int, target: str,
+                            assignee: str, body: str | None = None) -> None:
+        """Assign to an admin or a team (``assignee`` ``"0"``: unassign); reopens if closed."""
+        key = "admin_assignee_id" if target == "admin" else "team_assignee_id"
+        conv[key] = int(assignee)  # 0: unassigned, as 2.16 sends it
+        reopen = conv["state"] == "closed"
+        if reopen:
+            self._set_state(conv, "open")
+        self.add_part(conv, "assign_and_reopen" if reopen else "assignment",
+                      self.admin_author(aid), ts, body=body,
+                      assigned_to=None if assignee == "0" else {"type": target, "id": assignee})
+
+    def tag_conversation(self, conv: dict[str, Any], tid: str, aid: str, ts: int,
+                         ) -> dict[str, Any]:
+        tags = self.conversation_tags.setdefault(conv["id"], {})
+        if tid not in tags:
+            tags[tid] = self.applied(ts, aid)
+        conv["updated_at"] = max(ts, conv["updated_at"])
+        return tags[tid]
+
+    def untag_conversation(self, conv: dict[str, Any], tid: str, ts: int,
+                           ) -> dict[str, Any] | None:
+        applied = self.conversation_tags.get(conv["id"], {}).pop(tid, None)
+        conv["updated_at"] = max(ts, conv["updated_at"])
+        return applied
+
     def add_part(self, conv: dict[str, Any], part_type: str, author: dict[str, Any],
                  ts: int, body: str | None = None,
                  assigned_to: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -145,6 +145,89 @@ class PeopleState(DirectoryState):
             target = cid = self.merged[cid]
         return target
 
+    # -- contact writes (the handlers have checked the request)
+    def contact_conflict(self, role: str, email: Any, external_id: Any,
+                         exclude: str | None = None) -> str | None:
+        """The id of another contact holding this external_id (or, for users, email)."""
+        if external_id not in (None, ""):
+            other = self.by_external_id.get(str(external_id))
+            if other and other != exclude:
+                return other
+        if email and role == "user":
+            for other in self.by_email.get(str(email).lower(), []):
+                if other != exclude and self.contacts[other]["role"] == "user":
+                    return other
+        return None
+
+    def new_contact(self, role: str, fields: dict[str, Any], ts: int) -> dict[str, Any]:
+        cid = self.object_id(ts)
+        c: dict[str, Any] = {
+            "type": "contact", "id": cid, "workspace_id": self.workspace_id,
+            "external_id": None,
+            "role": role, "email": None, "email_domain": None, "phone": None, "name": None,
+            "avatar": None, "owner_id": None, "social_profiles": {"type": "list", "data": []},
+            "has_hard_bounced": False, "marked_email_as_spam": False,
+            "unsubscribed_from_emails": False, "created_at": ts, "updated_at": ts,
+            "signed_up_at": ts if role == "user" else None, "last_seen_at": None,
+            "last_replied_at": None, "last_contacted_at": None, "last_email_opened_at": None,
+            "last_email_clicked_at": None, "language_override": None, "browser": None,
+            "browser_version": None, "browser_language": None, "os": None,
+            "location": {"type": "location", "country": None, "region": None, "city": None,
+                         "country_code": None, "continent_code": None},
+            "android_app_name": None, "android_app_version": None, "android_device": None,
+            "android_os_version": None, "android_sdk_version": None, "android_last_seen_at": None,
+            "ios_app_name": None, "ios_app_version": None, "ios_device": None,
+            "ios_os_version": None, "ios_sdk_version": None, "ios_last_seen_at": None,
+            "custom_attributes": {}, "utm_campaign": None, "utm_content": None, "utm_medium": None,
+            "utm_source": None, "utm_term": None, "referrer": None, "enabled_push_messaging": None,
+        }
+        self.apply_contact_fields(c, fields)
+        c["role"] = role
+        return self.add_contact(c)
+
+    def update_contact(self, c: dict[str, Any], fields: dict[str, Any], ts: int,
+                       ) -> dict[str, Any]:
+        self.unindex_contact(c)
+        self.apply_contact_fields(c, fields)
+        self.index_contact(c)
+        c["updated_at"] = max(ts, c["updated_at"])
+        return c
+
+    @staticmethod
+    def apply_contact_fields(c: dict[str, Any], body: dict[str, Any]) -> None:
+        for key in ("role", "name", "phone", "language_override"):
+            if key in body:
+                c[key] = body[key]
+        if "external_id" in body:
+            c["external_id"] = None if body["external_id"] in (None, "") else str(body["external_id"])
+        if "email" in body:
+            email = body["email"] or None
+            c["email"] = email
+            c["email_domain"] = email.split("@", 1)[1] if email and "@" in email else None
+        if "avatar" in body:
+            c["avatar"] = {"type": "avatar", "image_url": body["avatar"]} if body["avatar"] else None
+        if "owner_id" in body:
+            c["owner_id"] = None if body["owner_id"] in (None, "") else str(body["owner_id"])
+        for key in ("signed_up_at", "last_seen_at"):
+            if key in body:
+                c[key] = None if body[key] is None else int(body[key])
+        if "unsubscribed_from_emails" in body:
+            c["unsubscribed_from_emails"] = bool(body["unsubscribed_from_emails"])
+        if body.get("custom_attributes"):
+            c["custom_attributes"].update(body["custom_attributes"])
+
+    def tag_contact(self, cid: str, tid: str, admin_id: str | None, ts: int) -> dict[str, Any]:
+        tags = self.contact_tags.setdefault(cid, {})
+        if tid not in tags:
+            tags[tid] = self.applied(ts, admin_id)
+        self.touch_contact(cid, ts)
+        return tags[tid]
+
+    def untag_contact(self, cid: str, tid: str, ts: int) -> dict[str, Any] | None:
+        applied = self.contact_tags.get(cid, {}).pop(tid, None)
+        self.touch_contact(cid, ts)
+        return applied
+
     def find_contact_by_email(self, email: str) -> dict[str, Any] | None:
         ids = self.by_email.get(str(email).lower())
         return self.contacts.get(ids[0]) if ids else None

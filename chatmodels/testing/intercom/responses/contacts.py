@@ -48,40 +48,10 @@ def _validate_contact_fields(ctx: Context, body: dict[str, Any]) -> None:
 
 def _check_conflict(ctx: Context, role: str, email: Any, external_id: Any,
                     exclude: str | None = None) -> None:
-    st = _state(ctx)
-    if external_id not in (None, ""):
-        other = st.by_external_id.get(str(external_id))
-        if other and other != exclude:
-            raise SimError(409, "conflict",
-                           f"A contact matching those details already exists with id={other}")
-    if email and role == "user":
-        for other in st.by_email.get(str(email).lower(), []):
-            if other != exclude and st.contacts[other]["role"] == "user":
-                raise SimError(409, "conflict",
-                               f"A contact matching those details already exists with id={other}")
-
-
-def _apply_contact_fields(c: dict[str, Any], body: dict[str, Any]) -> None:
-    for key in ("role", "name", "phone", "language_override"):
-        if key in body:
-            c[key] = body[key]
-    if "external_id" in body:
-        c["external_id"] = None if body["external_id"] in (None, "") else str(body["external_id"])
-    if "email" in body:
-        email = body["email"] or None
-        c["email"] = email
-        c["email_domain"] = email.split("@", 1)[1] if email and "@" in email else None
-    if "avatar" in body:
-        c["avatar"] = {"type": "avatar", "image_url": body["avatar"]} if body["avatar"] else None
-    if "owner_id" in body:
-        c["owner_id"] = None if body["owner_id"] in (None, "") else str(body["owner_id"])
-    for key in ("signed_up_at", "last_seen_at"):
-        if key in body:
-            c[key] = None if body[key] is None else int(body[key])
-    if "unsubscribed_from_emails" in body:
-        c["unsubscribed_from_emails"] = bool(body["unsubscribed_from_emails"])
-    if body.get("custom_attributes"):
-        c["custom_attributes"].update(body["custom_attributes"])
+    other = _state(ctx).contact_conflict(role, email, external_id, exclude)
+    if other is not None:
+        raise SimError(409, "conflict",
+                       f"A contact matching those details already exists with id={other}")
 
 
 def create_contact(ctx: Context) -> Any:
@@ -92,31 +62,7 @@ def create_contact(ctx: Context) -> Any:
     _validate_contact_fields(ctx, body)
     role = body.get("role") or "user"
     _check_conflict(ctx, role, body.get("email"), body.get("external_id"))
-    ts = now()
-    cid = st.object_id(ts)
-    c: dict[str, Any] = {
-        "type": "contact", "id": cid, "workspace_id": st.workspace_id, "external_id": None,
-        "role": role, "email": None, "email_domain": None, "phone": None, "name": None,
-        "avatar": None, "owner_id": None, "social_profiles": {"type": "list", "data": []},
-        "has_hard_bounced": False, "marked_email_as_spam": False,
-        "unsubscribed_from_emails": False, "created_at": ts, "updated_at": ts,
-        "signed_up_at": ts if role == "user" else None, "last_seen_at": None,
-        "last_replied_at": None, "last_contacted_at": None, "last_email_opened_at": None,
-        "last_email_clicked_at": None, "language_override": None, "browser": None,
-        "browser_version": None, "browser_language": None, "os": None,
-        "location": {"type": "location", "country": None, "region": None, "city": None,
-                     "country_code": None, "continent_code": None},
-        "android_app_name": None, "android_app_version": None, "android_device": None,
-        "android_os_version": None, "android_sdk_version": None, "android_last_seen_at": None,
-        "ios_app_name": None, "ios_app_version": None, "ios_device": None,
-        "ios_os_version": None, "ios_sdk_version": None, "ios_last_seen_at": None,
-        "custom_attributes": {}, "utm_campaign": None, "utm_content": None, "utm_medium": None,
-        "utm_source": None, "utm_term": None, "referrer": None, "enabled_push_messaging": None,
-    }
-    _apply_contact_fields(c, body)
-    c["role"] = role
-    st.add_contact(c)
-    return st.render_contact(c)
+    return st.render_contact(st.new_contact(role, body, now()))
 
 
 def list_contacts(ctx: Context) -> Any:
@@ -184,11 +130,7 @@ def update_contact(ctx: Context, contact_id: str) -> Any:
     email = body["email"] if "email" in body else c["email"]
     ext = body["external_id"] if "external_id" in body else c["external_id"]
     _check_conflict(ctx, role, email, ext, exclude=contact_id)
-    st.unindex_contact(c)
-    _apply_contact_fields(c, body)
-    st.index_contact(c)
-    c["updated_at"] = max(now(), c["updated_at"])
-    return st.render_contact(c)
+    return st.render_contact(st.update_contact(c, body, now()))
 
 
 def delete_contact(ctx: Context, contact_id: str) -> Any:
@@ -246,11 +188,7 @@ def add_contact_tag(ctx: Context, contact_id: str) -> Any:
     tid = str(tid)
     if tid not in st.tags:
         raise not_found()
-    tags = st.contact_tags.setdefault(contact_id, {})
-    if tid not in tags:
-        tags[tid] = st.applied(now(), _me(ctx))
-    st.touch_contact(contact_id)
-    return st.render_applied_tag(tid, tags[tid])
+    return st.render_applied_tag(tid, st.tag_contact(contact_id, tid, _me(ctx), now()))
 
 
 def remove_contact_tag(ctx: Context, contact_id: str, tag_id: str) -> Any:
@@ -258,8 +196,7 @@ def remove_contact_tag(ctx: Context, contact_id: str, tag_id: str) -> Any:
     _contact(ctx, contact_id)
     if tag_id not in st.tags:
         raise not_found()
-    applied = st.contact_tags.get(contact_id, {}).pop(tag_id, None)
-    st.touch_contact(contact_id)
+    applied = st.untag_contact(contact_id, tag_id, now())
     return st.render_applied_tag(tag_id, applied or st.applied(now(), _me(ctx)))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...base import Context, SimError
-from ..models import IntercomBackend, encode_cursor, html_body, now
+from ..models import encode_cursor, now
 from ..params import (
     _admin,
     _conversation,
@@ -23,36 +23,6 @@ from ..search import ConversationSearcher, _search
 
 # --------------------------------------------------------------------------- conversations
 
-def _new_conversation(st: IntercomBackend, cid: str, body: str, ts: int,
-                      author: dict[str, Any], delivered_as: str, source_type: str = "conversation",
-                      subject: str = "") -> tuple[dict[str, Any], str]:
-    msg_id = st.next_id("message")
-    conv_id = st.next_id("conversation")
-    customer = delivered_as == "customer_initiated"
-    conv: dict[str, Any] = {
-        "type": "conversation", "id": conv_id, "title": None, "created_at": ts,
-        "updated_at": ts, "waiting_since": ts if customer else None, "snoozed_until": None,
-        "source": {"type": source_type, "id": msg_id, "delivered_as": delivered_as,
-                   "subject": subject or "", "body": html_body(body), "author": author,
-                   "attachments": [], "url": None, "redacted": False},
-        "first_contact_reply": {"created_at": ts, "type": source_type, "url": None}
-        if customer else None,
-        "admin_assignee_id": 0, "team_assignee_id": 0, "open": True, "state": "open",
-        "read": False, "priority": "none", "sla_applied": None, "conversation_rating": None,
-        "custom_attributes": {}, "topics": {}, "ticket": None,
-        "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
-        "ai_agent": None, "ai_agent_participated": False,
-    }
-    st.add_conversation(conv, [cid])
-    if customer:
-        c = st.contacts[cid]
-        c["last_replied_at"] = ts
-    else:
-        st.contacts[cid]["last_contacted_at"] = ts
-    st.touch_contact(cid, ts)
-    return conv, msg_id
-
-
 def create_conversation(ctx: Context) -> Any:
     st = _state(ctx)
     body = ctx.body
@@ -67,7 +37,7 @@ def create_conversation(ctx: Context) -> Any:
     if cid not in st.contacts:
         raise not_found("User Not Found")
     ts = _int(body.get("created_at"), "created_at", now()) or now()
-    conv, msg_id = _new_conversation(st, cid, str(body["body"]), ts, st.contact_author(cid),
+    conv, msg_id = st.new_conversation(cid, str(body["body"]), ts, st.contact_author(cid),
                                      "customer_initiated")
     message = {"type": "user_message", "id": msg_id, "created_at": ts, "body": str(body["body"]),
                "message_type": "inapp", "conversation_id": conv["id"]}
@@ -166,12 +136,7 @@ def reply_conversation(ctx: Context, conversation_id: str) -> Any:
             raise bad("Body is required")
         conv = _conversation(ctx, conversation_id)
         aid = _admin(ctx, body.get("admin_id"))
-        st.add_part(conv, message_type, st.admin_author(aid), ts, body=body.get("body"))
-        if message_type == "comment":
-            conv["waiting_since"] = None
-            for cid in st.conversation_contacts.get(conv["id"], []):
-                if cid in st.contacts:
-                    st.contacts[cid]["last_contacted_at"] = ts
+        st.admin_reply(conv, aid, message_type, body.get("body"), ts)
         return st.render_conversation(conv)
     if kind in ("user", "lead", "contact"):
         if message_type not in ("comment", "quick_reply"):
@@ -180,26 +145,13 @@ def reply_conversation(ctx: Context, conversation_id: str) -> Any:
             raise bad("Body is required")
         cid = _reply_contact(ctx, body)
         if conversation_id == "last":
-            mine = [cv for cv in st.conversations.values()
-                    if cid in st.conversation_contacts.get(cv["id"], [])]
-            if not mine:
+            latest = st.latest_conversation_of(cid)
+            if latest is None:
                 raise not_found()
-            conv = max(mine, key=lambda cv: (cv["updated_at"], int(cv["id"])))
+            conv = latest
         else:
             conv = _conversation(ctx, conversation_id)
-        reopen = conv["state"] != "open"
-        if reopen:
-            conv["state"], conv["open"], conv["snoozed_until"] = "open", True, None
-        st.add_part(conv, "open" if reopen else message_type, st.contact_author(cid), ts,
-                    body=body.get("body"))
-        if conv["first_contact_reply"] is None:
-            conv["first_contact_reply"] = {"created_at": ts, "type": "conversation", "url": None}
-        conv["waiting_since"] = conv["waiting_since"] or ts
-        contacts = st.conversation_contacts.setdefault(conv["id"], [])
-        if cid not in contacts:
-            contacts.append(cid)
-        st.contacts[cid]["last_replied_at"] = ts
-        st.touch_contact(cid, ts)
+        st.contact_reply(conv, cid, message_type, body.get("body"), ts)
         return st.render_conversation(conv)
     raise bad("type must be admin or user")
 
@@ -212,22 +164,17 @@ def manage_conversation(ctx: Context, conversation_id: str) -> Any:
     if message_type not in ("close", "open", "snoozed", "assignment"):
         raise bad("message_type must be one of close, open, snoozed, assignment")
     aid = _admin(ctx, body.get("admin_id"))
-    author = st.admin_author(aid)
     ts = now()
     text = body.get("body")
     if message_type == "close":
-        conv["state"], conv["open"], conv["snoozed_until"] = "closed", False, None
-        conv["waiting_since"] = None
-        st.add_part(conv, "close", author, ts, body=text)
+        st.close_conversation(conv, aid, ts, text)
     elif message_type == "open":
-        conv["state"], conv["open"], conv["snoozed_until"] = "open", True, None
-        st.add_part(conv, "open", author, ts, body=text)
+        st.open_conversation(conv, aid, ts, text)
     elif message_type == "snoozed":
         until = _int(body.get("snoozed_until"), "snoozed_until")
         if until is None:
             raise bad("snoozed_until is a required parameter", code="parameter_not_found")
-        conv["state"], conv["open"], conv["snoozed_until"] = "snoozed", True, until
-        st.add_part(conv, "snoozed", author, ts, body=text)
+        st.snooze_conversation(conv, aid, ts, until, text)
     else:
         target = body.get("type", "admin")
         if target not in ("admin", "team"):
@@ -239,14 +186,7 @@ def manage_conversation(ctx: Context, conversation_id: str) -> Any:
             pool = st.admins if target == "admin" else st.teams
             if assignee not in pool:
                 raise not_found("Assignee not found", code="assignee_not_found")
-        key = "admin_assignee_id" if target == "admin" else "team_assignee_id"
-        conv[key] = int(assignee)  # 0: unassigned, as 2.16 sends it
-        reopen = conv["state"] == "closed"
-        if reopen:
-            conv["state"], conv["open"], conv["snoozed_until"] = "open", True, None
-        st.add_part(conv, "assign_and_reopen" if reopen else "assignment", author, ts,
-                    body=text, assigned_to=None if assignee == "0" else
-                    {"type": target, "id": assignee})
+        st.assign_conversation(conv, aid, ts, target, assignee, text)
     return st.render_conversation(conv)
 
 
@@ -261,11 +201,7 @@ def tag_conversation(ctx: Context, conversation_id: str) -> Any:
     tid = str(tid)
     if tid not in st.tags:
         raise not_found("Tag not found", code="tag_not_found")
-    tags = st.conversation_tags.setdefault(conv["id"], {})
-    if tid not in tags:
-        tags[tid] = st.applied(now(), aid)
-    conv["updated_at"] = max(now(), conv["updated_at"])
-    return st.render_applied_tag(tid, tags[tid])
+    return st.render_applied_tag(tid, st.tag_conversation(conv, tid, aid, now()))
 
 
 def untag_conversation(ctx: Context, conversation_id: str, tag_id: str) -> Any:
@@ -274,8 +210,7 @@ def untag_conversation(ctx: Context, conversation_id: str, tag_id: str) -> Any:
     aid = _admin(ctx, ctx.body.get("admin_id"))
     if tag_id not in st.tags:
         raise not_found("Tag not found", code="tag_not_found")
-    applied = st.conversation_tags.get(conv["id"], {}).pop(tag_id, None)
-    conv["updated_at"] = max(now(), conv["updated_at"])
+    applied = st.untag_conversation(conv, tag_id, now())
     return st.render_applied_tag(tag_id, applied or st.applied(now(), aid))
 
 
@@ -333,7 +268,7 @@ def create_message(ctx: Context) -> Any:
     msg_id = None
     if message_type in ("in_app", "inapp") or body.get("create_conversation_without_contact_reply"):
         source_type = "email" if message_type == "email" else "conversation"
-        conv, msg_id = _new_conversation(st, recipients[0], str(body["body"]), ts,
+        conv, msg_id = st.new_conversation(recipients[0], str(body["body"]), ts,
                                          st.admin_author(aid), "admin_initiated", source_type,
                                          str(body.get("subject") or ""))
         for cid in recipients[1:]:
