@@ -693,16 +693,12 @@ def test_seeding_is_deterministic():
     assert {c["state"] for c in a.state.conversations.values()} == {"open", "closed", "snoozed"}
 
 
-def test_seeding_10000_contacts_is_fast():
-    start = time.perf_counter()
+def test_seeding_10000_contacts():
+    # speed is measured in benchmarks/, not asserted here (no timed assertions in tests)
     sim = create("intercom", seed=1, contacts=10_000)
-    elapsed = time.perf_counter() - start
     assert len(sim.state.contacts) == 10_000
-    assert elapsed < 4.0  # target < 2 s; slack for slow CI machines
     with serve("intercom", seed=1, contacts=2000) as live:
         headers = {"Authorization": f"Bearer {live.credentials['access_token']}"}
-        start = time.perf_counter()
         body = requests.get(live.base_url + "/contacts", params={"per_page": 150},
                             headers=headers, timeout=10).json()
         assert len(body["data"]) == 150
-        assert time.perf_counter() - start < 1.0

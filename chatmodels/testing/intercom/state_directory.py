@@ -35,6 +35,29 @@ class DirectoryState(Store):
             out["applied_by"] = applied["applied_by"]
         return out
 
+    def apply_tag(self, tid: str, kind: str, targets: list[tuple[str, bool]],
+                  admin_id: str | None, ts: int) -> list[dict[str, Any]]:
+        """Tag (or, with ``untag``, untag) contacts or companies: ``POST /tags`` with
+        ``users``/``companies``. Returns the ``{"id", "tagged"}`` list the API answers."""
+        mapping = self.contact_tags if kind == "contact" else self.company_tags
+        result = []
+        for oid, untag in targets:
+            tags = mapping.setdefault(oid, {})
+            if untag:
+                tags.pop(tid, None)
+            elif tid not in tags:
+                tags[tid] = self.applied(ts, admin_id)
+            if kind == "contact" and oid in self.contacts:
+                c = self.contacts[oid]
+                c["updated_at"] = max(c["updated_at"], ts)
+            result.append({"id": oid, "tagged": not untag})
+        return result
+
+    def tag_dependents(self, tid: str) -> list[str]:
+        """Names of the segments whose rule uses this tag (it cannot be deleted then)."""
+        return [self.segments[s]["name"] for s, rule in self.segment_rules.items()
+                if rule == ("tag", tid) and s in self.segments]
+
     def remove_tag(self, tid: str) -> None:
         self.tags.pop(tid, None)
         for mapping in (self.contact_tags, self.conversation_tags, self.company_tags):
@@ -112,6 +135,50 @@ class DirectoryState(Store):
             if a["model"] == model and a["custom"] and a["name"] == name:
                 return a
         return None
+
+    def attribute_named(self, name: str) -> dict[str, Any] | None:
+        """A custom attribute, or a built-in one by full name, called ``name`` (any case)."""
+        for a in self.data_attributes:
+            if a["name"].lower() == name.lower() and (a["custom"] or a["full_name"] == name):
+                return a
+        return None
+
+    def new_data_attribute(self, model: str, name: str, dtype: str, admin_id: str, ts: int, *,
+                           options: list[Any] | None = None, description: str | None = None,
+                           messenger_writable: bool = False) -> dict[str, Any]:
+        """A custom data attribute (``options`` are stored as ``string`` with options,
+        ``datetime`` as ``date``, as Intercom reports them)."""
+        attr: dict[str, Any] = {
+            "id": int(self.next_id("data_attribute")), "type": "data_attribute", "name": name,
+            "full_name": f"custom_attributes.{name}", "label": name,
+            "data_type": {"options": "string", "datetime": "date"}.get(dtype, dtype),
+            "api_writable": True, "ui_writable": False,
+            "messenger_writable": messenger_writable, "custom": True,
+            "archived": False, "admin_id": admin_id, "created_at": ts, "updated_at": ts,
+            "model": model,
+        }
+        if description:
+            attr["description"] = description
+        if options is not None:
+            attr["options"] = self._option_values(options)
+        self.data_attributes.append(attr)
+        return attr
+
+    def update_data_attribute(self, attr: dict[str, Any], fields: dict[str, Any],
+                              ts: int) -> dict[str, Any]:
+        if "options" in fields:
+            attr["options"] = self._option_values(fields["options"])
+        if "description" in fields:
+            attr["description"] = fields["description"]
+        for key in ("archived", "messenger_writable"):
+            if key in fields:
+                attr[key] = bool(fields[key])
+        attr["updated_at"] = ts
+        return attr
+
+    @staticmethod
+    def _option_values(options: list[Any]) -> list[str]:
+        return [str(o.get("value")) if isinstance(o, dict) else str(o) for o in options]
 
     def custom_attribute_types(self, model: str) -> dict[str, str]:
         return {a["name"]: a["data_type"] for a in self.data_attributes

@@ -358,12 +358,16 @@ class PeopleState(DirectoryState):
                  "event_name": name, "created_at": ts, "user_id": c.get("external_id"),
                  "email": c.get("email"), "intercom_user_id": cid, "metadata": metadata or {}}
         self.events.setdefault(cid, []).append(event)
+        self.add_event_summary(cid, name, 1, ts, ts)
+        return event
+
+    def add_event_summary(self, cid: str, name: str, count: int, first: int, last: int) -> None:
+        """Count ``count`` more ``name`` events between ``first`` and ``last`` for a contact."""
         summary = self.event_summaries.setdefault(cid, {}).get(name)
         if summary is None:
-            self.event_summaries[cid][name] = {"name": name, "first": ts, "last": ts, "count": 1,
-                                               "description": None}
+            self.event_summaries[cid][name] = {"name": name, "first": first, "last": last,
+                                               "count": count, "description": None}
         else:
-            summary["count"] += 1
-            summary["first"] = min(summary["first"], ts)
-            summary["last"] = max(summary["last"], ts)
-        return event
+            summary["count"] += count
+            summary["first"] = min(summary["first"], first)
+            summary["last"] = max(summary["last"], last)

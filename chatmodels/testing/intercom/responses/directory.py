@@ -66,8 +66,7 @@ def create_or_update_tag(ctx: Context) -> Any:
     if users is not None:
         if not isinstance(users, list):
             raise bad("invalid tag parameters")
-        result = []
-        targets = []
+        targets: list[tuple[str, bool]] = []
         for u in users:
             if not isinstance(u, dict):
                 raise bad("invalid tag parameters")
@@ -75,19 +74,10 @@ def create_or_update_tag(ctx: Context) -> Any:
             if cid not in st.contacts:
                 raise not_found("User Not Found")
             targets.append((cid, bool(u.get("untag"))))
-        for cid, untag in targets:
-            tags = st.contact_tags.setdefault(cid, {})
-            if untag:
-                tags.pop(tag["id"], None)
-            elif tag["id"] not in tags:
-                tags[tag["id"]] = st.applied(ts, _me(ctx))
-            st.touch_contact(cid, ts)
-            result.append({"id": cid, "tagged": not untag})
-        out["users"] = result
+        out["users"] = st.apply_tag(tag["id"], "contact", targets, _me(ctx), ts)
     if companies is not None:
         if not isinstance(companies, list):
             raise bad("invalid tag parameters")
-        result = []
         targets = []
         for k in companies:
             if not isinstance(k, dict):
@@ -98,14 +88,7 @@ def create_or_update_tag(ctx: Context) -> Any:
             if kid not in st.companies:
                 raise not_found("Company Not Found", code="company_not_found")
             targets.append((kid, bool(k.get("untag"))))
-        for kid, untag in targets:
-            tags = st.company_tags.setdefault(kid, {})
-            if untag:
-                tags.pop(tag["id"], None)
-            elif tag["id"] not in tags:
-                tags[tag["id"]] = st.applied(ts, _me(ctx))
-            result.append({"id": kid, "tagged": not untag})
-        out["companies"] = result
+        out["companies"] = st.apply_tag(tag["id"], "company", targets, _me(ctx), ts)
     return out
 
 
@@ -113,8 +96,7 @@ def delete_tag(ctx: Context, tag_id: str) -> Any:
     st = _state(ctx)
     if tag_id not in st.tags:
         raise not_found()
-    dependents = [st.segments[s]["name"] for s, rule in st.segment_rules.items()
-                  if rule == ("tag", tag_id) and s in st.segments]
+    dependents = st.tag_dependents(tag_id)
     if dependents:
         raise bad("Unable to delete Tag with dependent objects. Segments: "
                   f"{', '.join(dependents)}.", code="tag_has_dependent_objects")

@@ -107,35 +107,22 @@ def create_data_attribute(ctx: Context) -> Any:
     dtype = body.get("data_type")
     if dtype not in _DATA_TYPES:
         raise bad("Data Type isn't an option")
-    for existing in st.data_attributes:
-        if existing["name"].lower() == name.lower() and (existing["custom"] or
-                                                         existing["full_name"] == name):
-            where = "company" if existing["model"] == "company" else "people"
-            new = "company" if model == "company" else "people"
-            raise bad(f"You already have '{name}' in your {where} data. To save this as new "
-                      f"{new} data, use a different name.")
+    existing = st.attribute_named(name)
+    if existing is not None:
+        where = "company" if existing["model"] == "company" else "people"
+        new = "company" if model == "company" else "people"
+        raise bad(f"You already have '{name}' in your {where} data. To save this as new "
+                  f"{new} data, use a different name.")
     options = body.get("options")
     if dtype == "options":
         if not isinstance(options, list):
             raise bad("Options isn't an array")
         if len(options) < 2:
             raise bad("Options should have at least 2 values")
-    ts = now()
-    attr: dict[str, Any] = {
-        "id": int(st.next_id("data_attribute")), "type": "data_attribute", "name": name,
-        "full_name": f"custom_attributes.{name}", "label": name,
-        "data_type": "string" if dtype == "options" else "date" if dtype == "datetime" else dtype,
-        "api_writable": True, "ui_writable": False,
-        "messenger_writable": bool(body.get("messenger_writable", False)), "custom": True,
-        "archived": False, "admin_id": _me(ctx), "created_at": ts, "updated_at": ts,
-        "model": model,
-    }
-    if body.get("description"):
-        attr["description"] = body["description"]
-    if isinstance(options, list):
-        attr["options"] = [str(o.get("value")) if isinstance(o, dict) else str(o)
-                           for o in options]
-    st.data_attributes.append(attr)
+    attr = st.new_data_attribute(model, name, dtype, _me(ctx), now(),
+                                 options=options if isinstance(options, list) else None,
+                                 description=body.get("description"),
+                                 messenger_writable=bool(body.get("messenger_writable", False)))
     return attr.copy()
 
 
@@ -145,19 +132,9 @@ def update_data_attribute(ctx: Context, data_attribute_id: str) -> Any:
     if attr is None:
         raise not_found("We couldn't find that data attribute to update", code="field_not_found")
     body = ctx.body
-    if "options" in body:
-        options = body["options"]
-        if not isinstance(options, list):
-            raise bad("Options isn't an array")
-        attr["options"] = [str(o.get("value")) if isinstance(o, dict) else str(o)
-                           for o in options]
-    if "description" in body:
-        attr["description"] = body["description"]
-    if "archived" in body:
-        attr["archived"] = bool(body["archived"])
-    if "messenger_writable" in body:
-        attr["messenger_writable"] = bool(body["messenger_writable"])
-    attr["updated_at"] = now()
+    if "options" in body and not isinstance(body["options"], list):
+        raise bad("Options isn't an array")
+    st.update_data_attribute(attr, body, now())
     return attr.copy()
 
 
@@ -261,12 +238,5 @@ def create_event_summaries(ctx: Context) -> Any:
         count = _int(s.get("count"), "count", 1) or 1
         first = _int(s.get("first"), "first", now()) or now()
         last = _int(s.get("last"), "last", first) or first
-        cur = st.event_summaries.setdefault(cid, {}).get(name)
-        if cur is None:
-            st.event_summaries[cid][name] = {"name": name, "first": first, "last": last,
-                                             "count": count, "description": None}
-        else:
-            cur["count"] += count
-            cur["first"] = min(cur["first"], first)
-            cur["last"] = max(cur["last"], last)
+        st.add_event_summary(cid, name, count, first, last)
     return ctx.sim.empty(200)
