@@ -85,6 +85,14 @@ class DirectoryState(Store):
                 "away_mode_reassign": a["away_mode_reassign"]}
 
     # ------------------------------------------------------------------ companies
+    def blank_company(self, company_id: str, ts: int) -> dict[str, Any]:
+        """A new company record, not stored yet (:meth:`add_company` stores it)."""
+        return {"type": "company", "company_id": company_id, "id": self.object_id(ts),
+                "app_id": self.workspace_id, "name": None, "remote_created_at": None,
+                "created_at": ts, "updated_at": ts, "last_request_at": None, "monthly_spend": 0,
+                "session_count": 0, "user_count": 0, "size": None, "website": None,
+                "industry": None, "plan": {}, "custom_attributes": {}}
+
     def add_company(self, company: dict[str, Any]) -> dict[str, Any]:
         self.companies[company["id"]] = company
         self.company_by_company_id[company["company_id"]] = company["id"]

@@ -148,12 +148,7 @@ def create_or_update_company(ctx: Context) -> Any:
         return st.render_company(k)
     if body.get("custom_attributes") is not None:
         _check_custom_attributes(ctx, "company", body["custom_attributes"])
-    kid = st.object_id(ts)
-    k = {"type": "company", "company_id": company_id or uuid.uuid4().hex[:24], "id": kid,
-         "app_id": st.workspace_id, "name": None, "remote_created_at": None,
-         "created_at": ts, "updated_at": ts, "last_request_at": None, "monthly_spend": 0,
-         "session_count": 0, "user_count": 0, "size": None, "website": None, "industry": None,
-         "plan": {}, "custom_attributes": {}}
+    k = st.blank_company(company_id or uuid.uuid4().hex[:24], ts)
     _apply_company_fields(ctx, k, {key: v for key, v in body.items() if key != "company_id"})
     st.add_company(k)
     return st.render_company(k)
