@@ -702,3 +702,42 @@ def test_seeding_10000_contacts():
         body = requests.get(live.base_url + "/contacts", params={"per_page": 150},
                             headers=headers, timeout=10).json()
         assert len(body["data"]) == 150
+
+
+# --------------------------------------------------------------------------- 2.16 additions
+
+
+def test_contact_merge_wire_checks(api, sim):
+    user = api.post("/contacts", {"email": "m@example.com"}).json()
+    lead = api.post("/contacts", {"role": "lead", "email": "m@example.com"}).json()
+    _error(api.post("/contacts/merge", {"from": lead["id"]}), 400, "parameter_not_found")
+    _error(api.post("/contacts/merge", {"from": lead["id"], "into": user["id"],
+                                        "skip_duplicate_validation": "yes"}),
+           400, "parameter_invalid")
+    _error(api.post("/contacts/merge", {"from": lead["id"], "into": user["id"], "x": 1}),
+           400, "bad_request")
+    _error(api.post("/contacts/merge", {"from": user["id"], "into": lead["id"]}),
+           400, "invalid_merge")
+    merged = api.post("/contacts/merge", {"from": lead["id"], "into": user["id"]}).json()
+    assert (merged["type"], merged["id"], merged["role"]) == ("contact", user["id"], "user")
+    gone = api.get(f"/contacts/{lead['id']}")
+    assert gone.status_code == 410 and gone.json()["errors"][0]["code"] == "contact_merged"
+    assert gone.headers["Link"] == f'</contacts/{user["id"]}>; rel="canonical"'
+    _error(api.post("/contacts/merge", {"from": lead["id"], "into": user["id"]}),
+           404, "not_found")
+
+
+def test_conversation_attributes_and_unassigned_shape(api, sim):
+    body = api.get("/conversations/attributes").json()
+    assert body["type"] == "list"
+    assert {a["type"] for a in body["data"]} == {"conversation_attribute"}
+    sim.state.conversation_attributes[0]["archived"] = True
+    assert len(api.get("/conversations/attributes").json()["data"]) == 1
+    assert len(api.get("/conversations/attributes",
+                       params={"include_archived": "true"}).json()["data"]) == 2
+    _error(api.get("/data_attributes", params={"model": "conversation"}), 422,
+           "parameter_invalid")
+    unassigned = [c for c in sim.state.conversations.values() if not c["admin_assignee_id"]]
+    assert unassigned and all(c["admin_assignee_id"] == 0 for c in unassigned)
+    conv = api.get(f"/conversations/{unassigned[0]['id']}").json()
+    assert conv["admin_assignee_id"] == 0 and isinstance(conv["team_assignee_id"], int)
