@@ -179,3 +179,46 @@ def test_counts(api, sim):
     assert counts["contacts"] == len(sim.state.contacts)
     assert counts["conversations"] == len(sim.state.conversations)
     assert counts["admins"] == len(api.Admin.all().to_list())
+
+
+def test_conversation_attributes_are_listed_from_their_own_route(api, sim):
+    sim.clear_requests()
+    attrs = api.DataAttribute.all(model="conversation").to_list()
+    (req,) = sim.requests
+    assert (req.method, req.path, req.query) == ("GET", "/conversations/attributes", {})
+    assert [(a.name, a.model, a.data_type, a.options) for a in attrs] == [
+        ("Issue type", "conversation", "options", ["Billing", "Bug", "Question"]),
+        ("Order number", "conversation", "string", None)]
+    assert api.DataAttribute.find_by_name("Order number", model="conversation").id == attrs[1].id
+    # 2.16 refuses model=conversation on /data_attributes (422); the client never sends it
+    assert all(r.path != "/data_attributes" for r in sim.requests)
+    with pytest.raises(errors.ValidationError):
+        api.DataAttribute.create(name="Urgency", model="conversation", data_type="string")
+    attrs[1].description = "changed"
+    with pytest.raises(errors.ValidationError):
+        attrs[1].save()
+    with pytest.raises(errors.ValidationError) as info:
+        api.DataAttribute.all(model="ticket").to_list()
+    assert info.value.field == "model"
+    assert len(sim.requests) == 2  # the list and the find_by_name above, nothing else
+
+
+def test_unassigned_is_0_on_the_wire_and_none_in_the_model(api, sim):
+    contact = api.Contact.create(email="waiting@example.com")
+    conv = api.Conversation.create(contact=contact, body="Anyone?")
+    raw = sim.state.conversations[conv.id]
+    assert (raw["admin_assignee_id"], raw["team_assignee_id"]) == (0, 0)  # as 2.16 sends it
+    assert (conv.assignee_id, conv.team_id) == (None, None)
+    admin = api.Admin.all().first()
+    conv.assign(admin, admin=admin)
+    assert conv.assignee_id == admin.id  # a string id, like every canonical id
+    sim.clear_requests()
+    conv.assign(None, admin=admin)
+    (req,) = sim.requests
+    assert req.json == {"message_type": "assignment", "type": "admin", "admin_id": admin.id,
+                        "assignee_id": "0"}
+    assert sim.state.conversations[conv.id]["admin_assignee_id"] == 0
+    assert conv.assignee_id is None
+    assert api.Conversation.find(conv.id).assignee_id is None
+    unassigned = api.Conversation.search(admin_assignee_id=0).to_list()
+    assert conv in unassigned and all(c.assignee_id is None for c in unassigned)

@@ -50,6 +50,19 @@ class Avatar(fields.Field):
         return value
 
 
+class AssigneeId(fields.Field):
+    """``admin_assignee_id``/``team_assignee_id``: Intercom sends ``0`` for none -> ``None``;
+    other ids -> strings (ids are strings everywhere in the canonical model)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if value in (None, "", 0, "0"):
+            return None
+        return str(value)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return 0 if value is None else value
+
+
 def _str(**kw: Any) -> fields.String:
     return fields.String(allow_none=True, **kw)
 
@@ -115,8 +128,8 @@ class ConversationSchema(WireSchema):
     updated_at = UnixTime(load_only=True)
     waiting_since = UnixTime(load_only=True)
     snoozed_until = UnixTime(load_only=True)
-    assignee_id = Raw(data_key="admin_assignee_id", load_only=True)
-    team_id = Raw(data_key="team_assignee_id", load_only=True)
+    assignee_id = AssigneeId(data_key="admin_assignee_id", load_only=True, allow_none=True)
+    team_id = AssigneeId(data_key="team_assignee_id", load_only=True, allow_none=True)
     tags = EmbeddedList("tags")
     contacts = EmbeddedList("contacts")
     teammates = EmbeddedList("teammates")

@@ -521,11 +521,22 @@ def test_events_and_messages(api, sim):
         assert resp.status_code == 202 and resp.content == b""
     body = api.get("/events", params={"type": "user", "intercom_user_id": cid,
                                       "per_page": 2}).json()
-    assert body["type"] == "event.list" and len(body["events"]) == 2
+    # 2.16 lists data events as "event.summary" (data_event_summary), with the identity fields
+    assert body["type"] == "event.summary" and len(body["events"]) == 2
+    assert (body["email"], body["intercom_user_id"], body["user_id"]) == (
+        contact["email"], cid, contact["external_id"])
     assert body["events"][0]["type"] == "event"
     assert body["pages"]["next"].startswith(sim.base_url + "/events?")
     nxt = api.get(body["pages"]["next"][len(sim.base_url):]).json()
+    assert nxt["type"] == "event.summary" and "since" not in nxt["pages"]
     assert {e["id"] for e in nxt["events"]}.isdisjoint(e["id"] for e in body["events"])
+    # pages.since (first page): the events newer than the newest one listed
+    since = body["pages"]["since"]
+    assert api.get(since[len(sim.base_url):]).json()["events"] == []
+    api.post("/events", {"event_name": "later", "id": cid,
+                         "created_at": body["events"][0]["created_at"] + 5})
+    assert [e["event_name"] for e in api.get(since[len(sim.base_url):]).json()["events"]] == [
+        "later"]
     summary = api.get("/events", params={"type": "user", "user_id": contact["external_id"],
                                          "summary": "true"}).json()
     assert summary["type"] == "event.summary"
@@ -682,16 +693,51 @@ def test_seeding_is_deterministic():
     assert {c["state"] for c in a.state.conversations.values()} == {"open", "closed", "snoozed"}
 
 
-def test_seeding_10000_contacts_is_fast():
-    start = time.perf_counter()
+def test_seeding_10000_contacts():
+    # speed is measured in benchmarks/, not asserted here (no timed assertions in tests)
     sim = create("intercom", seed=1, contacts=10_000)
-    elapsed = time.perf_counter() - start
     assert len(sim.state.contacts) == 10_000
-    assert elapsed < 4.0  # target < 2 s; slack for slow CI machines
     with serve("intercom", seed=1, contacts=2000) as live:
         headers = {"Authorization": f"Bearer {live.credentials['access_token']}"}
-        start = time.perf_counter()
         body = requests.get(live.base_url + "/contacts", params={"per_page": 150},
                             headers=headers, timeout=10).json()
         assert len(body["data"]) == 150
-        assert time.perf_counter() - start < 1.0
+
+
+# --------------------------------------------------------------------------- 2.16 additions
+
+
+def test_contact_merge_wire_checks(api, sim):
+    user = api.post("/contacts", {"email": "m@example.com"}).json()
+    lead = api.post("/contacts", {"role": "lead", "email": "m@example.com"}).json()
+    _error(api.post("/contacts/merge", {"from": lead["id"]}), 400, "parameter_not_found")
+    _error(api.post("/contacts/merge", {"from": lead["id"], "into": user["id"],
+                                        "skip_duplicate_validation": "yes"}),
+           400, "parameter_invalid")
+    _error(api.post("/contacts/merge", {"from": lead["id"], "into": user["id"], "x": 1}),
+           400, "bad_request")
+    _error(api.post("/contacts/merge", {"from": user["id"], "into": lead["id"]}),
+           400, "invalid_merge")
+    merged = api.post("/contacts/merge", {"from": lead["id"], "into": user["id"]}).json()
+    assert (merged["type"], merged["id"], merged["role"]) == ("contact", user["id"], "user")
+    gone = api.get(f"/contacts/{lead['id']}")
+    assert gone.status_code == 410 and gone.json()["errors"][0]["code"] == "contact_merged"
+    assert gone.headers["Link"] == f'</contacts/{user["id"]}>; rel="canonical"'
+    _error(api.post("/contacts/merge", {"from": lead["id"], "into": user["id"]}),
+           404, "not_found")
+
+
+def test_conversation_attributes_and_unassigned_shape(api, sim):
+    body = api.get("/conversations/attributes").json()
+    assert body["type"] == "list"
+    assert {a["type"] for a in body["data"]} == {"conversation_attribute"}
+    sim.state.conversation_attributes[0]["archived"] = True
+    assert len(api.get("/conversations/attributes").json()["data"]) == 1
+    assert len(api.get("/conversations/attributes",
+                       params={"include_archived": "true"}).json()["data"]) == 2
+    _error(api.get("/data_attributes", params={"model": "conversation"}), 422,
+           "parameter_invalid")
+    unassigned = [c for c in sim.state.conversations.values() if not c["admin_assignee_id"]]
+    assert unassigned and all(c["admin_assignee_id"] == 0 for c in unassigned)
+    conv = api.get(f"/conversations/{unassigned[0]['id']}").json()
+    assert conv["admin_assignee_id"] == 0 and isinstance(conv["team_assignee_id"], int)

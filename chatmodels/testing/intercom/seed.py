@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import random
+import uuid
+import zlib
 from typing import Any
 
-from .models import COMPANY_BUILTINS, CONTACT_BUILTINS, IntercomBackend, html_body
+from .catalog import COMPANY_BUILTINS, CONTACT_BUILTINS
+from .models import IntercomBackend, html_body
 
 DAY = 86400
 YEAR = 365 * DAY
@@ -221,6 +224,22 @@ def seed_workspace(state: IntercomBackend, rng: random.Random,
         if options:
             attr["options"] = list(options)
         state.data_attributes.append(attr)
+    # conversation attributes (no rng draw: adding them leaves the rest of the seed unchanged)
+    for name, dtype, desc, options in (("Issue type", "list", "What the customer needs",
+                                        ["Billing", "Bug", "Question"]),
+                                       ("Order number", "string", "The order concerned", None)):
+        created = anchor - 400 * DAY
+        attr = {"type": "conversation_attribute",
+                "id": int(state.next_id("conversation_attribute")), "name": name,
+                "description": desc, "data_type": dtype, "required": False,
+                "visible_to_team_ids": [], "archived": False, "created_at": created,
+                "updated_at": created, "admin_id": state.me_id}
+        if options:
+            attr["options"] = [{"id": str(uuid.UUID(int=zlib.crc32(f"{name}:{o}".encode()))),
+                                "label": o, "archived": False} for o in options]
+        else:
+            attr["multiline"] = False
+        state.conversation_attributes.append(attr)
 
 
 def seed_companies(state: IntercomBackend, rng: random.Random, count: int) -> list[str]:
@@ -389,7 +408,7 @@ def seed_conversations(state: IntercomBackend, rng: random.Random, count: int,
                        "url": None, "redacted": False},
             "first_contact_reply": None if admin_initiated else {
                 "created_at": created, "type": source_type, "url": None},
-            "admin_assignee_id": None, "team_assignee_id": None, "open": True, "state": "open",
+            "admin_assignee_id": 0, "team_assignee_id": 0, "open": True, "state": "open",
             "read": rand() < 0.7,
             "priority": choice(("none", "none", "none", "low", "medium", "high", "urgent")),
             "sla_applied": None, "conversation_rating": None, "custom_attributes": {},

@@ -1,0 +1,110 @@
+"""Shared pieces of the Intercom resources: the search query builder, id helpers and the
+``IntercomResource``/``Searchable`` bases every Intercom class derives from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from ..collection import Collection, Page
+from ..errors import ResourceNotFound, ValidationError
+from ..resource import Resource
+from .api import Intercom, fetch_page
+
+#: search operators by keyword suffix: ``email__contains="@x.com"`` -> ``~``
+SEARCH_OPERATORS = {
+    "eq": "=", "ne": "!=", "in": "IN", "nin": "NIN", "lt": "<", "gt": ">", "lte": "<=",
+    "gte": ">=", "contains": "~", "not_contains": "!~", "startswith": "^", "endswith": "$",
+}
+
+
+def _search_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp())
+    if isinstance(value, (list, tuple, set)):
+        return [_search_value(v) for v in value]
+    if isinstance(value, Resource):
+        return value.id
+    return value
+
+
+def build_query(criteria: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword criteria -> an Intercom search query (``AND`` of single-field filters).
+
+    ``name="Bob"``, ``email__contains="@x"``, ``created_at__gt=datetime``,
+    ``custom_attributes__plan="pro"`` (nested fields use ``__`` for the dot). A ``query=``
+    argument is passed through unchanged for ``OR`` and nested queries.
+    """
+    if "query" in criteria:
+        if len(criteria) > 1:
+            raise TypeError("query= cannot be combined with keyword criteria")
+        return dict(criteria["query"])
+    filters = []
+    for key, value in criteria.items():
+        parts = key.split("__")
+        operator = "="
+        if len(parts) > 1 and parts[-1] in SEARCH_OPERATORS:
+            operator = SEARCH_OPERATORS[parts.pop()]
+        filters.append({"field": ".".join(parts), "operator": operator,
+                        "value": _search_value(value)})
+    if not filters:
+        raise TypeError("search() needs at least one criterion")
+    if len(filters) == 1:
+        return filters[0]
+    return {"operator": "AND", "value": filters}
+
+
+def _id_of(obj: Any) -> str:
+    if isinstance(obj, Resource):
+        if obj.id is None:
+            raise ValidationError(f"{type(obj).__name__} has no id yet: save() it first",
+                                  provider="intercom")
+        return str(obj.id)
+    if obj is None:
+        raise ValidationError("an object or id is required", provider="intercom")
+    return str(obj)
+
+
+def _resolve_tag(owner: Resource, tag: Any) -> str:
+    """A tag id from a Tag, an id, or a name (found, else created)."""
+    if isinstance(tag, str) and not tag.isdigit():
+        tag_cls = owner._model("Tag")
+        try:
+            return str(tag_cls.find_by_name(tag).id)
+        except ResourceNotFound:
+            return str(tag_cls.create(name=tag).id)
+    return _id_of(tag)
+
+
+class IntercomResource(Resource):
+    _config = Intercom
+
+    @classmethod
+    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        return fetch_page(cls, "GET", cls._path, params=params, cursor=cursor, size=size,
+                          max_size=cls._max_page_size)
+
+    _max_page_size: ClassVar[int] = 150
+
+
+class Searchable(IntercomResource):
+    """``POST {path}/search`` with :func:`build_query` keywords; ``all().filter()`` searches."""
+
+    @classmethod
+    def search(cls, **criteria: Any) -> Collection[Any]:
+        """Search with Intercom's search API (see :func:`build_query` for the keywords)."""
+        return Collection(cls._search_page, params=criteria,
+                          description=f"{cls.__name__}.search()")
+
+    @classmethod
+    def _search_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        return fetch_page(cls, "POST", cls._path + "/search", params={}, cursor=cursor,
+                          size=size, max_size=cls._max_page_size,
+                          body={"query": build_query(params)})
+
+    @classmethod
+    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        if params:  # all().filter(...) is a search
+            return cls._search_page(params, cursor, size)
+        return super()._list_page(params, cursor, size)

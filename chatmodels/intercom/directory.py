@@ -1,0 +1,240 @@
+"""The Intercom workspace directory: admins, teams, tags, companies, segments and data
+attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from .. import canonical
+from ..collection import Collection, Page
+from ..errors import ResourceNotFound, ValidationError
+from ..http import encode_path
+from ..resource import Creatable, Deletable, Listable, Resource, Retrievable, Updatable
+from . import schemas
+from .api import fetch_page, items_of
+from .base import IntercomResource, _id_of
+
+
+class Admin(IntercomResource, Retrievable, Listable, canonical.Agent):
+    """An Intercom teammate (alias ``Agent``). Admins are managed in the Intercom UI."""
+
+    _path = "/admins"
+    _schema = schemas.AdminSchema
+
+    @classmethod
+    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        data = cls._request("GET", cls._path)
+        return Page([cls.from_wire(a) for a in items_of(data)])
+
+    @classmethod
+    def me(cls) -> Admin:
+        """The admin owning the access token (``GET /me``), cached per account for 10 min:
+        every conversation action needs the acting admin's id."""
+        return cls._client().cached(  # type: ignore[no-any-return]
+            "admin:me", lambda: cls.from_wire(cls._request("GET", "/me")))
+
+    @classmethod
+    def find_by_email(cls, email: str) -> Admin:
+        """The admin with this email (case-insensitive), or ``ResourceNotFound``."""
+        for admin in cls.all():
+            if (admin.email or "").lower() == email.lower():
+                return admin  # type: ignore[no-any-return]
+        raise ResourceNotFound(f"no admin with email {email}", provider="intercom",
+                               status=None, code="not_found")
+
+    def set_away(self, away: bool = True, reassign: bool = False) -> Admin:
+        """Turn away mode on or off (``PUT /admins/{id}/away``)."""
+        data = self._request("PUT", self._instance_path() + "/away",
+                             json={"away_mode_enabled": away, "away_mode_reassign": reassign})
+        self._fill(data)
+        return self
+
+
+Agent = Admin
+
+
+class Team(IntercomResource, Retrievable, Listable, canonical.Team):
+    _path = "/teams"
+    _schema = schemas.TeamSchema
+
+    @classmethod
+    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        return Page([cls.from_wire(t) for t in items_of(cls._request("GET", cls._path))])
+
+
+class Tag(IntercomResource, Retrievable, Creatable, Deletable, Listable, canonical.Tag):
+    """A tag. ``save()`` creates or renames (``POST /tags``)."""
+
+    _path = "/tags"
+    _schema = schemas.TagSchema
+
+    @classmethod
+    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        return Page([cls.from_wire(t) for t in items_of(cls._request("GET", cls._path))])
+
+    def _update(self, diff: dict[str, Any]) -> Any:
+        payload = self._wire_changes(diff)
+        payload["id"] = str(self.id)
+        payload.setdefault("name", self.name)
+        return self._request("POST", self._path, json=payload)
+
+    @classmethod
+    def find_by_name(cls, name: str) -> Tag:
+        """The tag called ``name`` (case-insensitive, as Intercom compares), or ``ResourceNotFound``."""
+        for tag in cls.all():
+            if (tag.name or "").lower() == name.lower():
+                return tag  # type: ignore[no-any-return]
+        raise ResourceNotFound(f"no tag named {name!r}", provider="intercom", code="not_found")
+
+    def tag(self, contacts: Iterable[Any] = (), companies: Iterable[Any] = (),
+            conversations: Iterable[Any] = (), admin: Any = None) -> Tag:
+        """Apply this tag to contacts (one bulk request), companies and conversations."""
+        contacts, companies, conversations = list(contacts), list(companies), list(conversations)
+        if contacts:
+            self._request("POST", self._path, json={
+                "name": self.name, "users": [{"id": _id_of(c)} for c in contacts]})
+        if companies:
+            self._request("POST", self._path, json={
+                "name": self.name, "companies": [{"id": _id_of(c)} for c in companies]})
+        for conv in conversations:
+            conv_cls = self._model("Conversation")
+            conv = conv if isinstance(conv, Resource) else conv_cls.ref(conv)
+            conv.add_tag(self, admin=admin)
+        return self
+
+    def untag(self, contacts: Iterable[Any] = (), companies: Iterable[Any] = (),
+              conversations: Iterable[Any] = (), admin: Any = None) -> Tag:
+        """Remove this tag from contacts, companies and conversations."""
+        for contact in contacts:
+            self._request("DELETE", encode_path("/contacts/{c}/tags/{t}", c=_id_of(contact),
+                                                t=_id_of(self)))
+        companies = list(companies)
+        if companies:
+            self._request("POST", self._path, json={
+                "name": self.name,
+                "companies": [{"id": _id_of(c), "untag": True} for c in companies]})
+        for conv in conversations:
+            conv_cls = self._model("Conversation")
+            conv = conv if isinstance(conv, Resource) else conv_cls.ref(conv)
+            conv.remove_tag(self, admin=admin)
+        return self
+
+
+class Company(IntercomResource, Retrievable, Creatable, Updatable, Deletable, Listable,
+              canonical.Company):
+    """A company. Create is ``POST /companies`` (create-or-update keyed by ``company_id``)."""
+
+    _path = "/companies"
+    _schema = schemas.CompanySchema
+    _max_page_size = 60
+    _refs = {"tags": ("Tag", True), "segments": ("Segment", True)}
+
+    @classmethod
+    def _find_by(cls, id: Any = None, company_id: str | None = None,  # type: ignore[override]
+                 name: str | None = None) -> Company:
+        if company_id is None and name is None:
+            raise TypeError("Company.find() takes id=, company_id= or name=")
+        params = {"company_id": company_id} if company_id is not None else {"name": name}
+        data = cls._request("GET", cls._path, params=params)
+        items = items_of(data) if data.get("type") == "list" else [data]
+        if not items:
+            raise ResourceNotFound("company not found", provider="intercom", code="not_found")
+        return cls.from_wire(items[0])  # type: ignore[return-value]
+
+    def _validate_create(self, payload: Mapping[str, Any]) -> None:
+        if not payload.get("company_id") and not payload.get("name"):
+            raise ValidationError("a company needs company_id or name", provider="intercom",
+                                  field="company_id")
+
+    def contacts(self) -> Collection[Any]:
+        """The contacts attached to this company."""
+        contact = self._model("Contact")
+        path = self._instance_path() + "/contacts"
+
+        def page(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+            return fetch_page(contact, "GET", path, params=params, cursor=cursor, size=size,
+                              max_size=contact._max_page_size)
+        return Collection(page, description=f"Company {self.id} contacts")
+
+
+class Segment(IntercomResource, Retrievable, Listable, canonical.Segment):
+    _path = "/segments"
+    _schema = schemas.SegmentSchema
+
+    @classmethod
+    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        data = cls._request("GET", cls._path, params={"include_count": "true"})
+        return Page([cls.from_wire(s) for s in items_of(data)])
+
+
+class DataAttribute(IntercomResource, Creatable, Updatable, Listable, canonical.ContactField):
+    """A data attribute definition (alias ``ContactField``).
+
+    ``all(model="contact"|"company")`` lists ``GET /data_attributes``; ``all(model=
+    "conversation")`` lists ``GET /conversations/attributes`` (2.16 answers 422 to
+    ``/data_attributes?model=conversation``). Conversation attributes are read-only here.
+    """
+
+    _path = "/data_attributes"
+    _schema = schemas.DataAttributeSchema
+    MODELS: ClassVar[tuple[str, ...]] = ("contact", "company", "conversation")
+    #: conversation attribute types -> data attribute types
+    CONVERSATION_TYPES: ClassVar[Mapping[str, str]] = {"list": "options", "decimal": "float"}
+
+    @classmethod
+    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        model = params.get("model", "contact")
+        if model not in cls.MODELS:
+            raise ValidationError(f"model must be one of {', '.join(cls.MODELS)}",
+                                  provider="intercom", field="model")
+        query: dict[str, Any] = {}
+        if params.get("include_archived"):
+            query["include_archived"] = "true"
+        if model == "conversation":
+            data = cls._request("GET", "/conversations/attributes", params=query)
+            return Page([cls.from_wire({**a, "model": "conversation"}) for a in items_of(data)])
+        data = cls._request("GET", cls._path, params={"model": model, **query})
+        return Page([cls.from_wire(a) for a in items_of(data)])
+
+    def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
+        if data.get("type") == "conversation_attribute":
+            name = values.get("name")
+            dtype = values.get("data_type")
+            if isinstance(dtype, str):
+                values["data_type"] = self.CONVERSATION_TYPES.get(dtype, dtype)
+            values.setdefault("label", name)
+            values.setdefault("full_name", f"custom_attributes.{name}")
+            values.setdefault("custom", True)
+            options = values.get("options")
+            if isinstance(options, list):
+                values["options"] = [o.get("label") if isinstance(o, Mapping) else o
+                                     for o in options]
+
+    def _update(self, diff: dict[str, Any]) -> Any:
+        self._refuse_conversation("updated")
+        return super()._update(diff)
+
+    @classmethod
+    def find_by_name(cls, name: str, model: str = "contact") -> DataAttribute:
+        for attr in cls.all(model=model):
+            if attr.name == name:
+                return attr  # type: ignore[no-any-return]
+        raise ResourceNotFound(f"no {model} data attribute {name!r}", provider="intercom",
+                               code="not_found")
+
+    def _refuse_conversation(self, what: str) -> None:
+        if self.model == "conversation":
+            raise ValidationError(f"conversation attributes cannot be {what} through chatmodels "
+                                  "(Intercom manages them under /conversations/attributes)",
+                                  provider="intercom", field="model")
+
+    def _validate_create(self, payload: Mapping[str, Any]) -> None:
+        self._refuse_conversation("created")
+        for required in ("name", "model", "data_type"):
+            if not payload.get(required):
+                raise ValidationError(f"a data attribute needs {required}", provider="intercom",
+                                      field=required)
+
+
+ContactField = DataAttribute
