@@ -1,0 +1,40 @@
+"""The spec validator itself: it must catch what it is there to catch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from . import openapi
+from .profiles import PROFILES
+
+SPECS = sorted({p.spec for p in PROFILES if p.spec})
+
+
+def exchange(method, path, status, answer, sent=None):
+    return openapi.Exchange(method, path, "", b"" if sent is None else json.dumps(sent).encode(),
+                            status, "application/json; charset=utf-8",
+                            json.dumps(answer).encode())
+
+
+@pytest.mark.parametrize("relative", SPECS)
+def test_validator_catches_bad_bodies_and_unknown_routes(relative):
+    spec = openapi.load(relative)
+    assert spec.operation("POST", "/contacts/search") == "/contacts/search"
+    assert spec.operation("GET", "/contacts/abc") == "/contacts/{contact_id}"
+    assert spec.check(exchange("GET", "/nowhere", 200, {})) == [
+        ("GET /nowhere", "no such operation in the spec")]
+    bad_tag = exchange("GET", "/tags/1", 200, {"type": "tag", "id": 7, "name": "vip"})
+    assert [key for key, _ in spec.check(bad_tag)] == ["GET /tags/{tag_id} response 200 /id"]
+    good_tag = exchange("GET", "/tags/1", 200, {"type": "tag", "id": "7", "name": "vip"})
+    assert spec.check(good_tag) == []
+    bad_error = exchange("GET", "/tags/1", 404, {"type": "error.list", "errors": "nope"})
+    assert [key for key, _ in spec.check(bad_error)] == \
+        ["GET /tags/{tag_id} response 404 /errors"]
+
+
+def test_every_known_difference_has_a_reason():
+    for table in (openapi.SPEC_MISTAKES, openapi.SIMULATOR_DEVIATIONS,
+                  openapi.CLIENT_DEVIATIONS):
+        assert all(isinstance(reason, str) and len(reason) > 20 for reason in table.values())
