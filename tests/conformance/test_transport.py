@@ -132,11 +132,14 @@ def test_secrets_never_show(profile, sim, caplog):
         seen += [repr(o) for o in objs] + [str(o.to_dict()) for o in objs]
         refused = profile.connect(sim, max_retries=0, **profile.bad_credentials(sim))
         plain = profile.connect(sim, max_retries=0)
-        calls = [lambda: refused.resource(profile.paged).all().first(),
-                 lambda: plain.resource(profile.paged).find(id=profile.missing_id)]
-        sim.fail(status=503, method="GET", times=1)
-        calls.append(lambda: plain.resource(profile.paged).all().first())
-        for call in calls:
+
+        def unavailable():
+            sim.fail(status=503, method="GET", times=1)
+            plain.resource(profile.paged).all().first()
+
+        for call in (lambda: refused.resource(profile.paged).all().first(),
+                     lambda: plain.resource(profile.paged).find(id=profile.missing_id),
+                     unavailable):
             try:
                 call()
             except errors.ChatModelsError as exc:
@@ -146,6 +149,7 @@ def test_secrets_never_show(profile, sim, caplog):
             profile.server_invalid(api)
         except errors.ChatModelsError as exc:
             seen += [str(exc), repr(exc)]
+    assert len(seen) >= 3 * 4 + 2, "every failing call raised"
     assert caplog.records, "DEBUG logging produced nothing to check"
     text = caplog.text + "\n".join(seen)
     for secret in secrets:
