@@ -36,6 +36,7 @@ def note_texts(contact: Any) -> list[str]:
 
 def contacts(api: Any, *, events: bool) -> dict[str, dict[str, Any]]:
     """email -> canonical content of every contact that has an email."""
+    names = {str(t.id): t.name for t in api.Tag.all()}  # embedded tags may lack their name
     out = {}
     for c in api.Contact.all():
         if not c.email:
@@ -43,16 +44,12 @@ def contacts(api: Any, *, events: bool) -> dict[str, dict[str, Any]]:
         out[c.email.lower()] = {
             "name": c.name,
             "custom": {k: v for k, v in (c.custom_attributes or {}).items() if v is not None},
-            "tags": sorted((t.name or str(t.id)).lower() for t in _tags(api, c)),
+            "tags": sorted((names.get(str(t.id)) or t.name or str(t.id)).lower()
+                           for t in c.tags or []),
             "notes": note_texts(c),
             "events": sorted(e.name for e in c.events()) if events else [],
         }
     return out
-
-
-def _tags(api: Any, contact: Any) -> list[Any]:
-    names = {str(t.id): t for t in api.Tag.all()}
-    return [names.get(str(t.id), t) for t in contact.tags or []]
 
 
 def conversations(api: Any) -> Counter[tuple[str | None, tuple[str, ...]]]:
@@ -70,8 +67,9 @@ def conversations(api: Any) -> Counter[tuple[str | None, tuple[str, ...]]]:
     return out
 
 
-def assert_migrated(source: Any, target: Any, *, events: bool) -> None:
-    """Every source contact (with an email) and conversation is on the target, once."""
+def assert_migrated(source: Any, target: Any, *, events: bool) -> tuple[int, int]:
+    """Every source contact (with an email) and conversation is on the target, once.
+    Returns how many contacts and conversations were compared."""
     src, dst = contacts(source, events=events), contacts(target, events=events)
     assert set(src) <= set(dst), sorted(set(src) - set(dst))
     for email, want in src.items():
@@ -91,3 +89,4 @@ def assert_migrated(source: Any, target: Any, *, events: bool) -> None:
     for (email, texts), count in want_convs.items():
         if email is not None:
             assert got_convs[(email, texts)] == count, (email, texts)
+    return len(src), sum(want_convs.values())

@@ -90,6 +90,15 @@ CLIENT_DEVIATIONS: dict[str, str] = {
 }
 
 
+#: the known-difference patterns that matched a problem in this session
+MATCHED: set[str] = set()
+
+
+def unmatched() -> list[str]:
+    """Known-difference patterns no exchange of this session needed (fixed, or not reached)."""
+    return sorted({*SPEC_MISTAKES, *SIMULATOR_DEVIATIONS, *CLIENT_DEVIATIONS} - MATCHED)
+
+
 @dataclass
 class Exchange:
     """One request and its answer as they crossed the socket."""
@@ -261,7 +270,9 @@ class Spec:
         found: dict[str, str] = {}
         for ex in exchanges:
             for key, message in self.check(ex):
-                if not any(fnmatch.fnmatchcase(key, pattern) for pattern in known):
+                matched = [p for p in known if fnmatch.fnmatchcase(key, p)]
+                MATCHED.update(matched)
+                if not matched:
                     found.setdefault(key, message)
         return sorted(found.items())
 

@@ -74,6 +74,8 @@ class Profile:
     #: paths (under ``prefix``) of that class's list request and of its create request
     list_path: str
     create_path: str
+    #: path (under ``prefix``) of the paged class's search, a read whatever its HTTP verb
+    search_path: str
     #: client -> kwargs of a valid ``create()`` of the paged class (``n`` makes it unique)
     new_contact: Callable[[int], dict[str, Any]]
     #: an id the provider does not have (``find`` answers 404)
@@ -125,6 +127,7 @@ INTERCOM = Profile(
     state_ids=lambda sim: set(sim.state.contacts),
     list_path="/contacts",
     create_path="/contacts",
+    search_path="/contacts/search",
     new_contact=_intercom_contact,
     missing_id="0000000000000000deadbeef",
     partial_field="email",
@@ -223,6 +226,7 @@ CRISP = Profile(
     state_ids=lambda sim: set(sim.state.people),
     list_path="/people/profiles",
     create_path="/people/profile",
+    search_path="/people/profiles",
     new_contact=_crisp_contact,
     missing_id="00000000-0000-4000-8000-000000000000",
     partial_field="email",

@@ -89,6 +89,17 @@ def test_a_read_is_retried(profile, client, sim, status):
     assert [r.status for r in list_requests(profile, sim)] == [status, status, 200]
 
 
+def test_a_search_is_retried_whatever_its_verb(profile, client, sim):
+    cls = client.resource(profile.paged)
+    wanted = cls.find(id=sorted(profile.state_ids(sim))[0])
+    case = next(c for c in profile.cases if c.name == profile.paged)
+    path = profile.prefix(sim) + profile.search_path
+    sim.clear_requests()
+    sim.fail(status=500, times=1, path=path)
+    assert [o.id for o in cls.search(**case.search(wanted))] == [wanted.id]
+    assert [r.status for r in sim.requests if r.path.startswith(path)] == [500, 200]
+
+
 def test_a_create_answered_500_is_not_retried(profile, client, sim):
     path = profile.prefix(sim) + profile.create_path
     before = set(profile.state_ids(sim))
