@@ -45,8 +45,7 @@ def find(case, cls, owner, **lookup):
     return cls.find(**(owner if case.find_in_owner else {}), **lookup)
 
 
-def test_every_resource_class_has_a_case(profile, sim):
-    client = profile.connect(sim)
+def test_every_resource_class_has_a_case(profile, client):
     cases = {c.name for c in profile.cases}
     classes = {}
     for name, cls in client.resources.items():
