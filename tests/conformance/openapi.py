@@ -2,7 +2,8 @@
 
 :class:`Recorder` is a WSGI middleware put in front of a simulator: it keeps every exchange
 (method, path, request body, status, response body) as seen on the wire. :class:`Spec` matches
-each exchange to the spec operation (method + path template), validates the request body against
+each exchange to the spec operation (method + path template), checks the query parameters (declared,
+required, typed), validates the request body against
 the operation's ``requestBody`` and the response body against the response declared for the
 status (an undeclared error status is checked against ``components/schemas/error``).
 
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import yaml
 from jsonschema import Draft4Validator
@@ -44,6 +45,13 @@ SPEC_MISTAKES: dict[str, str] = {
     "* response 200 */custom_attributes/* [type:number]":
         "custom attribute values take their data attribute's type (integer, float, boolean, "
         "date); the spec types every company custom attribute as a string",
+    "GET /contacts request ?per_page [undeclared]":
+        "the operation's description sends readers to cursor pagination (per_page, "
+        "starting_after) and its example answers 'pages.per_page', but no query parameter is "
+        "declared",
+    "GET /contacts request ?starting_after [undeclared]":
+        "the cursor of the next page (pages.next.starting_after in the answer); undeclared, "
+        "see per_page",
     "POST /events request /metadata/* [type:*]":
         "event metadata values may be numbers, booleans or rich links (Intercom's event "
         "documentation); the spec types every value as a string",
@@ -176,6 +184,18 @@ def _matches(pattern: str, key: str) -> bool:
     return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), key) is not None
 
 
+def _scalar(text: str, kind: Any) -> Any:
+    """A query value as the JSON value of the declared type (``"20"`` -> 20 for an integer);
+    a value that does not spell that type stays a string (and fails validation)."""
+    if kind == "integer" and re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if kind == "number" and re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return float(text)
+    if kind == "boolean" and text in ("true", "false"):
+        return text == "true"
+    return text
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -236,6 +256,58 @@ class Spec:
             out.append((f"{key} {where or '/'} [{kind}]", deep.message[:300]))
         return out
 
+    def _query_params(self, template: str, method: str) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Query parameter name -> (pointer of its schema, parameter) of one operation; the
+        properties of an exploded object parameter (``/events`` ``filter``) count as names."""
+        item = self.document["paths"][template]
+        where = f"/paths/{template.replace('~', '~0').replace('/', '~1')}"
+        out: dict[str, tuple[str, dict[str, Any]]] = {}
+        for level, params in ((where, item.get("parameters", [])),
+                              (f"{where}/{method.lower()}",
+                               item[method.lower()].get("parameters", []))):
+            for i, param in enumerate(params):
+                if "$ref" in param:
+                    param = self._resolve(param["$ref"])
+                if param.get("in") != "query":
+                    continue
+                schema = param.get("schema", {})
+                pointer = f"{level}/parameters/{i}/schema"
+                if schema.get("type") == "object" and param.get("explode", True):
+                    for branch in [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]:
+                        for prop in branch.get("properties", {}):
+                            out[prop] = ("", {"name": prop})
+                    continue
+                out[param["name"]] = (pointer, param)
+        return out
+
+    def _resolve(self, ref: str) -> Any:
+        node: Any = self.document
+        for part in ref.lstrip("#/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def _query_problems(self, template: str, ex: Exchange, name: str) -> list[tuple[str, str]]:
+        declared = self._query_params(template, ex.method)
+        sent = dict(parse_qsl(ex.query, keep_blank_values=True))
+        problems = []
+        for key, value in sent.items():
+            if key not in declared:
+                problems.append((f"{name} request ?{key} [undeclared]",
+                                 "query parameter not declared by the spec"))
+                continue
+            pointer, param = declared[key]
+            if pointer:
+                schema = param.get("schema", {})
+                if "$ref" in schema:
+                    schema = self._resolve(schema["$ref"])
+                problems += self._errors(pointer, _scalar(value, schema.get("type")),
+                                         f"{name} request ?{key}")
+        for key, (_, param) in declared.items():
+            if param.get("required") and key not in sent:
+                problems.append((f"{name} request ?{key} [required]",
+                                 "required query parameter missing"))
+        return problems
+
     def check(self, ex: Exchange) -> list[tuple[str, str]]:
         """Every problem of one exchange as ``(key, message)``."""
         template = self.operation(ex.method, ex.path)
@@ -244,7 +316,7 @@ class Spec:
         base = f"/paths/{template.replace('~', '~0').replace('/', '~1')}/{ex.method.lower()}"
         op = self.document["paths"][template][ex.method.lower()]
         name = f"{ex.method} {template}"
-        problems: list[tuple[str, str]] = []
+        problems = self._query_problems(template, ex, name)
         body = op.get("requestBody")
         sent = ex.request_json()
         if body is None:

@@ -12,8 +12,9 @@ from .profiles import PROFILES
 SPECS = sorted({p.spec for p in PROFILES if p.spec})
 
 
-def exchange(method, path, status, answer, sent=None):
-    return openapi.Exchange(method, path, "", b"" if sent is None else json.dumps(sent).encode(),
+def exchange(method, path, status, answer, sent=None, query=""):
+    return openapi.Exchange(method, path, query,
+                            b"" if sent is None else json.dumps(sent).encode(),
                             status, "application/json; charset=utf-8",
                             json.dumps(answer).encode())
 
@@ -45,6 +46,22 @@ def test_a_known_difference_excuses_one_kind_of_failure_only(relative):
                 if " /email " in key]
     assert email_problems(None) == []  # listed in SIMULATOR_DEVIATIONS
     assert email_problems(5) == ["GET /contacts/{contact_id} response 200 /email [type:number]"]
+
+
+@pytest.mark.parametrize("relative", SPECS)
+def test_query_parameters_are_checked(relative):
+    spec = openapi.load(relative)
+    events = {"type": "event.summary", "events": []}
+
+    def keys(path, query, answer):
+        return [key for key, _ in spec.check(exchange("GET", path, 200, answer, query=query))
+                if "?" in key]
+    assert keys("/events", "type=user&intercom_user_id=1&summary=true", events) == []
+    assert keys("/events", "intercom_user_id=1&summary=maybe&colour=red", events) == [
+        "GET /events request ?summary / [type:string]",
+        "GET /events request ?colour [undeclared]",
+        "GET /events request ?type [required]"]
+    assert keys("/companies", "company_id=123&per_page=20", {"type": "company"}) == []
 
 
 def test_every_known_difference_has_a_reason():
