@@ -22,6 +22,15 @@ Write = tuple[str, str, Any]  # (method, path under Profile.prefix, JSON body)
 
 
 @dataclass(frozen=True)
+class Edit:
+    """A change saved on its own: apply it, then ``changes()`` and the writes must match."""
+
+    apply: Callable[[Any], None]
+    changes: Mapping[str, Any]
+    sends: Callable[[Any], list[Write]]
+
+
+@dataclass(frozen=True)
 class Case:
     """How the kit exercises one resource class (``name`` as the client spells it)."""
 
@@ -42,12 +51,19 @@ class Case:
     changes: Mapping[str, Any] = field(default_factory=dict)
     #: obj -> the exact writes ``save()`` sends after ``edit`` (in order)
     sends: Callable[[Any], list[Write]] | None = None
+    #: further edits, each saved after the previous one
+    then: tuple[Edit, ...] = ()
     #: obj -> ``find(**lookup)`` keyword lookups besides the id
     lookups: Callable[[Any], Mapping[str, Any]] | None = None
     #: obj -> ``search(**criteria)`` that matches it
     search: Callable[[Any], Mapping[str, Any]] | None = None
     #: operation -> why the kit does not exercise it here
     waived: Mapping[str, str] = field(default_factory=dict)
+
+
+    def edits(self) -> list[Edit]:
+        first = [Edit(self.edit, self.changes, self.sends)] if self.edit and self.sends else []
+        return first + list(self.then)
 
 
 @dataclass(frozen=True)
@@ -144,6 +160,10 @@ INTERCOM = Profile(
              changes={"name": "Renamed Person", "custom_attributes": {"plan": "kit-plan"}},
              sends=lambda obj: [("PUT", f"/contacts/{obj.id}", {
                  "name": "Renamed Person", "custom_attributes": {"plan": "kit-plan"}})],
+             then=(Edit(lambda obj: obj.custom_attributes.pop("plan"),
+                        {"custom_attributes": {"plan": None}},
+                        lambda obj: [("PUT", f"/contacts/{obj.id}",
+                                      {"custom_attributes": {"plan": None}})]),),
              lookups=lambda obj: {"email": obj.email},
              search=lambda obj: {"email": obj.email}),
         Case("Company",
@@ -244,6 +264,15 @@ CRISP = Profile(
              sends=lambda obj: [
                  ("PATCH", f"/people/profile/{obj.id}", {"person": {"nickname": "Renamed Person"}}),
                  ("PATCH", f"/people/data/{obj.id}", {"data": {"plan": "kit-plan"}})],
+             # Crisp merges people data: removing a key saves the whole data (PUT)
+             then=(Edit(lambda obj: obj.custom_attributes.pop("plan"),
+                        {"custom_attributes": {"plan": None}},
+                        lambda obj: [("PUT", f"/people/data/{obj.id}",
+                                      {"data": dict(obj.custom_attributes)})]),
+                   Edit(lambda obj: setattr(obj, "segments", ["kit-segment"]),
+                        {"segments": ["kit-segment"]},
+                        lambda obj: [("PATCH", f"/people/profile/{obj.id}",
+                                      {"segments": ["kit-segment"]})])),
              lookups=lambda obj: {"email": obj.email},
              search=lambda obj: {"email": obj.email}),
         Case("Conversation",

@@ -104,26 +104,29 @@ def test_save_sends_only_the_changes(profile, case, client, sim):
     owner = owner_of(case, client)
     made = subject(case, client, owner)
     obj = find(case, cls, owner, id=made.id) if "find" in cls.supported_operations() else made
+    prefix = profile.prefix(sim)
     sim.clear_requests()
     obj.save()  # nothing changed: nothing sent
-    assert writes(sim, profile.prefix(sim)) == []
-    case.edit(obj)
-    assert obj.changes() == dict(case.changes)
-    expected = case.sends(obj)
-    obj.save()
-    assert writes(sim, profile.prefix(sim)) == expected
-    assert not obj.is_dirty and obj.changes() == {}
-    sim.clear_requests()
-    obj.save()
-    assert writes(sim, profile.prefix(sim)) == []
-    if "find" in cls.supported_operations():
-        again = find(case, cls, owner, id=obj.id)
-        for name, value in case.changes.items():
-            current = getattr(again, name)
-            if isinstance(value, dict):
-                assert {k: current.get(k) for k in value} == value, name
-            else:
-                assert current == value, name
+    assert writes(sim, prefix) == []
+    for edit in case.edits():
+        sim.clear_requests()
+        edit.apply(obj)
+        assert obj.changes() == dict(edit.changes)
+        expected = edit.sends(obj)
+        obj.save()
+        assert writes(sim, prefix) == expected
+        assert not obj.is_dirty and obj.changes() == {}
+        sim.clear_requests()
+        obj.save()
+        assert writes(sim, prefix) == []
+        if "find" in cls.supported_operations():
+            again = find(case, cls, owner, id=obj.id)
+            for name, value in edit.changes.items():
+                current = getattr(again, name)
+                if isinstance(value, dict):
+                    assert {k: (current or {}).get(k) for k in value} == value, name
+                else:
+                    assert current == value, name
 
 
 @by_case

@@ -100,6 +100,17 @@ def test_a_search_is_retried_whatever_its_verb(profile, client, sim):
     assert [r.status for r in sim.requests if r.path.startswith(path)] == [500, 200]
 
 
+def test_a_delete_is_retried(profile, client, sim):
+    ident = sorted(profile.state_ids(sim))[0]
+    obj = client.resource(profile.paged).find(id=ident)
+    path = profile.prefix(sim) + profile.instance_path(ident)
+    sim.clear_requests()
+    sim.fail(status=503, times=1, method="DELETE", path=path)
+    obj.delete()
+    assert [(r.method, r.status) for r in sim.requests] == [("DELETE", 503), ("DELETE", 200)]
+    assert ident not in profile.state_ids(sim)
+
+
 def test_a_create_answered_500_is_not_retried(profile, client, sim):
     path = profile.prefix(sim) + profile.create_path
     before = set(profile.state_ids(sim))
