@@ -192,7 +192,9 @@ def list_events(ctx: Context) -> Any:
         raise bad("type must be user")
     cid = _event_contact(ctx, q, "intercom_user_id")
     c = st.contacts[cid]
-    ident = {"email": c.get("email"), "intercom_user_id": cid, "user_id": c.get("external_id")}
+    # the spec types these as strings: a contact without one leaves the key out
+    ident = {k: v for k, v in {"email": c.get("email"), "intercom_user_id": cid,
+                               "user_id": c.get("external_id")}.items() if v is not None}
     if _truthy(q.get("summary")):
         events = [{"name": s["name"], "first": _iso(s["first"]), "last": _iso(s["last"]),
                    "count": s["count"], "description": s["description"]}
