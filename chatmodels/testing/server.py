@@ -34,7 +34,7 @@ class _VerboseHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
 
 
-def create(provider: str | type[BaseSimulator] = "intercom", *, seed: int = 0,
+def create(provider: str | type[BaseSimulator], *, seed: int = 0,
            **counts: int) -> BaseSimulator:
     """Build a simulator (not serving) for ``provider`` (a registered name or a class)."""
     if isinstance(provider, str):
@@ -56,7 +56,7 @@ def _bind(sim: BaseSimulator, host: str, port: int, quiet: bool = True) -> BaseW
     return server
 
 
-def start(provider: str | type[BaseSimulator] = "intercom", *, seed: int = 0,
+def start(provider: str | type[BaseSimulator], *, seed: int = 0,
           host: str = "127.0.0.1", port: int = 0, **counts: int) -> BaseSimulator:
     """Start a simulator in a daemon thread and return it; call :func:`stop` (or ``sim.stop()``)."""
     sim = create(provider, seed=seed, **counts)
@@ -84,7 +84,7 @@ def stop(sim: BaseSimulator) -> None:
 
 
 @contextmanager
-def serve(provider: str | type[BaseSimulator] = "intercom", *, seed: int = 0,
+def serve(provider: str | type[BaseSimulator], *, seed: int = 0,
           host: str = "127.0.0.1", port: int = 0, **counts: Any) -> Iterator[BaseSimulator]:
     """Serve a simulator for the duration of the ``with`` block.
 
@@ -98,7 +98,7 @@ def serve(provider: str | type[BaseSimulator] = "intercom", *, seed: int = 0,
         stop(sim)
 
 
-def run_forever(provider: str = "intercom", host: str = "127.0.0.1", port: int = 8000,
+def run_forever(provider: str, host: str = "127.0.0.1", port: int = 8000,
                 seed: int = 0, *, verbose: bool = False, **counts: int) -> None:
     """Serve a simulator in the foreground until Ctrl-C (used by ``chatmodels sandbox``)."""
     sim = create(provider, seed=seed, **counts)
@@ -145,7 +145,7 @@ def _child(provider: str, seed: int, counts: dict[str, int], conn: Any) -> None:
 
 
 @contextmanager
-def serve_process(provider: str = "intercom", *, seed: int = 0,
+def serve_process(provider: str, *, seed: int = 0,
                   **counts: int) -> Iterator[RemoteSimulator]:
     """Serve a simulator from its own process, so that it does not share the client's GIL.
 
