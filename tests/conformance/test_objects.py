@@ -181,3 +181,12 @@ def test_reload_discards_unsaved_changes(profile, client, sim):
     obj.reload()
     assert obj.name == before and not obj.is_dirty
     assert writes(sim, profile.prefix(sim)) == []
+
+
+def test_every_registered_provider_has_a_profile():
+    """A provider joins the registry and the kit together: nothing registered goes untested."""
+    from chatmodels import registry
+
+    from .profiles import BY_NAME
+
+    assert sorted(BY_NAME) == sorted(registry.names())
