@@ -104,15 +104,15 @@ def test_delete_sends_its_json_body(api, sim):
 def test_contact_subscribe_body_and_canonical_fields(api, sim):
     vip = api.Tag.find(name="vip")
     ann = api.Contact.create(phone="+385991234567", name="Ann", tags=[vip, "brand-new"],
-                             custom_attributes={"plan": "pro", "orders": 3},
+                             custom_attributes={"package": "pro", "orders": 3},
                              notes=["met at the fair"], block_automation=False)
     assert sim.requests[-1].path == "/contacts/subscribe"
     assert sim.requests[-1].json == {
         "phone": "+385991234567", "name": "Ann", "tags": ["vip", "brand-new"],
-        "contact_fields": {"plan": "pro", "orders": 3}, "notes": ["met at the fair"],
+        "contact_fields": {"package": "pro", "orders": 3}, "notes": ["met at the fair"],
         "block_automation": False}
     assert isinstance(ann, canonical.Contact) and ann.role == "user"
-    assert ann.custom_attributes == {"plan": "pro", "orders": "3"}
+    assert ann.custom_attributes == {"package": "pro", "orders": "3"}
     assert [t.name for t in ann.tags] == ["vip", "brand-new"]
     assert ann.tags[0] == vip and ann.status == "subscribed"
     assert isinstance(ann.created_at, dt.datetime) and ann.created_at.tzinfo is not None
@@ -122,11 +122,11 @@ def test_contact_subscribe_body_and_canonical_fields(api, sim):
 
 def test_contact_save_sends_only_the_diff(api, sim):
     contact = api.Contact.all().first()
-    contact.custom_attributes["plan"] = "business"
+    contact.custom_attributes["package"] = "business"
     assert contact.dirty_fields == ["custom_attributes"]
     contact.save()
     assert sim.requests[-1].method == "PUT" and sim.requests[-1].path == "/contacts"
-    assert sim.requests[-1].json == {"id": contact.id, "contact_fields": {"plan": "business"}}
+    assert sim.requests[-1].json == {"id": contact.id, "contact_fields": {"package": "business"}}
     contact.name = "Renamed"
     contact.save()
     assert sim.requests[-1].json == {"id": contact.id, "name": "Renamed"}
@@ -143,7 +143,7 @@ def test_create_needs_a_phone_and_fields_are_checked_locally(api, sim):
     with pytest.raises(errors.ValidationError, match="phone"):
         api.Contact.create(name="No phone")
     with pytest.raises(errors.ValidationError, match="custom_attributes"):
-        api.Contact.create(phone="+385991234567", custom_attributes={"plan": {"x": 1}})
+        api.Contact.create(phone="+385991234567", custom_attributes={"package": {"x": 1}})
     with pytest.raises(errors.FieldError):
         api.Contact(colour="red")
     assert sim.requests == []

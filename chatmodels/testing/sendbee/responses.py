@@ -157,7 +157,10 @@ def list_tags(ctx: Context) -> Any:
 
 
 def create_tag(ctx: Context) -> Any:
-    return {"data": dict(_state(ctx).add_tag(_required(ctx, "name", body=True)))}
+    state = _state(ctx)
+    name = _required(ctx, "name", body=True)
+    existing = state.tag_named(name)  # tag names are unique: creating one again finds it
+    return {"data": dict(existing if existing is not None else state.add_tag(name))}
 
 
 def _tag(ctx: Context) -> dict[str, Any]:
