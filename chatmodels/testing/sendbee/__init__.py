@@ -17,7 +17,7 @@ simulator chose, as listed in docs/sendbee.md):
   messages 10 a page, oldest first; team members in one answer without ``meta``.
 * Rate limit: 60 requests a minute for the whole business number by default (``serve("sendbee",
   requests_per_minute=0)`` turns it off, ``sim.rate_limit(n, window)`` changes it; ``reset()``
-  restores the constructor's setting). Answers carry ``X-RateLimit-Limit/-Remaining/-Reset``;
+  restores the constructor's setting). A window opens with its first request. Answers carry ``X-RateLimit-Limit/-Remaining/-Reset``;
   a 429 adds ``Retry-After``.
 * WhatsApp: a free-form message is refused (400 ``messaging_window_closed``) unless the
   contact wrote in the last 24 hours; templates must be approved and get every placeholder.
@@ -27,13 +27,14 @@ simulator chose, as listed in docs/sendbee.md):
 from __future__ import annotations
 
 import hmac
+import math
 import random
 from typing import Any
 
 from chatmodels.sendbee.auth import verify_token
 
 from .. import register
-from ..base import BaseSimulator, Context, SimError
+from ..base import BaseSimulator, Context, SimError, _RateWindow
 from .models import SendbeeState
 from .seed import populate as _populate
 from .urls import ROUTES
@@ -69,6 +70,25 @@ class SendbeeSimulator(BaseSimulator):
     def reset(self) -> None:
         super().reset()
         self._apply_default_limit()
+
+    def _count_request(self, key: str, now: float, count: bool = True,
+                       ) -> tuple[bool, dict[str, str]]:
+        """As the base class, but a window starts with its first request (not on a wall-clock
+        boundary), so a burst is never split in two windows by chance."""
+        with self._meta_lock:
+            enforced = self._rate_limit
+            limit, window = enforced or self.advertised_rate_limit
+            win = self._windows.get(key)
+            if win is None or now >= win.start + window:
+                win = self._windows[key] = _RateWindow(now)
+            reset = math.ceil(win.start + window)
+            if enforced is not None and win.count >= limit:
+                return False, self.rate_limit_headers(limit, 0, reset,
+                                                      win.start + window - now)
+            if count:
+                win.count += 1
+            remaining = max(0, limit - win.count)
+        return True, self.rate_limit_headers(limit, remaining, reset, None)
 
     # ------------------------------------------------------------------ provider hooks
     def make_credentials(self) -> dict[str, Any]:
