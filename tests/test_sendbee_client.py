@@ -83,6 +83,7 @@ def test_query_values_are_url_encoded_lists_joined_booleans_numbers(api, sim):
     assert sendbee_api.query_value(True) == "1" and sendbee_api.query_value(False) == "0"
     assert sendbee_api.query_value({"1": "a", "2": "b"}) == "1:a,2:b"
     assert sendbee_api.query_value(dt.datetime(2024, 1, 1, tzinfo=UTC)) == 1704067200
+    assert sendbee_api.query_value(dt.date(2024, 1, 1)) == 1704067200
 
 
 def test_unknown_filter_is_refused_before_any_request(api, sim):
@@ -169,6 +170,16 @@ def test_notes_are_appended(api, sim):
     assert [n.body for n in contact.notes()] == before + ["Called back"]
 
 
+def test_objects_stay_on_the_account_that_loaded_them(api, sim, monkeypatch):
+    monkeypatch.setattr(sendbee.Sendbee, "api_key", "someone-else")
+    monkeypatch.setattr(sendbee.Sendbee, "api_secret", "elsewhere")
+    monkeypatch.setattr(sendbee.Sendbee, "base_url", "http://127.0.0.1:9")
+    contact = api.Contact.all().first()
+    note = sendbee.Note.create(contact=contact, body="via the module class")
+    assert sim.requests[-1].json == {"id": contact.id, "notes": ["via the module class"]}
+    assert note.contact_id == contact.id and note.account is contact.account
+
+
 def test_add_and_remove_tag(api, sim):
     contact = api.Contact.create(phone="+385991234567", tags=["vip"])
     contact.add_tag("lead")
@@ -222,7 +233,7 @@ def test_contact_field_crud_and_types(api, sim):
     assert (field.type, field.data_type, field.label, field.custom) == (
         "number", "float", "score", True)
     tier = api.ContactField.create(name="level", type="list", options=["a", "b"])
-    tier.options = ["a", "b", "c"]
+    tier.options.append("c")
     tier.save()
     assert sim.requests[-1].json == {"id": tier.id, "options": ["a", "b", "c"],
                                      "name": "level", "type": "list"}

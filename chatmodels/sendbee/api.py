@@ -131,8 +131,9 @@ def query_value(value: Any) -> Any:
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
         return int(value.timestamp())
-    if isinstance(value, dt.date):
-        return value.isoformat()
+    if isinstance(value, dt.date):  # a day: its start, UTC (Sendbee's dates are unix seconds)
+        return int(dt.datetime(value.year, value.month, value.day,
+                               tzinfo=dt.timezone.utc).timestamp())
     if isinstance(value, Mapping):
         return ",".join(f"{k}:{query_value(v)}" for k, v in value.items())
     if isinstance(value, (list, tuple, set, frozenset)):

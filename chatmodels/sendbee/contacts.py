@@ -322,6 +322,8 @@ class Note(SendbeeResource, canonical.Note):
     def create(cls, contact: Any, body: str) -> Note:
         """Append a note to ``contact`` and return it."""
         text = _check_notes([body])[0]
+        if isinstance(contact, Model):  # the contact's account, whatever this class is bound to
+            cls = contact._model("Note")
         data = cls._call("append", json={"id": id_of(contact, "contact"), "notes": [text]})
         if isinstance(contact, Model) and isinstance(data, Mapping):
             contact._fill(data)
