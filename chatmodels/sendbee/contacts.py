@@ -29,6 +29,7 @@ DATA_TYPES = {"text": "string", "number": "float", "list": "list", "date": "date
 #: Sendbee field type <- canonical data type (or Sendbee type)
 FIELD_TYPE_OF = {"string": "text", "integer": "number", "float": "number", "list": "list",
                  "date": "date", "boolean": "boolean", **{t: t for t in FIELD_TYPES}}
+_MISSING: Any = object()
 #: what ``Contact.create`` passes through to ``/contacts/subscribe``
 SUBSCRIBE_OPTIONS = ("notes", "block_notifications", "block_automation")
 
@@ -77,8 +78,12 @@ class Contact(SendbeeListable, Creatable, Updatable, canonical.Contact):
     )
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
-        if "contact_fields" in data:
-            fields = data.get("contact_fields")
+        fields = data.get("contact_fields", _MISSING)
+        if fields is _MISSING:
+            return
+        try:  # the usual shape, in one pass (this runs for every contact of every page)
+            values["custom_attributes"] = {f["key"]: f["value"] for f in fields}
+        except (TypeError, KeyError, AttributeError):
             values["custom_attributes"] = {
                 f["key"]: f.get("value") for f in fields
                 if isinstance(f, Mapping) and isinstance(f.get("key"), str)
