@@ -473,3 +473,16 @@ def test_class_level_settings_and_two_accounts(sim, monkeypatch):
         contact.save()                           # saved to the account that loaded it
         assert other.state.contacts[contact.id]["name"] == "Moved"
         api.close()
+
+
+def test_updates_are_resent_after_a_5xx_note_appends_are_not(api, sim):
+    contact = api.Contact.all().first()
+    sim.clear_requests()
+    sim.fail(500, times=1, method="PUT", path="/contacts")
+    contact.name = "Once more"
+    contact.save()                               # idempotent: resent
+    assert [r.status for r in sim.requests] == [500, 200]
+    sim.fail(500, times=1, method="PUT", path="/contacts")
+    with pytest.raises(errors.ServerError):
+        contact.add_note("only once")            # appends: a resend could duplicate it
+    assert [r.status for r in sim.requests] == [500, 200, 500]
