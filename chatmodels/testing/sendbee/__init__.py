@@ -1,0 +1,134 @@
+"""Sendbee API v2 simulator.
+
+>>> from chatmodels.testing import serve
+>>> with serve("sendbee", seed=42, contacts=200, conversations=60) as sim:
+...     sim.base_url      # "http://127.0.0.1:<port>"
+...     sim.credentials   # {"api_key", "api_secret"}
+
+Behaviour (sources: Sendbee's official Python and PHP clients; where they are silent the
+simulator chose, as listed in docs/sendbee.md):
+
+* Auth: ``X-Api-Key`` must be the key, ``X-Auth-Token`` a token signed with the secret
+  (``chatmodels.sendbee.auth``) at most 15 minutes old and at most a minute ahead: anything else
+  is 401 ``authentication_failed``.
+* Envelope ``{"data", "meta", "links"}``; a ``warning`` when a request was applied with
+  something ignored (an unknown contact field). Errors ``{"error": {"detail", "type"}}``.
+* Paging: ``page`` and ``limit`` (default 10, at most 100; more is a 400); conversation
+  messages 10 a page, oldest first; team members in one answer without ``meta``.
+* Rate limit: 60 requests a minute for the whole business number by default (``serve("sendbee",
+  requests_per_minute=0)`` turns it off, ``sim.rate_limit(n, window)`` changes it; ``reset()``
+  restores the constructor's setting). A window opens with its first request. Answers carry ``X-RateLimit-Limit/-Remaining/-Reset``;
+  a 429 adds ``Retry-After``.
+* WhatsApp: a free-form message is refused (400 ``messaging_window_closed``) unless the
+  contact wrote in the last 24 hours; templates must be approved and get every placeholder.
+  Sending a message turns the conversation's chatbot off unless ``prevent_bot_off``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import random
+from typing import Any
+
+from chatmodels.sendbee.auth import verify_token
+
+from .. import register
+from ..base import BaseSimulator, Context, SimError, _RateWindow
+from .models import SendbeeState
+from .seed import populate as _populate
+from .urls import ROUTES
+
+__all__ = ["SendbeeSimulator", "SendbeeState", "Simulator"]
+
+
+class SendbeeSimulator(BaseSimulator):
+    """In-memory Sendbee (API v2, one business number) served over HTTP."""
+
+    name = "sendbee"
+    routes = ROUTES
+    default_counts = {"contacts": 50}
+    request_id_header = None
+    redacted_headers = frozenset({"authorization", "cookie", "x-api-key", "x-auth-token"})
+    advertised_rate_limit = (60, 60.0)
+    invalid_json_error = (400, "invalid_json", "The request body is not valid JSON.")
+    not_found_error = (404, "not_found", "Endpoint not found")
+    method_not_allowed_error = (405, "method_not_allowed", "Method not allowed")
+    rate_limit_error = ("rate_limit_exceeded", "Too many requests: 60 per minute per "
+                                               "business number.")
+
+    def __init__(self, seed: int = 0, *, requests_per_minute: int = 60,
+                 rate_window: float = 60.0, **counts: int) -> None:
+        self._default_limit = (int(requests_per_minute), float(rate_window))
+        super().__init__(seed=seed, **counts)
+        self._apply_default_limit()
+
+    def _apply_default_limit(self) -> None:
+        limit, window = self._default_limit
+        self.rate_limit(limit if limit > 0 else None, window)
+
+    def reset(self) -> None:
+        super().reset()
+        self._apply_default_limit()
+
+    def _count_request(self, key: str, now: float, count: bool = True,
+                       ) -> tuple[bool, dict[str, str]]:
+        """As the base class, but a window starts with its first request (not on a wall-clock
+        boundary), so a burst is never split in two windows by chance."""
+        with self._meta_lock:
+            enforced = self._rate_limit
+            limit, window = enforced or self.advertised_rate_limit
+            win = self._windows.get(key)
+            if win is None or now >= win.start + window:
+                win = self._windows[key] = _RateWindow(now)
+            reset = math.ceil(win.start + window)
+            if enforced is not None and win.count >= limit:
+                return False, self.rate_limit_headers(limit, 0, reset,
+                                                      win.start + window - now)
+            if count:
+                win.count += 1
+            remaining = max(0, limit - win.count)
+        return True, self.rate_limit_headers(limit, remaining, reset, None)
+
+    # ------------------------------------------------------------------ provider hooks
+    def make_credentials(self) -> dict[str, Any]:
+        rng = random.Random(f"sendbee-credentials:{self.seed_value}")
+        return {"api_key": f"{rng.getrandbits(160):040x}",
+                "api_secret": f"{rng.getrandbits(256):064x}"}
+
+    def create_state(self) -> SendbeeState:
+        return SendbeeState()
+
+    def populate(self, state: SendbeeState, rng: random.Random, **counts: int) -> None:
+        _populate(state, rng, **counts)
+
+    def authenticate(self, ctx: Context) -> None:
+        key = ctx.headers.get("X-Api-Key") or ""
+        if not key or not hmac.compare_digest(key.encode(), self.credentials["api_key"].encode()):
+            raise SimError(401, "authentication_failed", "Invalid or missing API key.")
+        if not verify_token(ctx.headers.get("X-Auth-Token"), self.credentials["api_secret"]):
+            raise SimError(401, "authentication_failed",
+                           "Invalid or expired X-Auth-Token.")
+        ctx.token = "business"
+
+    def error_body(self, status: int, code: str, message: str, ctx: Context | None,
+                   request_id: str, extra: dict[str, Any]) -> Any:
+        return {"error": {"detail": message, "type": code}}
+
+    def default_error(self, status: int) -> tuple[str, str]:
+        mapping = {
+            400: ("validation_error", "Bad request"),
+            401: ("authentication_failed", "Authentication failed"),
+            403: ("forbidden", "Forbidden"),
+            404: ("not_found", "Endpoint not found"),
+            429: self.rate_limit_error,
+            500: ("server_error", "Internal server error"),
+            502: ("bad_gateway", "Bad gateway"),
+            503: ("service_unavailable", "Service unavailable"),
+        }
+        return mapping.get(status, ("server_error" if status >= 500 else "error", "Error"))
+
+
+#: Name looked up by :func:`chatmodels.testing.get_simulator_class`.
+Simulator = SendbeeSimulator
+register("sendbee", SendbeeSimulator)
