@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from marshmallow import Schema
 
 from . import schema as wire_schema
-from .errors import ChatModelsError, FieldError
+from .errors import ChatModelsError, FieldError, ResponseError
 
 if TYPE_CHECKING:
     from .client import Client
@@ -135,7 +135,13 @@ class Model:
             values, extra = dict(data), {}  # type: dict[str, Any], dict[str, Any]
         else:
             values, extra = wire_schema.load(schema, data)
-        self._after_load(values, data)
+        try:
+            self._after_load(values, data)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError,
+                OSError) as exc:  # a provider value of an unexpected shape
+            raise ResponseError(f"{self._provider_name()}: a {type(self).__name__} answer has "
+                                f"a value of an unexpected shape ({type(exc).__name__})",
+                                provider=self._provider_name()) from None
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "_orig", dict(values))
         object.__setattr__(self, "_touched", set())
