@@ -129,7 +129,11 @@ def encode_path(template: str, **values: Any) -> str:
         if text in ("", ".", ".."):
             raise ValidationError(f"path value {{{name}}} of {template} cannot be "
                                   f"{'empty' if not text else repr(text)}", field=name)
-        encoded[name] = quote(text, safe="")
+        try:
+            encoded[name] = quote(text, safe="")
+        except UnicodeEncodeError:  # lone surrogates
+            raise ValidationError(f"path value {{{name}}} of {template} is not valid text",
+                                  field=name) from None
     return template.format(**encoded)
 
 
