@@ -354,7 +354,8 @@ class Model:
         """Create the object if it has no id, else send only the changed fields. Returns self."""
         if self._deleted:
             raise ChatModelsError(f"{type(self).__name__} {self.id} was deleted")
-        if self.id is None:
+        created = self.id is None
+        if created:
             payload = {k: v for k, v in self._values.items() if v is not None or k in self._touched}
             self._validate_create(payload)
             data = self._create(payload)
@@ -367,6 +368,10 @@ class Model:
             self._fill(data)
         else:  # an empty answer ({} or no body): what we sent is now the state
             self._mark_clean()
+        if created and self.id is None:
+            raise ResponseError(f"{self._provider_name()}: the answer to creating a "
+                                f"{type(self).__name__} holds no id",
+                                provider=self._provider_name())
         return self
 
     def _validate_create(self, payload: Mapping[str, Any]) -> None:
