@@ -115,23 +115,23 @@ class FieldIndex:
         self.passthrough = {
             wire for wire, (_, f) in self.by_wire.items() if type(f) in _IDENTITY_FIELDS
         }
-        #: wire key -> JSON type its passthrough value must have (absent: any)
-        self.types: dict[str, type | tuple[type, ...]] = {}
-        for wire in self.passthrough:
-            kind = _IDENTITY_FIELDS[type(self.by_wire[wire][1])]
-            if kind is not None:
-                self.types[wire] = kind
-        #: list fields whose items must be strings
-        self.string_lists = {
-            wire for wire in self.passthrough
-            if isinstance(self.by_wire[wire][1], fields.List)
-            and isinstance(getattr(self.by_wire[wire][1], "inner", None), fields.String)
-        }
+        #: wire key -> (attribute, field, what its value must be: a JSON type, any, a list
+        #: of strings, or converted by the field)
+        self.plan: dict[str, tuple[str, fields.Field, Any]] = {}
+        for wire, (attr, field) in self.by_wire.items():
+            kind: Any = _CONVERT
+            if wire in self.passthrough:
+                kind = _IDENTITY_FIELDS[type(field)] or _ANY
+                if kind is list and isinstance(getattr(field, "inner", None), fields.String):
+                    kind = _STRINGS
+            self.plan[wire] = (attr, field, kind)
         owner = type(schema)
         self.resource = owner.__name__.removesuffix("Schema") or owner.__name__
         parts = owner.__module__.split(".")
         self.provider = parts[1] if len(parts) > 2 and parts[0] == "chatmodels" else None
 
+
+_ANY, _STRINGS, _CONVERT = object(), object(), object()
 
 #: fields whose JSON value already is the Python value -> the JSON type required (None: any)
 _IDENTITY_FIELDS: dict[type, type | tuple[type, ...] | None] = {
@@ -166,37 +166,31 @@ def load(schema_cls: type[Schema], data: Mapping[str, Any]) -> tuple[dict[str, A
                             provider=index.provider)
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    by_wire = index.by_wire
-    passthrough = index.passthrough
-    types = index.types
+    plan = index.plan
     for key, value in data.items():
-        hit = by_wire.get(key)
-        if hit is None:
+        step = plan.get(key)
+        if step is None:
             extra[key] = value
             continue
-        attr, field = hit
-        if value is None:
+        attr, field, kind = step
+        if value is None or kind is _ANY or type(value) is kind:
             values[attr] = value
-            continue
-        if key in passthrough:
-            kind = types.get(key)
-            if kind is not None and (not isinstance(value, kind) or (
-                    kind is int and isinstance(value, bool))):
-                values[attr] = _convert_scalar(index, key, field, kind, value)
-                continue
-            if key in index.string_lists and not all(isinstance(v, str) for v in value):
+        elif kind is _STRINGS:
+            if type(value) is not list or not all(type(v) is str for v in value):
                 raise _bad_field(index, key, "expected a list of strings")
             values[attr] = value
-            continue
-        try:
-            # the conversion only: validators guard outgoing data, not the provider's
-            values[attr] = field._deserialize(value, key, data)
-        except MarshmallowValidationError as exc:
-            raise _bad_field(index, key, _messages(exc)) from None
-        except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError,
-                OSError) as exc:
-            raise _bad_field(index, key, f"cannot convert {_json_name(type(value))} "
-                             f"({type(exc).__name__})") from None
+        elif kind is not _CONVERT:
+            values[attr] = _convert_scalar(index, key, field, kind, value)
+        else:
+            try:
+                # the conversion only: validators guard outgoing data, not the provider's
+                values[attr] = field._deserialize(value, key, data)
+            except MarshmallowValidationError as exc:
+                raise _bad_field(index, key, _messages(exc)) from None
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError,
+                    OSError) as exc:
+                raise _bad_field(index, key, f"cannot convert {_json_name(type(value))} "
+                                 f"({type(exc).__name__})") from None
     return values, extra
 
 

@@ -277,3 +277,10 @@ def test_refused_connection_is_an_api_connect_error():
     api = intercom.connect(access_token=TOKEN, base_url="http://127.0.0.1:9", retry=FAST)
     with pytest.raises(errors.APIConnectError):
         api.Contact.create(email="a@example.com")
+
+
+def test_a_next_cursor_that_repeats_is_an_error_not_an_endless_loop(server):
+    server.script = answer(200, {**CONTACTS, "pages": {"next": {"starting_after": "same"}}})
+    with pytest.raises(errors.ResponseError, match="same next page"):
+        connect(server).Contact.all().to_list()
+    assert len(server.requests) == 2
