@@ -132,6 +132,9 @@ class Model:
     def _fill(self, data: Mapping[str, Any], *, partial: bool = False) -> None:
         schema = type(self)._schema
         if schema is None:
+            if not isinstance(data, Mapping):
+                raise ResponseError(f"{self._provider_name()}: a {type(self).__name__} answer "
+                                    f"is not a JSON object", provider=self._provider_name())
             values, extra = dict(data), {}  # type: dict[str, Any], dict[str, Any]
         else:
             values, extra = wire_schema.load(schema, data)

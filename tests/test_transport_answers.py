@@ -284,3 +284,14 @@ def test_a_next_cursor_that_repeats_is_an_error_not_an_endless_loop(server):
     with pytest.raises(errors.ResponseError, match="same next page"):
         connect(server).Contact.all().to_list()
     assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("headers,body", [
+    ({"Content-Encoding": "gzip"}, b"this is not gzip at all"),
+    ({"Transfer-Encoding": "chunked"}, b"zz\r\nnot a chunk size\r\n0\r\n\r\n"),
+])
+def test_undecodable_or_badly_chunked_body_is_a_read_error_retried_for_get(server, headers, body):
+    server.script = answer(200, body, headers=headers, length="Content-Encoding" in headers)
+    with pytest.raises(errors.ResponseReadError, match="broke off mid-body"):
+        connect(server).Contact.all().to_list()
+    assert len(server.requests) == 3  # first try + 2 retries
