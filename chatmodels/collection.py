@@ -4,6 +4,9 @@ Nothing is requested until you iterate. Iteration pages automatically and holds 
 memory at a time (``auto_paging_iter`` in stripe-python terms); ``.pages()`` yields the pages
 themselves. Each provider supplies a *page fetcher*: a function ``(params, cursor, page_size)
 -> Page`` that knows its pagination style (Intercom cursors, Crisp page numbers...).
+
+A provider that hands back the cursor it was just given would page forever: that is a
+:class:`~chatmodels.errors.ResponseError`, not an endless loop.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from .errors import ResponseError
 
 T = TypeVar("T")
 
@@ -88,6 +93,9 @@ class Collection(Generic[T]):
                 yield items
             if page.next_cursor is None or not page.items:
                 return
+            if page.next_cursor == cursor:
+                raise ResponseError(f"{self._description}: the provider gave the same next "
+                                    f"page again ({cursor!r:.80}); stopping instead of looping")
             cursor = page.next_cursor
 
     def __iter__(self) -> Iterator[T]:

@@ -4,9 +4,14 @@ Every failure is raised, never returned as ``None``::
 
     ChatModelsError
      ├── ConfigurationError            missing or invalid credentials/settings (raised before any request)
-     ├── APIConnectionError            the request did not get an HTTP answer
-     │    └── APITimeoutError          connect or read timeout
+     ├── APIConnectionError            the request did not get a complete HTTP answer
+     │    ├── APIConnectError          never reached the server: safe to resend, even a POST
+     │    │    └── APIConnectTimeoutError   connect timeout (also an APITimeoutError)
+     │    ├── APITimeoutError          read timeout or the per-request deadline passed
+     │    └── ResponseReadError        the answer broke off mid-body (reset, bad chunking/encoding)
      └── APIError                      the provider answered with an error status
+          ├── ResponseError            a 2xx answer that cannot be used: not JSON, wrong shape,
+          │                            truncated, too deep, too large, or a field that does not convert
           ├── BadRequestError          400 (and 4xx not listed below)
           │    └── ValidationError     422, validation error codes, or local validation before sending
           │         └── FieldError     an unknown or read-only attribute was assigned (also an AttributeError)
@@ -20,7 +25,12 @@ Every failure is raised, never returned as ``None``::
 
 ``APIError`` carries ``provider``, ``status``, ``code`` (the provider's error code or reason),
 ``message``, ``request_id``, ``body`` (parsed error body) and ``headers``. No secret is ever
-part of a message, a ``repr`` or an attribute: request headers are not kept.
+part of a message, a ``repr`` or an attribute (``body`` and ``headers`` are redacted too):
+request headers are not kept.
+
+Retry safety is carried by the type: an ``APIConnectError`` never reached the server, so any
+request may be resent; other connection errors may have been processed, so only idempotent
+requests are resent (see ``chatmodels.http``).
 """
 
 from __future__ import annotations
@@ -49,7 +59,21 @@ class APIConnectionError(ChatModelsError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The connection or the response timed out."""
+    """The connection or the response timed out (or the per-request deadline passed)."""
+
+
+class APIConnectError(APIConnectionError):
+    """The connection could not be opened: the request never reached the server, so resending
+    it is safe whatever the method."""
+
+
+class APIConnectTimeoutError(APIConnectError, APITimeoutError):
+    """Opening the connection timed out (never sent, safe to resend)."""
+
+
+class ResponseReadError(APIConnectionError):
+    """The answer started but broke off while its body was read (connection reset, broken
+    chunked encoding, undecodable compression). The request may have been processed."""
 
 
 class APIError(ChatModelsError):
@@ -109,6 +133,18 @@ class ValidationError(BadRequestError, ValueError):
 class FieldError(ValidationError, AttributeError):
     """An unknown or read-only attribute was assigned: a local ``ValidationError`` that is also
     the ``AttributeError`` Python code expects from a bad attribute."""
+
+
+class ResponseError(APIError):
+    """The provider answered (usually 2xx) with a body that cannot be used: not JSON, not the
+    JSON shape required, truncated, nested too deep, larger than the size cap, or holding a
+    value its field cannot convert (``field`` names it). ``excerpt`` is a short redacted start
+    of the body."""
+
+    def __init__(self, message: str | None = None, *, excerpt: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.excerpt = excerpt
 
 
 class AuthenticationError(APIError):
@@ -182,7 +218,8 @@ def error_for(status: int, *, provider: str, code: str | None = None,
 
 
 __all__ = [
-    "ChatModelsError", "ConfigurationError", "APIConnectionError", "APITimeoutError", "APIError",
+    "ChatModelsError", "ConfigurationError", "APIConnectionError", "APITimeoutError",
+    "APIConnectError", "APIConnectTimeoutError", "ResponseReadError", "APIError", "ResponseError",
     "BadRequestError", "ValidationError", "FieldError", "AuthenticationError", "PermissionDenied",
     "ResourceNotFound", "ConflictError", "RateLimitExceeded", "ServerError",
     "ServiceUnavailableError", "class_for_status", "error_for",

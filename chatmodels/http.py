@@ -1,17 +1,35 @@
 """HTTP layer: one pooled ``requests`` session per client and thread, timeouts, retries, redaction.
 
 Retries: idempotent requests (GET, HEAD, PUT, DELETE, or any request marked ``idempotent=True``)
-are retried on connection errors, timeouts, 429 and 5xx with exponential backoff and full jitter.
-A POST that may have been applied is never retried blindly: it is retried only when the provider
-said it was not processed (429, or 503 with ``Retry-After``) or when the connection could not be
-opened at all. Waits honour ``Retry-After`` and the provider's rate-limit reset header.
+are retried on connection errors, timeouts, answers broken off mid-body, 429 and 5xx with
+exponential backoff and full jitter. A POST that may have been applied is never retried blindly:
+it is retried only when the provider said it was not processed (429, or 503 with
+``Retry-After``) or when the error type says it never reached the server
+(:class:`~chatmodels.errors.APIConnectError`). Waits honour ``Retry-After`` and the provider's
+rate-limit reset header.
+
+Every answer goes through one guarded read and decode (:meth:`HttpClient._read_body`,
+:meth:`HttpClient._decode`): the body is streamed in small reads, so ``max_body_bytes`` (default
+50 MB, decoded size) and the per-attempt ``deadline`` (default 60 s, checked between reads, the
+read timeout is capped by it) bound what a server can make us read and wait for. Transport
+errors mid-body become :class:`~chatmodels.errors.ResponseReadError`; a 2xx (or unexpected 1xx/3xx)
+body that is not JSON, is truncated, nested deeper than ``max_json_depth`` or too large becomes a
+:class:`~chatmodels.errors.ResponseError` with a short redacted excerpt. An empty body is ``None``.
+
+Secrets are replaced by ``***`` in messages, error bodies and headers; log lines are redacted and
+have control characters escaped, so a server message cannot forge log lines. A header value
+holding a control character (a token with CR/LF) is refused with a ``ConfigurationError`` that
+quotes no part of it.
 """
 
 from __future__ import annotations
 
+import http.client
 import json as jsonlib
 import logging
+import math
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,13 +39,20 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+import urllib3.exceptions
 
 from . import __version__
 from .errors import (
+    APIConnectError,
     APIConnectionError,
+    APIConnectTimeoutError,
     APIError,
     APITimeoutError,
+    ConfigurationError,
     RateLimitExceeded,
+    ResponseError,
+    ResponseReadError,
+    ValidationError,
     class_for_status,
 )
 
@@ -35,6 +60,17 @@ logger = logging.getLogger("chatmodels.http")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 REDACTED = "***"
+#: largest body read (decoded bytes); larger answers raise ResponseError
+DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
+#: seconds one attempt may take from sending to the last body byte
+DEFAULT_DEADLINE = 60.0
+#: deepest JSON nesting accepted (deeper raises ResponseError)
+DEFAULT_MAX_JSON_DEPTH = 100
+_READ_SIZE = 64 * 1024
+_EXCERPT = 200
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 @dataclass(frozen=True)
@@ -80,8 +116,27 @@ RateLimitParser = Callable[[Mapping[str, str]], RateLimit | None]
 
 
 def encode_path(template: str, **values: Any) -> str:
-    """Fill ``{name}`` placeholders with URL-encoded values (``/`` included)."""
-    return template.format(**{k: quote(str(v), safe="") for k, v in values.items()})
+    """Fill ``{name}`` placeholders with URL-encoded values (``/`` included).
+
+    A value must be a ``str`` or an ``int``; an empty value, ``.`` or ``..`` (which HTTP stacks
+    collapse, changing the endpoint) is refused with a ``ValidationError`` naming the placeholder,
+    before any request.
+    """
+    encoded = {}
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValidationError(f"path value {{{name}}} of {template} must be a string or an "
+                                  f"integer, not {type(value).__name__}", field=name)
+        text = str(value)
+        if text in ("", ".", ".."):
+            raise ValidationError(f"path value {{{name}}} of {template} cannot be "
+                                  f"{'empty' if not text else repr(text)}", field=name)
+        try:
+            encoded[name] = quote(text, safe="")
+        except UnicodeEncodeError:  # lone surrogates
+            raise ValidationError(f"path value {{{name}}} of {template} is not valid text",
+                                  field=name) from None
+    return template.format(**encoded)
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:
@@ -92,31 +147,69 @@ def redact(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
+def redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` with every secret replaced in its strings (dict keys and values, list items)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, Mapping):
+        return {redact_value(k, secrets): redact_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_value(v, secrets) for v in value]
+    return value
+
+
+def escape_control(text: str) -> str:
+    """``text`` with control characters (CR, LF, NUL, ...) written as escapes: one log line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def finite(value: Any) -> float | None:
+    """A header value as a finite float, or ``None`` (non-numeric, NaN, infinite)."""
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); ``None``
+    when absent or unreadable (non-numeric, NaN, infinite). Negative waits become 0."""
+    if not value or not isinstance(value, str):
+        return None
+    seconds = finite(value)
+    if seconds is not None:
+        return max(0.0, seconds)
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
+
+
+def text_of(value: Any) -> str | None:
+    """A message or code from an error body as text: strings as is, numbers written out,
+    anything else (lists, objects, booleans) ``None``."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 def default_error(provider: str, response: requests.Response, body: Any) -> APIError:
     """An error from the status alone, for providers whose body says nothing usable."""
     message = None
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("error") or body.get("reason")
+    if isinstance(body, Mapping):
+        message = (text_of(body.get("message")) or text_of(body.get("error"))
+                   or text_of(body.get("reason")))
     cls = class_for_status(response.status_code)
     kwargs: dict[str, Any] = {}
     if cls is RateLimitExceeded:
         kwargs["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
-    return cls(str(message) if message else None, provider=provider,
-               status=response.status_code, body=body, headers=response.headers, **kwargs)
+    return cls(message, provider=provider, status=response.status_code, body=body,
+               headers=response.headers, **kwargs)
 
 
 class HttpClient:
@@ -136,11 +229,20 @@ class HttpClient:
         rate_limit_parser: RateLimitParser | None = None,
         request_id_header: str = "X-Request-Id",
         sleep: Callable[[float], None] = time.sleep,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        deadline: float = DEFAULT_DEADLINE,
+        max_json_depth: int = DEFAULT_MAX_JSON_DEPTH,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self._headers = {"User-Agent": f"chatmodels/{__version__}", "Accept": "application/json",
                          **(headers or {})}
+        for name, value in self._headers.items():
+            if not isinstance(value, str) or _CONTROL.search(value):
+                raise ConfigurationError(f"{provider}: the {name} header (built from a "
+                                         "credential or setting) contains a control character")
+        if auth and any(not isinstance(v, str) or _CONTROL.search(v) for v in auth):
+            raise ConfigurationError(f"{provider}: a credential contains a control character")
         self._auth = auth
         self._secrets = tuple(s for s in secrets if s)
         self.timeout = timeout
@@ -149,6 +251,12 @@ class HttpClient:
         self._rate_limit_parser = rate_limit_parser
         self._request_id_header = request_id_header
         self._sleep = sleep
+        #: largest body read, in decoded bytes
+        self.max_body_bytes = max_body_bytes
+        #: seconds one attempt may take, body included (on top of connect/read timeouts)
+        self.deadline = deadline
+        #: deepest JSON nesting accepted
+        self.max_json_depth = max_json_depth
         self._local = threading.local()
         self._lock = threading.Lock()
         # (owning thread, session): sessions of finished threads are closed when a new one opens
@@ -226,11 +334,13 @@ class HttpClient:
                 return self._send_once(method, url, params, json, headers)
             except APIError as exc:
                 wait = self._retry_wait(exc, attempt, idempotent)
-            except APIConnectionError as exc:
+            except APIConnectError as exc:  # never reached the server: safe for any method
+                wait = self._connection_retry_wait(exc, attempt, True)
+            except APIConnectionError as exc:  # may have been processed: idempotent only
                 wait = self._connection_retry_wait(exc, attempt, idempotent)
             attempt += 1
             logger.debug("%s retry %d of %s %s in %.2fs", self.provider, attempt, method,
-                         self._safe(path), wait)
+                         self._log(path), wait)
             self._sleep(wait)
 
     def _retry_wait(self, exc: APIError, attempt: int, idempotent: bool) -> float:
@@ -252,9 +362,8 @@ class HttpClient:
         return self.retry.backoff(attempt)
 
     def _connection_retry_wait(self, exc: APIConnectionError, attempt: int,
-                               idempotent: bool) -> float:
-        never_sent = bool(getattr(exc, "never_sent", False))
-        if attempt >= self.retry.max_retries or not (idempotent or never_sent):
+                               safe: bool) -> float:
+        if attempt >= self.retry.max_retries or not safe:
             raise exc
         return self.retry.backoff(attempt)
 
@@ -267,7 +376,7 @@ class HttpClient:
             return
         wait = state.reset_at - time.time()
         if 0 < wait <= self.retry.max_wait:
-            logger.debug("%s: %s requests left in the window, waiting %.2fs for its reset",
+            logger.debug("%s: %d requests left in the window, waiting %.2fs for its reset",
                          self.provider, state.remaining, wait)
             self._sleep(wait + random.uniform(0, 0.05))
 
@@ -277,76 +386,236 @@ class HttpClient:
             self._wait_for_quota()
         session = self._session()
         path = url[len(self.base_url):] if url.startswith(self.base_url) else url
+        where = f"{method} {self._safe(path)}"
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s -> %s %s params=%s body=%s", self.provider, method, self._safe(path),
-                         self._safe(str(dict(params))), self._safe(_short(json)))
+            logger.debug("%s -> %s params=%s body=%s", self.provider, self._log(where),
+                         self._log(str(dict(params))), self._log(_short(json)))
         started = time.monotonic()
         try:
             raw = session.request(method, url, params=params or None, json=json,
-                                  headers=headers, timeout=self.timeout)
+                                  headers=headers, timeout=self._attempt_timeout(), stream=True)
         except requests.ConnectTimeout:
-            err: APIConnectionError = APITimeoutError(
-                f"{self.provider}: connect timeout on {method} {self._safe(path)}",
-                provider=self.provider, method=method, path=self._safe(path))
-            err.never_sent = True  # type: ignore[attr-defined]
-            raise err from None
+            raise APIConnectTimeoutError(f"{self.provider}: connect timeout on {where}",
+                                         provider=self.provider, method=method,
+                                         path=self._safe(path)) from None
         except requests.Timeout:
-            raise APITimeoutError(f"{self.provider}: read timeout on {method} {self._safe(path)}",
+            raise APITimeoutError(f"{self.provider}: read timeout on {where}",
                                   provider=self.provider, method=method,
                                   path=self._safe(path)) from None
         except requests.ConnectionError as exc:
-            err = APIConnectionError(
-                f"{self.provider}: connection failed on {method} {self._safe(path)}: "
-                f"{type(_root(exc)).__name__}",
-                provider=self.provider, method=method, path=self._safe(path))
-            err.never_sent = _never_sent(exc)  # type: ignore[attr-defined]
-            raise err from None
-        elapsed = time.monotonic() - started
+            cls = APIConnectError if _never_sent(exc) else APIConnectionError
+            raise cls(f"{self.provider}: connection failed on {where}: "
+                      f"{type(_root(exc)).__name__}",
+                      provider=self.provider, method=method, path=self._safe(path)) from None
+        except requests.exceptions.InvalidJSONError:
+            raise ValidationError(f"{self.provider}: the body of {where} is not valid JSON "
+                                  "(NaN, infinity or an unserializable value)",
+                                  provider=self.provider) from None
+        except (ValueError, http.client.HTTPException) as exc:
+            # InvalidHeader, InvalidURL, UnicodeEncodeError...: their text may quote a
+            # credential, so only the type is kept
+            raise ConfigurationError(f"{self.provider}: the request {where} could not be "
+                                     f"built ({type(exc).__name__}); check the credentials "
+                                     "and settings for control or non-ASCII characters"
+                                     ) from None
+        except requests.RequestException as exc:
+            raise APIConnectionError(f"{self.provider}: request failed on {where}: "
+                                     f"{type(exc).__name__}", provider=self.provider,
+                                     method=method, path=self._safe(path)) from None
         self._local.last_response = raw
         self._update_rate_limit(raw.headers)
-        body = _parse_body(raw)
-        request_id = raw.headers.get(self._request_id_header)
-        if isinstance(body, dict) and not request_id:
-            rid = body.get("request_id")
-            request_id = str(rid) if rid else None
-        logger.debug("%s <- %s %s %d in %.0f ms request_id=%s", self.provider, method,
-                     self._safe(path), raw.status_code, elapsed * 1000, request_id)
+        request_id = _header_text(raw.headers.get(self._request_id_header))
+        content = self._read_body(raw, started, method, path, request_id)
+        elapsed = time.monotonic() - started
+        body = self._decode(raw, content, request_id)
+        if isinstance(body, Mapping) and not request_id:
+            request_id = text_of(body.get("request_id"))
+            request_id = self._safe(request_id) if request_id else None
+        logger.debug("%s <- %s %d in %.0f ms request_id=%s", self.provider, self._log(where),
+                     raw.status_code, elapsed * 1000, self._log(str(request_id)))
         if raw.status_code >= 400:
-            error = self._error_parser(raw, body)
-            if error.request_id is None:
-                error.request_id = request_id
-            error.provider = error.provider or self.provider
-            error.message = self._safe(error.message)
-            error.args = (error.message,)
-            raise error
+            raise self._error(raw, body, request_id)
+        if raw.status_code < 200 or raw.status_code >= 300:
+            raise self._response_error(raw, f"unexpected HTTP status {raw.status_code}",
+                                       content, request_id)
         return Response(status=raw.status_code, headers=raw.headers, body=body,
                         request_id=request_id, method=method, url=self._safe(raw.url),
                         elapsed=elapsed)
 
+    def _attempt_timeout(self) -> float | tuple[float, float]:
+        """The configured timeout, the read part capped by the deadline."""
+        timeout = self.timeout
+        if isinstance(timeout, tuple):
+            return (timeout[0], min(timeout[1], self.deadline))
+        return (timeout, min(timeout, self.deadline))
+
+    def _read_body(self, raw: requests.Response, started: float, method: str, path: str,
+                   request_id: str | None) -> bytes:
+        """The whole (decoded) body, read in small pieces under the size cap and the deadline."""
+        where = f"{method} {self._safe(path)}"
+        declared = _header_text(raw.headers.get("Content-Length"))
+        if (declared and declared.isdigit() and int(declared) > self.max_body_bytes
+                and "Content-Encoding" not in raw.headers):
+            raw.close()
+            raise self._too_large(raw, request_id)
+        reader = raw.raw
+        read = getattr(reader, "read1", None) or reader.read
+        chunks: list[bytes] = []
+        size = 0
+        complete = False
+        try:
+            while True:
+                if time.monotonic() - started > self.deadline:
+                    raise APITimeoutError(
+                        f"{self.provider}: {where} exceeded its {self.deadline:g}s deadline "
+                        "while reading the answer", provider=self.provider, method=method,
+                        path=self._safe(path))
+                chunk = read(_READ_SIZE, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise self._too_large(raw, request_id)
+                chunks.append(chunk)
+            complete = True
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
+            raise APITimeoutError(f"{self.provider}: read timeout in the body of {where}",
+                                  provider=self.provider, method=method,
+                                  path=self._safe(path)) from None
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError,
+                requests.RequestException) as exc:
+            raise ResponseReadError(
+                f"{self.provider}: the answer to {where} broke off mid-body "
+                f"({type(_root(exc)).__name__})", provider=self.provider, method=method,
+                path=self._safe(path)) from None
+        finally:
+            if complete:
+                reader.release_conn()
+            else:
+                raw.close()  # the connection is in an unknown state: never reuse it
+        content = b"".join(chunks)
+        # the raw response reads as usual (``client.last_response.content``)
+        raw._content = content
+        raw._content_consumed = True  # type: ignore[attr-defined]
+        return content
+
+    def _decode(self, raw: requests.Response, content: bytes, request_id: str | None) -> Any:
+        """JSON body, ``None`` when empty. An error status keeps a non-JSON body as
+        (redacted, shortened) text for its error parser; any other status raises."""
+        if not content:
+            return None
+        failure = None
+        try:
+            body = jsonlib.loads(content)
+        except RecursionError:
+            failure = "JSON nested too deep"
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError
+            failure = "not JSON" if content.lstrip()[:1] not in (b"{", b"[") else (
+                "truncated or malformed JSON")
+        else:
+            if _deeper_than(content, self.max_json_depth):
+                failure = f"JSON nested deeper than {self.max_json_depth} levels"
+        if failure is None:
+            return body
+        if raw.status_code >= 400:
+            return self._safe(_excerpt(content, 2000))
+        raise self._response_error(raw, f"the answer body is {failure}", content, request_id)
+
+    def _response_error(self, raw: requests.Response, problem: str, content: bytes | None,
+                        request_id: str | None) -> ResponseError:
+        request = raw.request
+        where = f"{request.method} {self._safe(request.path_url)}" if request else "request"
+        excerpt = self._safe(_excerpt(content, _EXCERPT)) if content else None
+        content_type = _header_text(raw.headers.get("Content-Type")) or "none"
+        return ResponseError(
+            f"{self.provider}: {problem} (answer to {where}, content type "
+            f"{escape_control(self._safe(content_type[:80]))})",
+            provider=self.provider, status=raw.status_code, request_id=request_id,
+            headers=self._safe_headers(raw.headers), excerpt=excerpt)
+
+    def _too_large(self, raw: requests.Response, request_id: str | None) -> ResponseError:
+        return self._response_error(
+            raw, f"the answer body is larger than max_body_bytes={self.max_body_bytes}",
+            None, request_id)
+
+    def _error(self, raw: requests.Response, body: Any, request_id: str | None) -> APIError:
+        """The provider's error for an error status: parsed, then made safe to show."""
+        try:
+            error = self._error_parser(raw, body)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError):
+            logger.debug("%s: error parser failed on a %d answer; using the status",
+                         self.provider, raw.status_code)
+            error = default_error(self.provider, raw, body)
+        if error.request_id is None:
+            error.request_id = request_id
+        error.provider = error.provider or self.provider
+        error.code = text_of(error.code)
+        error.field = text_of(error.field)
+        error.message = escape_control(self._safe(text_of(error.message)
+                                                  or f"HTTP {raw.status_code}"))
+        error.request_id = (escape_control(self._safe(str(error.request_id)))
+                            if error.request_id else None)
+        if error.code:
+            error.code = escape_control(self._safe(error.code))
+        error.body = redact_value(error.body, self._secrets)
+        error.headers = self._safe_headers(error.headers)
+        error.args = (error.message,)
+        return error
+
+    def _safe_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        return {k: self._safe(v) if isinstance(v, str) else v for k, v in headers.items()}
+
     def _update_rate_limit(self, headers: Mapping[str, str]) -> None:
         if self._rate_limit_parser is None:
             return
-        state = self._rate_limit_parser(headers)
+        try:
+            state = self._rate_limit_parser(headers)
+        except (TypeError, ValueError, OverflowError, ArithmeticError):
+            logger.debug("%s: unreadable rate-limit headers ignored", self.provider)
+            return
         if state is not None:
             self._rate_limit = state
 
     def _safe(self, text: str) -> str:
         return redact(text, self._secrets)
 
+    def _log(self, text: str) -> str:
+        """Text fit for one log line: secrets redacted, control characters escaped."""
+        return escape_control(redact(text, self._secrets))
 
-def _parse_body(raw: requests.Response) -> Any:
-    if not raw.content:
-        return None
-    try:
-        return raw.json()
-    except ValueError:
-        return raw.text
+
+def _header_text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _excerpt(content: bytes, limit: int) -> str:
+    text = content[:limit * 4].decode("utf-8", errors="replace")
+    text = text if len(text) <= limit else text[:limit] + "..."
+    return escape_control(text)
+
+
+def _deeper_than(content: bytes, limit: int) -> bool:
+    """True when the (valid) JSON text ``content`` nests containers more than about ``limit``
+    levels deep (between ``limit`` and ``2 * limit``: each pass below peels one or two levels).
+    Runs at C speed: strings are dropped, then innermost empty pairs peeled off level by level.
+    """
+    if content.count(b"[") + content.count(b"{") <= limit:
+        return False
+    brackets = _STRINGS.sub(b"", content).translate(None, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
+    return bool(brackets)
 
 
 def _short(body: Any, limit: int = 500) -> str:
     if body is None:
         return "-"
-    text = jsonlib.dumps(body, default=str)
+    try:
+        text = jsonlib.dumps(body, default=str)
+    except (ValueError, RecursionError):
+        text = f"<{type(body).__name__}>"
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -357,6 +626,17 @@ def _root(exc: BaseException) -> BaseException:
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:
-    """True when the connection could not be opened, so the request never reached the server."""
-    text = repr(exc)
-    return "NewConnectionError" in text or "Connection refused" in text
+    """True when the connection could not be opened (refused, DNS...), so the request never
+    reached the server: urllib3 says so with a ``NewConnectionError``."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # a short chain; never loops on a cycle
+        if seen is None:
+            break
+        if isinstance(seen, urllib3.exceptions.NewConnectionError):
+            return True
+        reason = getattr(seen, "reason", None)
+        if isinstance(reason, urllib3.exceptions.NewConnectionError):
+            return True
+        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = nested or seen.__context__
+    return False

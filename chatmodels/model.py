@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from marshmallow import Schema
 
 from . import schema as wire_schema
-from .errors import ChatModelsError, FieldError
+from .errors import ChatModelsError, FieldError, ResponseError
 
 if TYPE_CHECKING:
     from .client import Client
@@ -160,10 +160,19 @@ class Model:
     def _fill(self, data: Mapping[str, Any], *, partial: bool = False) -> None:
         schema = type(self)._schema
         if schema is None:
+            if not isinstance(data, Mapping):
+                raise ResponseError(f"{self._provider_name()}: a {type(self).__name__} answer "
+                                    f"is not a JSON object", provider=self._provider_name())
             values, extra = dict(data), {}  # type: dict[str, Any], dict[str, Any]
         else:
             values, extra = wire_schema.load(schema, data)
-        self._after_load(values, data)
+        try:
+            self._after_load(values, data)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError,
+                OSError) as exc:  # a provider value of an unexpected shape
+            raise ResponseError(f"{self._provider_name()}: a {type(self).__name__} answer has "
+                                f"a value of an unexpected shape ({type(exc).__name__})",
+                                provider=self._provider_name()) from None
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "_orig", dict(values))
         object.__setattr__(self, "_touched", set())
@@ -414,7 +423,8 @@ class Model:
             raise ChatModelsError(f"{type(self).__name__} {self.id} was deleted")
         if self._account is None:  # a new object: it belongs to the account it is created in
             object.__setattr__(self, "_account", type(self)._account_of_class())
-        if self.id is None:
+        created = self.id is None
+        if created:
             payload = {k: v for k, v in self._values.items() if v is not None or k in self._touched}
             self._validate_create(payload)
             data = self._create(payload)
@@ -427,6 +437,10 @@ class Model:
             self._fill(data)
         else:  # an empty answer ({} or no body): what we sent is now the state
             self._mark_clean()
+        if created and self.id is None:
+            raise ResponseError(f"{self._provider_name()}: the answer to creating a "
+                                f"{type(self).__name__} holds no id",
+                                provider=self._provider_name())
         return self
 
     def _validate_create(self, payload: Mapping[str, Any]) -> None:

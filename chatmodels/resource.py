@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .collection import Collection, Page
-from .errors import ChatModelsError, ResourceNotFound, ValidationError
+from .errors import ChatModelsError, ResourceNotFound, ResponseError, ValidationError
 from .http import encode_path
 from .model import Model, hybridmethod
 from .operations import Operation
@@ -148,10 +148,9 @@ def unwrap(answer: Any, op: Operation, cls: type) -> Any:
     if op.answer is None:
         return answer
     if not isinstance(answer, Mapping) or op.answer not in answer:
-        from .errors import APIError
-
-        raise APIError(f"{cls.__name__}.{op.name}: the answer has no {op.answer!r}",
-                       provider=cls._provider_name(), code="bad_answer")  # type: ignore[attr-defined]
+        raise ResponseError(f"{cls.__name__}.{op.name}: the answer has no {op.answer!r}",
+                            provider=cls._provider_name(),  # type: ignore[attr-defined]
+                            code="bad_answer", field=op.answer)
     return answer[op.answer]
 
 

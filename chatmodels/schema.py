@@ -4,6 +4,20 @@ A provider schema declares the fields it knows, named after the canonical attrib
 pointing at the wire key with ``data_key``. Server-set fields are ``load_only`` (read from the
 wire, never sent back). Unknown wire keys are kept, not dropped: :func:`load` splits them into
 the model's ``extra`` mapping.
+
+What the provider sends is checked, not trusted (:func:`load`):
+
+* an object that is not a JSON object is a :class:`~chatmodels.errors.ResponseError` naming
+  the resource;
+* a known field whose value has the wrong JSON type (a list where a string is declared...) or
+  that its field cannot convert is a ``ResponseError`` naming the field and the provider:
+  never a raw exception, never silently kept as the wrong type. ``null`` is always accepted.
+
+:class:`UnixTime` rule: ``None``, ``""`` and ``0`` mean "not set" and read as ``None``. A value
+must otherwise be a finite number (or a numeric or ISO 8601 string) of seconds (milliseconds
+with ``unit="ms"``) after 1970-01-01 and before 3000-01-01; anything else (negative, NaN,
+infinite, a boolean, a millisecond value in a seconds field, which lands past year 3000) is
+invalid and raises, as above.
 """
 
 from __future__ import annotations
@@ -15,9 +29,11 @@ from typing import Any
 from marshmallow import INCLUDE, Schema, fields
 from marshmallow import ValidationError as MarshmallowValidationError
 
-from .errors import ValidationError
+from .errors import ResponseError, ValidationError
 
 UTC = dt.timezone.utc
+#: the latest instant a timestamp may denote (seconds): 3000-01-01
+MAX_TIMESTAMP = 32503680000
 
 
 class WireSchema(Schema):
@@ -36,21 +52,30 @@ class UnixTime(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
                      **kwargs: Any) -> dt.datetime | None:
-        if type(value) is int:
-            return dt.datetime.fromtimestamp(value / self.scale, tz=UTC) if value else None
+        if isinstance(value, bool):
+            raise MarshmallowValidationError("Not a unix timestamp (a boolean).")
         if value is None or value == "" or value == 0:
             return None
         if isinstance(value, dt.datetime):
             return value if value.tzinfo else value.replace(tzinfo=UTC)
         if isinstance(value, str):
             try:
-                return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 pass
+            else:
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        if not isinstance(value, (int, float, str)):
+            raise MarshmallowValidationError("Not a unix timestamp.")
         try:
-            return dt.datetime.fromtimestamp(float(value) / self.scale, tz=UTC)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise MarshmallowValidationError("Not a unix timestamp.") from exc
+            seconds = float(value) / self.scale
+        except (ValueError, OverflowError):
+            raise MarshmallowValidationError("Not a unix timestamp.") from None
+        if not 0 < seconds < MAX_TIMESTAMP:  # also false for NaN
+            raise MarshmallowValidationError(
+                "Not a unix timestamp between 1970 and 3000 (negative, infinite, NaN, or "
+                "milliseconds where seconds are expected).")
+        return dt.datetime.fromtimestamp(seconds, tz=UTC)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> int | None:
         if value is None:
@@ -90,10 +115,29 @@ class FieldIndex:
         self.passthrough = {
             wire for wire, (_, f) in self.by_wire.items() if type(f) in _IDENTITY_FIELDS
         }
+        #: wire key -> (attribute, field, what its value must be: a JSON type, any, a list
+        #: of strings, or converted by the field)
+        self.plan: dict[str, tuple[str, fields.Field, Any]] = {}
+        for wire, (attr, field) in self.by_wire.items():
+            kind: Any = _CONVERT
+            if wire in self.passthrough:
+                kind = _IDENTITY_FIELDS[type(field)] or _ANY
+                if kind is list and isinstance(getattr(field, "inner", None), fields.String):
+                    kind = _STRINGS
+            self.plan[wire] = (attr, field, kind)
+        owner = type(schema)
+        self.resource = owner.__name__.removesuffix("Schema") or owner.__name__
+        parts = owner.__module__.split(".")
+        self.provider = parts[1] if len(parts) > 2 and parts[0] == "chatmodels" else None
 
 
-_IDENTITY_FIELDS = (fields.Raw, Raw, fields.Dict, fields.String, fields.Email, fields.Boolean,
-                    fields.Integer, fields.List, fields.Url)
+_ANY, _STRINGS, _CONVERT = object(), object(), object()
+
+#: fields whose JSON value already is the Python value -> the JSON type required (None: any)
+_IDENTITY_FIELDS: dict[type, type | tuple[type, ...] | None] = {
+    fields.Raw: None, Raw: None, fields.Dict: dict, fields.String: str, fields.Email: str,
+    fields.Boolean: bool, fields.Integer: int, fields.List: list, fields.Url: str,
+}
 
 
 _INDEXES: dict[type, FieldIndex] = {}
@@ -108,33 +152,83 @@ def index_for(schema_cls: type[Schema]) -> FieldIndex:
 
 
 def load(schema_cls: type[Schema], data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Wire dict -> (attribute values, extra). Unknown keys go to ``extra``; bad values raise.
+    """Wire dict -> (attribute values, extra). Unknown keys go to ``extra``; bad values raise
+    :class:`~chatmodels.errors.ResponseError` naming the field (see the module docstring).
 
     Each known field is deserialized by its marshmallow field; plain JSON fields are passed
-    through without a call. This is ``Schema.load`` minus the per-call machinery, which matters
-    when a page of 150 objects is read (see ``benchmarks/``).
+    through after a type check. This is ``Schema.load`` minus the per-call machinery, which
+    matters when a page of 150 objects is read (see ``benchmarks/``).
     """
     index = index_for(schema_cls)
+    if not isinstance(data, Mapping):
+        raise ResponseError(f"{index.provider or 'provider'}: a {index.resource} answer is "
+                            f"not a JSON object (got {type(data).__name__})",
+                            provider=index.provider)
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    by_wire = index.by_wire
-    passthrough = index.passthrough
+    plan = index.plan
     for key, value in data.items():
-        hit = by_wire.get(key)
-        if hit is None:
+        step = plan.get(key)
+        if step is None:
             extra[key] = value
             continue
-        attr, field = hit
-        if key in passthrough or value is None:
+        attr, field, kind = step
+        if value is None or kind is _ANY or type(value) is kind:
             values[attr] = value
-            continue
-        try:
-            # the conversion only: validators guard outgoing data, not the provider's
-            values[attr] = field._deserialize(value, key, data)
-        except MarshmallowValidationError:
-            # a provider sent something off-schema: keep it readable rather than failing
+        elif kind is _STRINGS:
+            if type(value) is not list or not all(type(v) is str for v in value):
+                raise _bad_field(index, key, "expected a list of strings")
             values[attr] = value
+        elif kind is not _CONVERT:
+            values[attr] = _convert_scalar(index, key, field, kind, value)
+        else:
+            try:
+                # the conversion only: validators guard outgoing data, not the provider's
+                values[attr] = field._deserialize(value, key, data)
+            except MarshmallowValidationError as exc:
+                raise _bad_field(index, key, _messages(exc)) from None
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError,
+                    OSError) as exc:
+                raise _bad_field(index, key, f"cannot convert {_json_name(type(value))} "
+                                 f"({type(exc).__name__})") from None
     return values, extra
+
+
+def _convert_scalar(index: FieldIndex, key: str, field: fields.Field,
+                    kind: type | tuple[type, ...], value: Any) -> Any:
+    """A scalar of another JSON type than declared, converted when the conversion is exact
+    (``"12"`` for an integer, ``12`` for a string, ``"true"`` for a boolean); else raises."""
+    if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if kind in (int, bool) and isinstance(value, (str, int, float)):
+        try:
+            return field._deserialize(value, key, None)
+        except (MarshmallowValidationError, TypeError, ValueError, OverflowError):
+            pass
+    raise _bad_field(index, key, f"expected {_json_name(kind)}, got {_json_name(type(value))}")
+
+
+def _bad_field(index: FieldIndex, key: str, problem: str) -> ResponseError:
+    provider = index.provider or "provider"
+    return ResponseError(f"{provider}: {index.resource}.{key} in the answer is invalid: "
+                         f"{problem}", provider=index.provider, field=key)
+
+
+def _json_name(kind: type | tuple[type, ...]) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", int: "an integer",
+             float: "a number", bool: "a boolean", type(None): "null"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def _messages(exc: MarshmallowValidationError) -> str:
+    messages = exc.messages
+    if isinstance(messages, str):
+        return messages
+    if isinstance(messages, list):
+        return "; ".join(str(m) for m in messages)
+    return str(messages)
 
 
 def dump(schema_cls: type[Schema], values: Mapping[str, Any], *, provider: str) -> dict[str, Any]:
@@ -161,8 +255,6 @@ def dump(schema_cls: type[Schema], values: Mapping[str, Any], *, provider: str) 
                               else value, key, {})
             wire[key] = field._serialize(value, attr, values)
         except MarshmallowValidationError as exc:
-            message = exc.messages if isinstance(exc.messages, str) else "; ".join(
-                str(m) for m in (exc.messages if isinstance(exc.messages, list) else [exc.messages]))
-            raise ValidationError(f"invalid value for {attr!r}: {message}", provider=provider,
-                                  field=attr) from None
+            raise ValidationError(f"invalid value for {attr!r}: {_messages(exc)}",
+                                  provider=provider, field=attr) from None
     return wire

@@ -57,9 +57,9 @@ def scripted():
                                   b'{"meta": {"last_page": 1}}', b"[]", b""])
 def test_a_list_answer_without_a_list_is_an_api_error(scripted, body):
     api = scripted("200 OK", body, "Content-Type: application/json\r\n")
-    with pytest.raises(errors.APIError) as exc:
+    with pytest.raises(errors.ResponseError) as exc:
         api.Contact.all().first()
-    assert exc.value.code == "bad_answer" and exc.value.provider == "sendbee"
+    assert exc.value.provider == "sendbee"
 
 
 def test_a_single_answer_without_data_is_an_api_error(scripted):
@@ -87,10 +87,16 @@ def test_error_bodies_of_every_shape(scripted):
     assert exc.value.retry_after is None and exc.value.message == "slow down"
 
 
-def test_items_of_the_wrong_shape_are_skipped_and_odd_values_kept(scripted):
-    body = (b'{"data": [1, "x", {"id": "t1", "name": "vip", "created_at": "yesterday"}],'
+def test_items_of_the_wrong_shape_and_odd_values_are_response_errors(scripted):
+    """Never silent: a page item that is not an object, or a value its field cannot convert,
+    is a ResponseError naming the field (the library-wide rule of chatmodels.schema)."""
+    body = (b'{"data": [1], "meta": {"current_page": 1, "last_page": 1, "total": 1}}')
+    api = scripted("200 OK", body, "Content-Type: application/json\r\n")
+    with pytest.raises(errors.ResponseError):
+        api.Contact.all().to_list()
+    body = (b'{"data": [{"id": "t1", "name": "vip", "created_at": "yesterday"}],'
             b' "meta": {"current_page": 1, "last_page": 1, "total": 1}}')
     api = scripted("200 OK", body, "Content-Type: application/json\r\n")
-    contacts = api.Contact.all().to_list()
-    assert [c.id for c in contacts] == ["t1"]
-    assert contacts[0].created_at == "yesterday"   # off-schema value kept readable
+    with pytest.raises(errors.ResponseError) as exc:
+        api.Contact.all().to_list()
+    assert exc.value.field == "created_at"

@@ -9,6 +9,9 @@ marks what the server sets.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from marshmallow import fields, validate
 
 from ..schema import Raw, UnixTime, WireSchema
@@ -22,6 +25,17 @@ def _ms(**kw: object) -> UnixTime:
     return UnixTime(unit="ms", allow_none=True, **kw)  # type: ignore[arg-type]
 
 
+class CardActive(UnixTime):
+    """A profile's ``active``: read as ``{"now": bool, "last": ms}`` (its ``last`` checked like
+    any timestamp, the object kept for the resource to split), written as ms."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, Mapping):
+            super()._deserialize(value.get("last"), attr, data, **kwargs)
+            return dict(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class PeopleProfileSchema(WireSchema):
     """PeopleProfile; the writable card is ``email, person, company, segments, notepad, active``."""
 
@@ -32,7 +46,7 @@ class PeopleProfileSchema(WireSchema):
     segments = fields.List(fields.String(validate=validate.Length(min=1)), allow_none=True)
     notepad = _str()
     # read as {"now": bool, "last": ms}, written as an ms integer (fixed up on load)
-    last_seen_at = _ms(data_key="active")
+    last_seen_at = CardActive(unit="ms", allow_none=True, data_key="active")
     score = fields.Integer(load_only=True, allow_none=True)
     created_at = _ms(load_only=True)
     updated_at = _ms(load_only=True)

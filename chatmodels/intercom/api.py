@@ -1,4 +1,9 @@
-"""Intercom account settings, error mapping, rate-limit headers and pagination."""
+"""Intercom account settings, error mapping, rate-limit headers and pagination.
+
+The parsers here are total: any error body (a list, a string, codes that are numbers or
+objects) and any header value (``inf``, ``nan``, negative, huge, words) gives a typed error or
+``None``, never a raw exception. A list answer without a list in it is a ``ResponseError``.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +24,11 @@ from ..errors import (
     PermissionDenied,
     RateLimitExceeded,
     ResourceNotFound,
+    ResponseError,
     ValidationError,
     error_for,
 )
-from ..http import HttpClient, RateLimit, RetryPolicy, parse_retry_after
+from ..http import HttpClient, RateLimit, RetryPolicy, finite, parse_retry_after, text_of
 
 API_VERSION = "2.16"
 REGIONS = {
@@ -59,20 +65,20 @@ def parse_error(raw: requests.Response, body: Any) -> APIError:
     code = message = field = None
     request_id = None
     if isinstance(body, Mapping):
-        request_id = body.get("request_id")
+        request_id = text_of(body.get("request_id"))
         errors = body.get("errors")
         if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
             first = errors[0]
-            code, message, field = first.get("code"), first.get("message"), first.get("field")
-        elif "message" in body:
-            message = body.get("message")
+            code, message = text_of(first.get("code")), text_of(first.get("message"))
+            field = text_of(first.get("field"))
+        else:
+            message = text_of(body.get("message"))
     special: type[APIError] | None = None
     if code and code not in CODE_CLASSES and code.endswith("_not_found") and status == 404:
         special = ResourceNotFound
     return error_for(status, provider="intercom", code=code, message=message,
                      codes=CODE_CLASSES, cls=special, retry_after=retry_after_of(raw.headers),
-                     request_id=str(request_id) if request_id else None, body=body,
-                     headers=raw.headers, field=field)
+                     request_id=request_id, body=body, headers=raw.headers, field=field)
 
 
 def retry_after_of(headers: Mapping[str, str]) -> float | None:
@@ -80,12 +86,9 @@ def retry_after_of(headers: Mapping[str, str]) -> float | None:
     wait = parse_retry_after(headers.get("Retry-After"))
     if wait is not None:
         return wait
-    reset = headers.get("X-RateLimit-Reset")
-    if reset:
-        try:
-            return max(0.0, float(reset) - time.time())
-        except ValueError:
-            return None
+    reset = finite(headers.get("X-RateLimit-Reset"))
+    if reset is not None:
+        return max(0.0, reset - time.time())
     return None
 
 
@@ -95,10 +98,9 @@ def parse_rate_limit(headers: Mapping[str, str]) -> RateLimit | None:
         return None
 
     def num(name: str) -> int | None:
-        try:
-            return int(float(headers[name]))
-        except (KeyError, ValueError):
-            return None
+        # finite and non-negative, else unknown (``inf``, ``nan``, ``-5``, words)
+        value = finite(headers.get(name))
+        return int(value) if value is not None and value >= 0 else None
 
     reset = num("X-RateLimit-Reset")
     return RateLimit(limit=num("X-RateLimit-Limit"), remaining=num("X-RateLimit-Remaining"),
@@ -183,7 +185,9 @@ LIST_KEYS = ("data", "conversations", "admins", "teams", "segments", "companies"
 
 
 def items_of(body: Any) -> list[Any]:
-    """The list inside an Intercom list response, whatever its key."""
+    """The list inside an Intercom list response, whatever its key. An answer holding no list
+    (an object without one, a string, nothing) is a :class:`ResponseError`, never an empty
+    list: a migration must not read "zero contacts" from a broken answer."""
     if isinstance(body, list):
         return body
     if isinstance(body, Mapping):
@@ -191,7 +195,9 @@ def items_of(body: Any) -> list[Any]:
             value = body.get(key)
             if isinstance(value, list):
                 return value
-    return []
+    raise ResponseError(f"intercom: a list answer holds no list (got {type(body).__name__}"
+                        f"{' with keys ' + ', '.join(sorted(map(str, body))[:8]) if isinstance(body, Mapping) else ''})",
+                        provider="intercom", status=200)
 
 
 def next_params(body: Any) -> dict[str, Any] | None:
@@ -207,15 +213,17 @@ def next_params(body: Any) -> dict[str, Any] | None:
         return None
     nxt = pages.get("next")
     if isinstance(nxt, Mapping):
-        if nxt.get("starting_after"):
-            return {"starting_after": nxt["starting_after"]}
-        if nxt.get("page"):
-            return {"page": nxt["page"]}
+        after, page = nxt.get("starting_after"), nxt.get("page")
+        if after and isinstance(after, (str, int)) and not isinstance(after, bool):
+            return {"starting_after": after}
+        if page and isinstance(page, (str, int)) and not isinstance(page, bool):
+            return {"page": page}
         return None
     if isinstance(nxt, str) and nxt:
         return dict(parse_qsl(urlsplit(nxt).query))
     page, total = pages.get("page"), pages.get("total_pages")
-    if "next" not in pages and isinstance(page, int) and isinstance(total, int) and page < total:
+    if ("next" not in pages and type(page) is int and type(total) is int
+            and 0 < page < total):
         return {"page": page + 1}
     return None
 
@@ -246,4 +254,5 @@ def fetch_page(model: Any, method: str, path: str, *, params: Mapping[str, Any],
     wrap = model.from_wire
     items = [wrap(item, partial=partial) for item in items_of(data)]
     total = data.get("total_count") if isinstance(data, Mapping) else None
-    return Page(items, next_params(data), total if isinstance(total, int) else None)
+    return Page(items, next_params(data),
+                total if type(total) is int and total >= 0 else None)

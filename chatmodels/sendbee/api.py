@@ -32,6 +32,7 @@ from ..errors import (
     PermissionDenied,
     RateLimitExceeded,
     ResourceNotFound,
+    ResponseError,
     ValidationError,
     error_for,
 )
@@ -238,10 +239,10 @@ def envelope_page(resource: Any, body: Any, number: int) -> Page[Any]:
     would otherwise be asked forever)."""
     data = body.get("data") if isinstance(body, Mapping) else None
     if not isinstance(data, list):
-        raise APIError(f"{resource.__name__}: the answer has no list in 'data'",
-                       provider="sendbee", code="bad_answer", body=body)
+        raise ResponseError(f"{resource.__name__}: the answer has no list in 'data'",
+                            provider="sendbee", code="bad_answer", body=body, field="data")
     wrap = resource._wrap_item
-    items = [wrap(item) for item in data if isinstance(item, Mapping)]
+    items = [wrap(item) for item in data]  # a non-object item is a ResponseError (schema.load)
     meta = body.get("meta")
     total = None
     nxt: int | None = None
