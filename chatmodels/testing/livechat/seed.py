@@ -13,7 +13,9 @@ from .models import UTC, LiveChatState, rfc3339
 GROUPS = ["General", "Sales", "Support", "Billing"]
 AGENTS = [("Agent Smith", "owner"), ("Jones Brown", "viceowner"), ("Maria Lopez",
           "administrator"), ("Kenji Sato", "normal"), ("Ada Okafor", "normal")]
-TAGS = ["support", "sales", "complaint", "spam", "positive feedback", "refund", "vip"]
+TAGS = ["support", "sales", "complaint", "spam", "positive feedback", "refund"]
+#: the ids of the docs' examples: the first seeded customer and chat use them
+EXAMPLE_CUSTOMER, EXAMPLE_CHAT = "b7eff798-f8df-4364-8059-649c35c9ed0c", "PJ0MRSHTDG"
 FIRST = ["Thomas", "Anna", "Liam", "Zoe", "Ivan", "Mei", "Omar", "Sara", "Noah", "Ines"]
 LAST = ["Anderson", "Kowalski", "Nguyen", "Garcia", "Muller", "Rossi", "Smith", "Dubois"]
 CITIES = [("Poland", "PL", "Wroclaw"), ("Germany", "DE", "Berlin"), ("France", "FR", "Paris"),
@@ -33,7 +35,8 @@ def populate(state: LiveChatState, rng: random.Random, *, chats: int = 0,
     new_customers = [_customer(state, rng) for _ in range(customers)]
     pool = new_customers or list(state.customers) or [_customer(state, rng)]
     for _ in range(chats):
-        _chat(state, rng, rng.choice(pool))
+        example = not state.chats
+        _chat(state, rng, pool[0] if example else rng.choice(pool), example=example)
 
 
 def _configuration(state: LiveChatState, rng: random.Random) -> None:
@@ -69,6 +72,8 @@ def _tick(state: LiveChatState, rng: random.Random, seconds: int) -> str:
 def _customer(state: LiveChatState, rng: random.Random) -> str:
     customer_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     first, last = rng.choice(FIRST), rng.choice(LAST)
+    if not state.customers:
+        customer_id, first, last = EXAMPLE_CUSTOMER, "Thomas", "Anderson"
     country, code, city = rng.choice(CITIES)
     created = _tick(state, rng, 600)
     record: dict[str, Any] = {
@@ -97,11 +102,14 @@ def _event(thread: dict[str, Any], kind: str, author: str | None, created: str,
     thread["events"].append(event)
 
 
-def _chat(state: LiveChatState, rng: random.Random, customer_id: str) -> None:
+def _chat(state: LiveChatState, rng: random.Random, customer_id: str, *,
+          example: bool = False) -> None:
+    """A chat of 1-3 threads; the ``example`` chat (the docs' id) is still open and its
+    customer asked for a refund."""
     agents = list(state.agents)
     agent_id = rng.choice(agents)
     group = rng.choice([g["id"] for g in state.agents[agent_id]["groups"]])
-    chat: dict[str, Any] = {"id": state.new_id(rng), "users": [customer_id, agent_id], "properties": {},
+    chat: dict[str, Any] = {"id": EXAMPLE_CHAT if example else state.new_id(rng), "users": [customer_id, agent_id], "properties": {},
             "access": {"group_ids": [group]}, "followers": set(), "thread_ids": []}
     state.chats[chat["id"]] = chat
     customer = state.customers[customer_id]
@@ -127,9 +135,9 @@ def _chat(state: LiveChatState, rng: random.Random, customer_id: str) -> None:
                             "answer": customer["name"]},
                            {"id": "10022", "type": "email", "label": "E-mail:",
                             "answer": customer["email"]}])
-        for _turn in range(rng.randrange(1, 4)):
+        for turn in range(rng.randrange(1, 4)):
             _event(thread, "message", customer_id, _tick(state, rng, 120),
-                   text=rng.choice(QUESTIONS))
+                   text=QUESTIONS[0] if example and not turn else rng.choice(QUESTIONS))
             _event(thread, "message", agent_id, _tick(state, rng, 120),
                    text=rng.choice(ANSWERS))
         roll = rng.random()
@@ -147,7 +155,7 @@ def _chat(state: LiveChatState, rng: random.Random, customer_id: str) -> None:
         if rng.random() < 0.4:
             thread["tags"].append(rng.choice(list(state.tags)))
         last = number == threads - 1
-        if last and rng.random() < 0.3:
+        if last and (example or rng.random() < 0.3):
             thread["active"] = True
         else:
             _event(thread, "system_message", None, _tick(state, rng, 60),
