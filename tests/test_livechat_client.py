@@ -63,9 +63,9 @@ def test_issue_goal_examples_as_written(sim, monkeypatch):
         chat = livechat.Conversation.find(id="PJ0MRSHTDG")
         assert sim.requests[-1].path == "/v3.6/agent/action/get_chat"
         assert sim.requests[-1].json == {"chat_id": "PJ0MRSHTDG"}
-        for chat in livechat.Conversation.all():
+        for chat in livechat.Conversation.all():  # noqa: B007
             ...
-        for chat in livechat.Conversation.archived(query="refund"):
+        for chat in livechat.Conversation.archived(query="refund"):  # noqa: B007
             ...
         assert chat.id == EXAMPLE_CHAT  # the oldest refund thread is the docs' chat
         assert chat.messages and all(isinstance(m, livechat.Message) for m in chat.messages)
