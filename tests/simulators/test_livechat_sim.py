@@ -191,3 +191,8 @@ def test_seeding_is_deterministic_and_reset_restores_it():
     assert list(one.state.chats) == list(two.state.chats)
     one.seed(chats=3)
     assert len(one.state.chats) == 15
+
+
+def test_generic_counts_of_the_sandbox_command():
+    sim = create("livechat", seed=2, contacts=9, conversations=4)
+    assert (len(sim.state.customers), len(sim.state.chats)) == (9, 4)

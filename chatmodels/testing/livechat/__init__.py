@@ -57,6 +57,11 @@ class LiveChatSimulator(BaseSimulator):
     rate_limit_error = ("too_many_requests", "Requests limit reached")
 
     def __init__(self, seed: int = 0, **counts: int) -> None:
+        # the generic names (``chatmodels sandbox --contacts/--conversations``)
+        for generic, own in (("contacts", "customers"), ("conversations", "chats")):
+            if generic in counts:
+                value = counts.pop(generic)
+                counts.setdefault(own, value)
         self.page_id_ttl = PAGE_TTL
         super().__init__(seed=seed, **counts)
         rng = random.Random(f"livechat-bearer:{seed}")
