@@ -213,6 +213,24 @@ def tag_name(tag: Any) -> str:
 
 
 # -- chats ------------------------------------------------------------------------------------
+CACHED = ("created_at", "updated_at", "tags", "contacts", "assignee_id", "team_id")
+
+
+def cached(compute: Any) -> Derived:
+    """A read-only canonical value computed from the raw chat on first read, then kept in the
+    object's values (``reload()`` recomputes it): listing thousands of chats stays cheap."""
+    name = compute.__name__
+
+    def fget(self: Any) -> Any:
+        values = self._values
+        if name not in values:
+            self._set_clean(name, compute(self))
+        return self._tracked(name, values[name])
+
+    fget.__name__, fget.__doc__ = name, compute.__doc__
+    return Derived(fget)
+
+
 class Conversation(LiveChatResource, Retrievable, Listable, canonical.Conversation):
     """A LiveChat chat. ``find(id=, thread_id=)`` is ``get_chat``; ``all()`` is ``list_chats``
     (chat summaries); ``archived(query=...)`` is ``list_archives`` (one entry per thread)."""
@@ -248,24 +266,57 @@ class Conversation(LiveChatResource, Retrievable, Listable, canonical.Conversati
     )
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
+        # the rest of the canonical values are computed on first read (see ``cached``)
         thread = data.get("thread") or data.get("last_thread_summary") or {}
         values["thread_id"] = thread.get("id")
         values["state"] = "open" if thread.get("active") else "closed"
-        values["created_at"] = parse_time(thread.get("created_at"))
-        values["tags"] = [{"name": t} for t in thread.get("tags") or []]
-        latest = [e.get("created_at") for e in thread.get("events") or []]
-        latest += [(e.get("event") or {}).get("created_at")
-                   for e in (data.get("last_event_per_type") or {}).values()]
-        stamps = [s for s in latest if s]
-        values["updated_at"] = parse_time(max(stamps)) if stamps else values["created_at"]
-        users = data.get("users") or []
-        values["contacts"] = [u for u in users if u.get("type") == "customer"]
-        present = set(thread.get("user_ids") or ())
-        agents = [u["id"] for u in users if u.get("type") == "agent"]
-        values["assignee_id"] = next((a for a in agents if a in present),
-                                     agents[0] if agents else None)
-        groups = (data.get("access") or {}).get("group_ids") or []
-        values["team_id"] = groups[0] if groups else None
+
+    def _thread_data(self) -> Mapping[str, Any]:
+        raw = self._raw or {}
+        return raw.get("thread") or raw.get("last_thread_summary") or {}  # type: ignore[no-any-return]
+
+    @cached
+    def created_at(self) -> dt.datetime | None:
+        """When the carried thread started."""
+        return parse_time(self._thread_data().get("created_at"))
+
+    @cached
+    def updated_at(self) -> dt.datetime | None:
+        """The newest event time known (thread events, ``last_event_per_type``)."""
+        stamps = [e.get("created_at") for e in self._thread_data().get("events") or []]
+        stamps += [(e.get("event") or {}).get("created_at")
+                   for e in ((self._raw or {}).get("last_event_per_type") or {}).values()]
+        stamps = [s for s in stamps if s]
+        return parse_time(max(stamps)) if stamps else self.created_at
+
+    @cached
+    def tags(self) -> list[Any]:
+        """The carried thread's tags (partial ``Tag`` objects)."""
+        return [{"name": t} for t in self._thread_data().get("tags") or []]
+
+    @cached
+    def contacts(self) -> list[Any]:
+        """The chat's customers (partial ``Contact`` objects)."""
+        return [u for u in (self._raw or {}).get("users") or [] if u.get("type") == "customer"]
+
+    @cached
+    def assignee_id(self) -> str | None:
+        """The first agent of the chat present in the carried thread (else the first agent)."""
+        present = set(self._thread_data().get("user_ids") or ())
+        agents = [u["id"] for u in (self._raw or {}).get("users") or []
+                  if u.get("type") == "agent"]
+        return next((a for a in agents if a in present), agents[0] if agents else None)
+
+    @cached
+    def team_id(self) -> int | None:
+        """The first group of the chat's access."""
+        groups = ((self._raw or {}).get("access") or {}).get("group_ids") or []
+        return groups[0] if groups else None  # type: ignore[no-any-return]
+
+    def to_dict(self) -> dict[str, Any]:
+        for name in CACHED:
+            getattr(self, name)
+        return super().to_dict()
 
     # -- finding and listing -------------------------------------------------------------
     @classmethod
