@@ -7,12 +7,16 @@ import base64
 import datetime as dt
 import io
 import logging
+import socket
+import threading
 
 import pytest
 
 from chatmodels import livechat
 from chatmodels.errors import (
+    APIError,
     AuthenticationError,
+    BadRequestError,
     ConfigurationError,
     ConflictError,
     PermissionDenied,
@@ -242,8 +246,10 @@ def test_contacts_derived_from_archives_and_customer_actions(sim, api):
     with_chats = {c for c, v in sim.state.customers.items() if v["chat_ids"]}
     assert {c.id for c in contacts} == with_chats and len(contacts) == len(with_chats)
     assert all(c.is_partial for c in contacts)
+    sim.clear_requests()
     one = api.Contact.all().first()
     assert one.id in with_chats
+    assert [r.json for r in sim.requests] == [{"limit": 1}]  # stopping early costs one page
     cust = api.Contact.find(id=EXAMPLE_CUSTOMER)
     cust.custom_attributes = {"plan": "pro", "seats": 3}
     cust.save()
@@ -323,3 +329,56 @@ def test_secrets_never_in_logs_reprs_or_errors(sim, caplog):
                  repr(client.http)):
         assert token not in text and basic not in text
     assert sim.requests[-1].headers["Authorization"] == "***"
+
+
+def _bad_server(answers):
+    """A scripted server on a raw loopback socket answering ``answers`` in turn."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+
+    def run():
+        for status, ctype, body in answers:
+            conn, _ = server.accept()
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length")), b"0"))
+            while len(rest) < length:
+                rest += conn.recv(65536)
+            conn.sendall(f"HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\n"
+                         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                         .encode() + body)
+            conn.close()
+        server.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
+def test_malformed_answers_still_give_typed_errors():
+    url = _bad_server([
+        (502, "text/html", b"<html>bad gateway</html>"),
+        (400, "application/json", b"[1, 2]"),
+        (403, "application/json", b'{"error": {"type": 5, "message": ["x"], "data": 3}}'),
+        (400, "application/json", b'{"error": {"type": "validation", "message": "no field"}}'),
+        (200, "application/json", b'"a string"'),
+    ])
+    client = livechat.connect(base_url=url, account_id="a", token="t", max_retries=0)
+    with pytest.raises(ServerError) as err:
+        client.Team.all().to_list()
+    assert err.value.status == 502
+    with pytest.raises(BadRequestError) as listed:
+        client.Team.all().to_list()
+    assert listed.value.body == [1, 2] and not isinstance(listed.value, ValidationError)
+    with pytest.raises(PermissionDenied) as denied:
+        client.Team.all().to_list()
+    assert denied.value.code is None and denied.value.field is None
+    with pytest.raises(ValidationError) as plain:
+        client.Team.all().to_list()
+    assert plain.value.field is None and plain.value.code == "validation"
+    with pytest.raises(APIError) as bad:
+        client.Conversation.find(id="X")
+    assert bad.value.code == "bad_answer"
