@@ -382,3 +382,40 @@ def test_malformed_answers_still_give_typed_errors():
     with pytest.raises(APIError) as bad:
         client.Conversation.find(id="X")
     assert bad.value.code == "bad_answer"
+
+
+def test_threads_events_properties_and_counts(sim, api):
+    chat = api.Conversation.find(id=EXAMPLE_CHAT)
+    thread = chat.threads().to_list()[-1]
+    thread.update_properties({"ns": {"rating": "good"}})
+    assert sim.requests[-1].json == {"chat_id": EXAMPLE_CHAT, "thread_id": thread.id,
+                                     "properties": {"ns": {"rating": "good"}}}
+    thread.tag("refund")
+    assert thread.tags == ["refund"] and sim.state.threads[thread.id]["tags"] == ["refund"]
+    thread.untag("refund")
+    message = thread.messages[0]
+    message.update_properties({"ns": {"flag": True}})
+    assert sim.requests[-1].json == {"chat_id": EXAMPLE_CHAT, "thread_id": thread.id,
+                                     "event_id": message.id,
+                                     "properties": {"ns": {"flag": True}}}
+    message.delete_properties({"ns": ["flag"]})
+    assert sim.state.threads[thread.id]["events"][0]["properties"] == {"ns": {}}
+    assert api.Conversation.all().count() == len(sim.state.chats)
+    assert sim.requests[-1].json == {"limit": 1}
+    partial = chat.contacts[0]
+    assert partial.is_partial and partial.visit  # one get_customer to complete it
+    assert sim.requests[-1].path.endswith("/get_customer") and not partial.is_partial
+
+
+def test_class_level_settings_from_the_environment(sim, monkeypatch):
+    monkeypatch.setenv("LIVECHAT_ACCOUNT_ID", sim.credentials["account_id"])
+    monkeypatch.setenv("LIVECHAT_TOKEN", sim.credentials["token"])
+    monkeypatch.setenv("LIVECHAT_BASE_URL", sim.base_url)
+    assert [t.name for t in livechat.Team.all()][:2] == ["General", "Sales"]
+    team = livechat.Team.find(id=3)
+    team.delete()
+    assert 3 not in sim.state.groups and sim.requests[-1].json == {"id": 3}
+    with pytest.raises(ResourceNotFound):
+        livechat.Team.find(id=3)
+    with pytest.raises(ConfigurationError, match="unknown connect"):
+        livechat.LiveChat.connect(acount_id="x")
