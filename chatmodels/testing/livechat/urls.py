@@ -9,9 +9,10 @@ from ..base import Context, Route
 from .agent_actions import ACTIONS as AGENT_ACTIONS
 from .common import error
 from .config_actions import ACTIONS as CONFIGURATION_ACTIONS
+from .customer_actions import ACTIONS as MORE_AGENT_ACTIONS
 
 VERSION = "3.6"
-APIS = {"agent": AGENT_ACTIONS, "configuration": CONFIGURATION_ACTIONS}
+APIS = {"agent": {**AGENT_ACTIONS, **MORE_AGENT_ACTIONS}, "configuration": CONFIGURATION_ACTIONS}
 
 
 def dispatch(ctx: Context, version: str, api: str, action: str) -> Any:
