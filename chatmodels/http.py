@@ -321,8 +321,12 @@ class HttpClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> Response:
-        """Send a request and return the parsed response, or raise an ``APIError``/connection error."""
+        """Send a request and return the parsed response, or raise an ``APIError``/connection error.
+
+        ``files``: a ``multipart/form-data`` upload (as ``requests`` takes it) instead of ``json``.
+        """
         method = method.upper()
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         if idempotent is None:
@@ -331,7 +335,7 @@ class HttpClient:
         attempt = 0
         while True:
             try:
-                return self._send_once(method, url, params, json, headers)
+                return self._send_once(method, url, params, json, headers, files)
             except APIError as exc:
                 wait = self._retry_wait(exc, attempt, idempotent)
             except APIConnectError as exc:  # never reached the server: safe for any method
@@ -381,7 +385,8 @@ class HttpClient:
             self._sleep(wait + random.uniform(0, 0.05))
 
     def _send_once(self, method: str, url: str, params: Mapping[str, Any], json: Any,
-                   headers: Mapping[str, str] | None) -> Response:
+                   headers: Mapping[str, str] | None,
+                   files: Mapping[str, Any] | None = None) -> Response:
         if self.pace:
             self._wait_for_quota()
         session = self._session()
@@ -393,7 +398,8 @@ class HttpClient:
         started = time.monotonic()
         try:
             raw = session.request(method, url, params=params or None, json=json,
-                                  headers=headers, timeout=self._attempt_timeout(), stream=True)
+                                  headers=headers, timeout=self._attempt_timeout(), stream=True,
+                                  files=files)
         except requests.ConnectTimeout:
             raise APIConnectTimeoutError(f"{self.provider}: connect timeout on {where}",
                                          provider=self.provider, method=method,

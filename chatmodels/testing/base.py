@@ -434,7 +434,7 @@ class BaseSimulator:
         raw = request.get_data(cache=True)
         body: Any = None
         bad_json = False
-        if raw:
+        if raw and not request.mimetype.startswith("multipart/"):  # uploads: ctx.request.files
             try:
                 body = json.loads(raw)
             except ValueError:
