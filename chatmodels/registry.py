@@ -116,7 +116,7 @@ class Provider:
         params = inspect.signature(self._connect_function()).parameters.values()
         names = [p.name for p in params
                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-        return tuple(dict.fromkeys([*self.connect_keys, *names]))
+        return tuple(dict.fromkeys([*self.config().connection_keys(), *names]))
 
     def connect(self, **options: Any) -> Client:
         """``chatmodels.<name>.connect(**options)``; an unknown option is a
@@ -154,6 +154,18 @@ _ENTRIES: tuple[Provider, ...] = (
         config_ref="chatmodels.crisp:Crisp",
         simulator_ref="chatmodels.testing.crisp:Simulator",
         target_ref="chatmodels.migrate.crisp_target:CrispTarget",
+    ),
+    Provider(
+        name="livechat",
+        display_name="LiveChat",
+        config_ref="chatmodels.livechat:LiveChat",
+        simulator_ref="chatmodels.testing.livechat:Simulator",
+    ),
+    Provider(
+        name="sendbee",
+        display_name="Sendbee",
+        config_ref="chatmodels.sendbee:Sendbee",
+        simulator_ref="chatmodels.testing.sendbee:Simulator",
     ),
 )
 

@@ -30,8 +30,12 @@ def test_every_piece_resolves(entry):
     factory = entry.simulator()
     assert isinstance(factory, type) and issubclass(factory, BaseSimulator)
     assert factory.name == entry.name
-    target = entry.target_class()
-    assert issubclass(target, Target) and target.provider == entry.name
+    if entry.target_ref is not None:
+        target = entry.target_class()
+        assert issubclass(target, Target) and target.provider == entry.name
+    else:  # a source only, said with a typed error
+        with pytest.raises(ConfigurationError, match="cannot be a migration target"):
+            entry.target_class()
     assert entry.webhook_parser() is None or callable(entry.webhook_parser())
     assert entry.display_name and entry.display_name.lower() == entry.name
 
