@@ -294,7 +294,8 @@ class HttpClient:
             raise APITimeoutError(f"{self.provider}: read timeout on {method} {self._safe(path)}",
                                   provider=self.provider, method=method,
                                   path=self._safe(path)) from None
-        except requests.ConnectionError as exc:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError) as exc:  # incl. a reset mid-body
             err = APIConnectionError(
                 f"{self.provider}: connection failed on {method} {self._safe(path)}: "
                 f"{type(_root(exc)).__name__}",

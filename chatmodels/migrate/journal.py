@@ -128,7 +128,10 @@ class Journal:
         memory = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         if os.path.exists(self.path):
             uri = "file:" + os.path.abspath(self.path).replace("?", "%3f").replace("#", "%23")
-            disk = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30)
+            # without a WAL file (closed cleanly) nothing can change under us: immutable opens
+            # create no -wal/-shm files; with one (a live or killed run) it must be read
+            flags = "?mode=ro" if os.path.exists(self.path + "-wal") else "?mode=ro&immutable=1"
+            disk = sqlite3.connect(uri + flags, uri=True, timeout=30)
             try:
                 disk.backup(memory)
             finally:

@@ -17,7 +17,7 @@ Handlers are called as ``handler(ctx, **url_values)`` with the state lock held. 
 ``(value, status)`` or ``(value, status, headers)``, or raises :class:`SimError`.
 
 Everything else (WSGI dispatch, request log, latency, injected failures, dropped connections,
-throttling and rate limiting) lives here.
+connections reset mid-body, throttling and rate limiting) lives here.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class RecordedRequest:
 class Fault:
     """An injected failure waiting for ``times`` matching requests."""
 
-    kind: str  # "fail" | "drop" | "throttle" | "slow"
+    kind: str  # "fail" | "drop" | "throttle" | "slow" | "reset"
     times: int = 1
     status: int = 500
     method: str | None = None
@@ -341,6 +341,12 @@ class BaseSimulator:
         self._add_fault(Fault("drop", times=times, method=method, path=path,
                               after_apply=after_apply))
 
+    def reset(self, times: int = 1, method: str | None = None, path: str | None = None) -> None:
+        """Apply the next ``times`` matching requests, send the status line, the headers and
+        part of the body, then close the connection (a reset mid-body)."""
+        self._add_fault(Fault("reset", times=times, method=method, path=path,
+                              after_apply=True))
+
     def slow(self, delay: float, times: int = 1, method: str | None = None,
              path: str | None = None) -> None:
         """Apply the next ``times`` matching requests, then wait ``delay`` seconds before
@@ -448,6 +454,7 @@ class BaseSimulator:
 
         ctx = Context(self, request, query, body, request_id)
         drop_after = False
+        reset_after = False
         slow_by = 0.0
         now = time.time()
         key = request.headers.get("Authorization", "")
@@ -461,6 +468,8 @@ class BaseSimulator:
                     drop_after = True
                 elif fault.kind == "slow":
                     slow_by = fault.delay
+                elif fault.kind == "reset":
+                    reset_after = True
                 elif fault.kind == "throttle":
                     retry = fault.retry_after if fault.retry_after is not None else 1
                     limit = (self._rate_limit or self.advertised_rate_limit)[0]
@@ -519,6 +528,8 @@ class BaseSimulator:
         if self.request_id_header:
             response.headers[self.request_id_header] = request_id
         rec.status = response.status_code
+        if reset_after:
+            return self._reset(environ, start_response, response, rec)
         return response(environ, start_response)
 
     def _to_response(self, result: Any) -> Response:
@@ -544,6 +555,28 @@ class BaseSimulator:
         # dev server treats as a dropped connection: the client gets no HTTP response at all.
         start_response("500 Connection Dropped", [("Content-Length", "0")])
         return []
+
+    @staticmethod
+    def _reset(environ: dict[str, Any], start_response: Callable[..., Any], response: Response,
+               rec: RecordedRequest) -> Iterable[bytes]:
+        rec.status = None
+        body = response.get_data()
+        part = body[:len(body) // 2]
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        # announce more than is sent, even for an empty body
+        headers.append(("Content-Length", str(max(len(body), len(part) + 16))))
+        start_response(response.status, headers)
+        sock = environ.get("werkzeug.socket")
+
+        def chunks() -> Iterable[bytes]:
+            yield part
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        return chunks()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.wsgi_app(environ, start_response)
