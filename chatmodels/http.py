@@ -357,7 +357,7 @@ def _root(exc: BaseException) -> BaseException:
     return exc
 
 
-def _never_sent(exc: requests.ConnectionError) -> bool:
+def _never_sent(exc: requests.RequestException) -> bool:
     """True when the connection could not be opened, so the request never reached the server."""
     text = repr(exc)
     return "NewConnectionError" in text or "Connection refused" in text

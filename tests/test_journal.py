@@ -20,18 +20,20 @@ from chatmodels.migrate import Migration
 from chatmodels.migrate.journal import Journal, JournalError, JournalLocked, JournalMismatch
 from chatmodels.testing import serve
 
-from .test_migrate import (  # noqa: F401 - pair and expected are fixtures
+from . import test_migrate as base
+from .test_migrate import (
     SEED,
     child_command,
     crisp_source,
-    expected,
     intercom_target,
-    pair,
     run,
     snapshot,
     team_of,
     writes,
 )
+
+pair = base.pair  # fixtures
+expected = base.expected
 
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
 HOLD = ("import sys, time\nfrom chatmodels.migrate import Journal\n"
@@ -174,7 +176,7 @@ def posts(sim, path):
     return [r for r in sim.requests if r.method == "POST" and r.path == path]
 
 
-def test_lost_journal_duplicates_nothing(pair, tmp_path, expected):  # noqa: F811
+def test_lost_journal_duplicates_nothing(pair, tmp_path, expected):
     source, target, journal = pair
     assert run(source, target, journal).ok
     target.clear_requests()
@@ -192,7 +194,7 @@ def test_lost_journal_duplicates_nothing(pair, tmp_path, expected):  # noqa: F81
     assert again.ok and again.reconcile is None and writes(target) == []
 
 
-def test_journal_restored_from_backup_duplicates_nothing(pair, tmp_path, expected):  # noqa: F811
+def test_journal_restored_from_backup_duplicates_nothing(pair, tmp_path, expected):
     source, target, journal = pair
     m = Migration(crisp_source(source), intercom_target(target), journal, progress=False)
     assert m.run(resources=["contacts"]).ok

@@ -341,7 +341,8 @@ class BaseSimulator:
         self._add_fault(Fault("drop", times=times, method=method, path=path,
                               after_apply=after_apply))
 
-    def reset(self, times: int = 1, method: str | None = None, path: str | None = None) -> None:
+    def reset_mid_body(self, times: int = 1, method: str | None = None,
+                       path: str | None = None) -> None:
         """Apply the next ``times`` matching requests, send the status line, the headers and
         part of the body, then close the connection (a reset mid-body)."""
         self._add_fault(Fault("reset", times=times, method=method, path=path,
