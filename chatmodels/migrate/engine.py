@@ -583,7 +583,7 @@ class Migration:
             for i in range(0, len(pairs), 50):
                 chunk = pairs[i:i + 50]
                 try:
-                    self.writer.tag_contacts(name, [t for _, t in chunk])
+                    _again(self.writer.tag_contacts, name, [t for _, t in chunk])
                 except ChatModelsError as exc:
                     for key, _ in chunk:
                         self._fail("contact_tags", "contact_tag", key, exc)
@@ -645,7 +645,7 @@ class Migration:
             assignee = self._agent_map.get(str(conv.assignee_id)) if conv.assignee_id else None
             tags = [t._values.get("name") or self._source_tag_names.get(str(t.id))
                     for t in (conv.tags or [])]
-            self.writer.finish_conversation(tid, conv, assignee, [t for t in tags if t])
+            _again(self.writer.finish_conversation, tid, conv, assignee, [t for t in tags if t])
             self.journal.done("conversation", sid, tid, version)
             self._count("conversations", "created" if fresh else "updated")
         except ChatModelsError as exc:
@@ -674,6 +674,19 @@ class Migration:
             raise ChatModelsError(f"contact {source_contact.id} of conversation {conv.id} "
                                   "could not be migrated")
         return entry.target_id
+
+
+def _again(write: Callable[..., None], *args: Any) -> None:
+    """Run a write that is safe to repeat (it checks the target's state, or sets it), again
+    when its outcome is unknown."""
+    for attempt in range(3):
+        try:
+            write(*args)
+            return
+        except UNSURE:
+            if attempt == 2:
+                raise
+            time.sleep(0.1 * (attempt + 1))
 
 
 class _NotDone:

@@ -225,6 +225,7 @@ class BaseSimulator:
         self.faults: list[Fault] = []
         self.latency: float = 0.0
         self._rate_limit: tuple[int, float] | None = None
+        self._chaos: tuple[float, random.Random, tuple[str, ...], str | None, float] | None = None
         self._windows: dict[str, _RateWindow] = {}
         self._seed_calls = 0
         self.base_url: str | None = None
@@ -367,9 +368,25 @@ class BaseSimulator:
             self._rate_limit = None if limit is None else (int(limit), float(window))
             self._windows.clear()
 
+    #: what :meth:`chaos` draws from
+    CHAOS_KINDS = ("fail", "drop", "drop_after", "reset", "slow", "throttle")
+
+    def chaos(self, rate: float = 0.1, seed: int = 0, kinds: Iterable[str] = CHAOS_KINDS,
+              method: str | None = None, delay: float = 1.0) -> None:
+        """From now on, each matching request fails with probability ``rate``, with a kind drawn
+        from ``kinds``: ``fail`` (500 or 503), ``drop`` (before applying), ``drop_after``
+        (applied, then dropped), ``reset`` (applied, reset mid-body), ``slow`` (applied, answered
+        after ``delay`` s: a client timeout) or ``throttle`` (429). Deterministic for a given
+        ``seed`` and request order. ``rate=0`` stops it (``clear_faults`` too)."""
+        with self._meta_lock:
+            self._chaos = None if rate <= 0 else (
+                float(rate), random.Random(seed), tuple(kinds),
+                method.upper() if method else None, float(delay))
+
     def clear_faults(self) -> None:
         with self._meta_lock:
             self.faults.clear()
+            self._chaos = None
 
     def _add_fault(self, fault: Fault) -> None:
         if fault.times <= 0:
@@ -378,7 +395,7 @@ class BaseSimulator:
             self.faults.append(fault)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
-        if not self.faults:
+        if not self.faults and self._chaos is None:
             return None
         with self._meta_lock:
             for fault in self.faults:
@@ -387,7 +404,25 @@ class BaseSimulator:
                     if fault.times <= 0:
                         self.faults.remove(fault)
                     return fault
+            if self._chaos is not None:
+                return self._chaos_fault(method)
         return None
+
+    def _chaos_fault(self, method: str) -> Fault | None:
+        assert self._chaos is not None
+        rate, rng, kinds, only, delay = self._chaos
+        if (only and only != method) or rng.random() >= rate:
+            return None
+        kind = rng.choice(kinds)
+        if kind == "fail":
+            return Fault("fail", status=rng.choice((500, 503)))
+        if kind in ("drop", "drop_after"):
+            return Fault("drop", after_apply=kind == "drop_after")
+        if kind == "slow":
+            return Fault("slow", delay=delay)
+        if kind == "throttle":
+            return Fault("throttle", status=429, retry_after=0)
+        return Fault(kind, after_apply=True)
 
     # ------------------------------------------------------------------ rate limiting
     def _count_request(self, key: str, now: float, count: bool = True,
