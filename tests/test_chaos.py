@@ -118,7 +118,7 @@ class _with_operators:
     def __enter__(self) -> Any:
         sim = self.ctx.__enter__()
         with sim.lock:
-            for op, email in zip(list(sim.state.operators.values()), self.emails[:3]):
+            for op, email in zip(list(sim.state.operators.values()), self.emails[:3], strict=False):
                 op["email"] = email
         return sim
 
