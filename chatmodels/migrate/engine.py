@@ -5,6 +5,9 @@ recorded on first use) and compares the journal with the *marker* the last run l
 target (journal id and generation): a target marked by another journal, or by a later run of
 this one (a journal restored from a backup), puts the run in *reconcile mode* -- every create
 is preceded by a lookup -- until a complete run succeeds. See docs/reliability.md.
+
+(Over 600 lines: the steps share the exactly-once protocol, ``_once``, and the run's state;
+split, one protocol would be spread over several modules. The report is in ``report.py``.)
 """
 
 from __future__ import annotations
@@ -14,16 +17,16 @@ import json
 import logging
 import threading
 import time
-from collections import Counter
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from ..client import Client
 from ..errors import APIConnectionError, ChatModelsError, ConflictError, ServerError
 from .journal import Journal
+from .report import Report, StepStats
 from .targets import MARKER_FIELD, Target, account_identity, target_for
 
 logger = logging.getLogger("chatmodels.migrate")
@@ -34,75 +37,6 @@ UNSURE = (APIConnectionError, ServerError)  # the write may have been applied
 
 class MigrationAborted(ChatModelsError):
     """Raised with ``fail_fast=True`` on the first object that fails."""
-
-
-@dataclass
-class StepStats:
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    reconciled: int = 0
-    failed: int = 0
-    planned: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
-
-
-@dataclass
-class Report:
-    """What a run did: per-resource counters, errors, the fidelity report and timings."""
-
-    dry_run: bool
-    since: dt.datetime | None = None
-    steps: dict[str, StepStats] = field(default_factory=dict)
-    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, source id, error)
-    fidelity: Counter[str] = field(default_factory=Counter)
-    #: (step, reason) -> objects skipped for a reason other than "already migrated"
-    skips: Counter[tuple[str, str]] = field(default_factory=Counter)
-    #: why the run looked up every object before creating it (None: it did not)
-    reconcile: str | None = None
-    elapsed: float = 0.0
-    requests: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"dry_run": self.dry_run, "since": self.since,
-                "steps": {k: v.as_dict() for k, v in self.steps.items()
-                          if not k.startswith("_")},
-                "errors": self.errors[:100], "fidelity": dict(self.fidelity),
-                "skips": {f"{step}: {why}": n for (step, why), n in self.skips.items()},
-                "reconcile": self.reconcile, "elapsed": round(self.elapsed, 3)}
-
-    def __str__(self) -> str:
-        cols = ("created", "updated", "reconciled", "skipped", "failed")
-        labels = ("would create", "would update", "reconciled", "skipped", "failed") \
-            if self.dry_run else cols
-        lines = [f"{'resource':<15}" + "".join(f"{c:>13}" for c in labels)]
-        for name, stats in self.steps.items():
-            if name.startswith("_"):
-                continue
-            lines.append(f"{name:<15}" + "".join(f"{getattr(stats, c):>13}" for c in cols))
-        head = "DRY RUN: nothing was written\n" if self.dry_run else ""
-        text = head + "\n".join(lines) + f"\nelapsed {self.elapsed:.1f}s"
-        if self.reconcile:
-            text += f"\n\nReconcile mode (every create looked up first): {self.reconcile}"
-        if self.skips:
-            text += "\n\nSkipped (besides objects already migrated):"
-            for (step, why), count in sorted(self.skips.items()):
-                text += f"\n  {count:>6} {step}: {why}"
-        if self.fidelity:
-            text += "\n\nFidelity (what the target cannot hold exactly):"
-            for note, count in sorted(self.fidelity.items()):
-                text += f"\n  {count:>6} x {note}"
-        if self.errors:
-            text += f"\n\n{len(self.errors)} object(s) failed, first ones:"
-            for kind, sid, err in self.errors[:10]:
-                text += f"\n  {kind} {sid}: {err}"
-        return text
 
 
 def _ts(value: Any) -> str | None:
@@ -126,8 +60,8 @@ def _parse_since(since: Any) -> dt.datetime | None:
 class Migration:
     """Move a workspace from ``source`` to ``target`` (two ``connect()`` clients).
 
-    ``journal`` is the SQLite file that makes the run resumable and exactly-once (locked for
-    the migration's life: a second process gets ``JournalLocked``). ``workers`` bounds the
+    ``journal`` is the SQLite file that makes the run resumable and exactly-once (locked from
+    the constructor to the end of :meth:`run`: a second process gets ``JournalLocked``). ``workers`` bounds the
     concurrent writes; ``since`` limits the run to objects updated after it (default for a
     re-run: everything whose source version changed since it was migrated).
     ``allow_source_change``/``allow_target_change``: accept a journal recorded for another
@@ -154,7 +88,15 @@ class Migration:
         target.http.pace_reserve = max(1, workers)
         self.writer: Target = target_for(target, dry_run=dry_run,
                                          default_agent_email=default_agent_email)
-        self.writer.on_field_created = lambda name: self._count("contact_fields", "created")
+        # a weak reference: no cycle, so a dropped Migration frees its journal lock at once
+        me = weakref.ref(self)
+
+        def field_created(name: str) -> None:
+            migration = me()
+            if migration is not None:
+                migration._count("contact_fields", "created")
+
+        self.writer.on_field_created = field_created
         self.reconcile = False
         self._abort = threading.Event()
         self._report = Report(dry_run=dry_run, since=self.since)
@@ -170,9 +112,14 @@ class Migration:
         if unknown:
             raise ValueError(f"unknown resources {sorted(unknown)}; choose from {RESOURCES}")
         started = time.monotonic()
-        self._check_journal()
-        run_id = self.journal.start_run(self.dry_run, self.since.timestamp()
-                                        if self.since else None)
+        self.journal.acquire()  # held from the constructor; released by the end of a run
+        try:
+            self._check_journal()
+            run_id = self.journal.start_run(self.dry_run, self.since.timestamp()
+                                            if self.since else None)
+        except BaseException:
+            self.journal.release_lock()
+            raise
         status = "failed"
         # one pool for every step: its threads (and their HTTP connections) are reused
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="migrate")
@@ -198,13 +145,21 @@ class Migration:
             self._pool = None
             self._report.elapsed = time.monotonic() - started
             self.journal.finish_run(run_id, status, self._report.as_dict())
+            self.journal.release_lock()
         if self.fail_fast and self._report.errors:
             raise MigrationAborted(f"{self._report.errors[0][0]} {self._report.errors[0][1]}: "
                                    f"{self._report.errors[0][2]}")
         return self._report
 
     def close(self) -> None:
+        """Release the journal (and its lock)."""
         self.journal.close()
+
+    def __enter__(self) -> Migration:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _check_journal(self) -> None:
         """Identities, then the target's marker: decide on reconcile mode, mark the target."""

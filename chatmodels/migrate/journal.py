@@ -174,6 +174,17 @@ class Journal:
         with self._lock:
             self._release()
 
+    def acquire(self) -> None:
+        """Take the OS lock again after :meth:`release_lock` (``JournalLocked`` if taken)."""
+        if not self.read_only and self._lockfile is None:
+            self._lockfile = _lock(self.path)
+
+    def release_lock(self) -> None:
+        """Let another process use the journal (this one keeps reading it)."""
+        if self._lockfile is not None:
+            _unlock(self._lockfile)
+            self._lockfile = None
+
     # -- identity ------------------------------------------------------------------------
     @property
     def journal_id(self) -> str:

@@ -17,7 +17,8 @@ Handlers are called as ``handler(ctx, **url_values)`` with the state lock held. 
 ``(value, status)`` or ``(value, status, headers)``, or raises :class:`SimError`.
 
 Everything else (WSGI dispatch, request log, latency, injected failures, dropped connections,
-connections reset mid-body, throttling and rate limiting) lives here.
+connections reset mid-body, seeded random faults (``chaos``), throttling and rate limiting) lives
+here. (Over 600 lines: every fault acts inside the one WSGI request path defined here.)
 """
 
 from __future__ import annotations
