@@ -114,6 +114,7 @@ def writes(sim):
 
 def test_full_migration_carries_everything(pair):
     source, target, journal = pair
+    seeded = {a.name for a in intercom_target(target).DataAttribute.all(model="contact")}
     report = run(source, target, journal)
     assert report.ok, report.errors
     src = crisp_source(source)
@@ -155,6 +156,21 @@ def test_full_migration_carries_everything(pair):
             if m_src.author_type == "agent" and m_src.author_id in agents:
                 assert str(m_dst.author_id) == admins[agents[m_src.author_id]]
             assert int(m_dst.created_at.timestamp()) == int(m_src.created_at.timestamp())
+
+    # every counter is the target's real state
+    steps = report.steps
+    held = list(dst.Contact.all())
+    assert steps["contacts"].created == len(held) == 40
+    assert steps["contact_tags"].created == sum(len(c.list_tags()) for c in held)
+    assert steps["events"].created == sum(len(list(c.events())) for c in held)
+    assert ("notes" in steps and steps["notes"].created) == \
+        sum(len(list(c.list_notes())) for c in held)
+    assert steps["conversations"].created == len(conversations)
+    assert steps["messages"].created == sum(len(msgs) for _, msgs in conversations)
+    defined = [a for a in dst.DataAttribute.all(model="contact")
+               if a.name not in seeded and a.name != "chatmodels_journal"]
+    assert steps["contact_fields"].created == len(defined)
+    assert not any(why for (step, why) in report.skips if step == "contact_fields")
 
 
 def test_second_run_writes_nothing(pair):
