@@ -6,6 +6,7 @@ Crisp -> Intercom over loopback (the pair and the clean-run snapshot of test_mig
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -213,3 +214,22 @@ def test_journal_restored_from_backup_duplicates_nothing(pair, tmp_path, expecte
     assert posts(target, "/conversations") == []
     assert report.steps["messages"].created == 0 and report.steps["messages"].reconciled > 0
     assert snapshot(intercom_target(target)) == expected
+
+
+def test_journal_records_identities_without_secrets(pair):
+    source, target, journal = pair
+    with Migration(crisp_source(source), intercom_target(target), journal,
+                   progress=False) as m:
+        assert m.run(resources=["tags"]).ok
+    with sqlite3.connect(journal) as db:
+        text = "\n".join(str(row) for table in ("objects", "runs", "meta")
+                         for row in db.execute(f"SELECT * FROM {table}"))
+    j = Journal(journal, read_only=True)
+    assert json.loads(j.get_meta("target_identity")) == {
+        "provider": "intercom", "account": target.state.workspace_id,
+        "base_url": target.base_url}
+    assert json.loads(j.get_meta("source_identity"))["account"] == \
+        source.credentials["website_id"]
+    secrets = [source.credentials["key"], source.credentials["identifier"],
+               target.credentials["access_token"]]
+    assert not [s for s in secrets if s in text]

@@ -14,6 +14,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ..client import Client
 from ..errors import ChatModelsError, ResourceNotFound
@@ -93,8 +94,10 @@ def account_identity(client: Client) -> dict[str, str]:
         me = client.Admin.me()
         app = me._values.get("app") or me.extra.get("app") or {}
         account = str(app.get("id_code") or "") if isinstance(app, dict) else ""
+    url = urlsplit(str(client.http.base_url))
+    host = url.netloc.rpartition("@")[2]  # never keep credentials written into the URL
     return {"provider": client.provider, "account": account,
-            "base_url": str(client.http.base_url)}
+            "base_url": urlunsplit((url.scheme, host, url.path, "", ""))}
 
 
 def source_ref(obj: Any) -> str:
