@@ -81,19 +81,8 @@ def squash(text: Any) -> str:
     return re.sub(r"\s+", "", plain(text))
 
 
-def writes(sim, marker: bool = False) -> list[str]:
-    """Writes; without the run marker's meta update unless ``marker``."""
-    out = [f"{r.method} {r.path}" for r in sim.requests if r.method not in ("GET", "HEAD")]
-    if marker:
-        return out
-    return [w for w in out if not (w.startswith("PATCH ") and w.endswith("/meta")
-                                   and (sim.requests and _is_marker_patch(sim, w)))]
-
-
-def _is_marker_patch(sim, write: str) -> bool:
-    return any(f"{r.method} {r.path}" == write and isinstance(r.json, dict)
-               and MARKER_SESSION in str((r.json.get("data") or {}).get(MARKER_KEY))
-               for r in sim.requests)
+def writes(sim) -> list[str]:
+    return [f"{r.method} {r.path}" for r in sim.requests if r.method not in ("GET", "HEAD")]
 
 
 # -- the comparison ---------------------------------------------------------------------------
@@ -224,7 +213,7 @@ def test_dry_run_writes_nothing(source, target, target_sim, tmp_path):
         len(with_email)
     assert report.steps["contacts"].skipped == len(list(source.Contact.all())) - len(with_email)
     assert report.steps["conversations"].planned > 0
-    assert target_sim.requests and writes(target_sim, marker=True) == []
+    assert target_sim.requests and writes(target_sim) == []
     assert target.Contact.count() == 0
     assert list(tmp_path.iterdir()) == []  # not even the journal
     header = str(report).splitlines()[1].split()

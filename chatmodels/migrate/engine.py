@@ -98,6 +98,9 @@ class Migration:
 
         self.writer.on_field_created = field_created
         self.reconcile = False
+        self._marked = False
+        self._seen_generation = 0
+        self._mark_lock = threading.Lock()
         self._abort = threading.Event()
         self._report = Report(dry_run=dry_run, since=self.since)
         self._lock = threading.Lock()
@@ -185,16 +188,30 @@ class Migration:
             self.journal.set_meta("reconcile", reason)
         self.reconcile = bool(self.journal.get_meta("reconcile"))
         self._report.reconcile = self.journal.get_meta("reconcile") or None
-        if not self.dry_run:
-            generation = self.journal.next_generation(seen)
+        self._seen_generation = seen
+        self._marked = self.dry_run  # a dry run never marks
+
+    def _mark(self) -> None:
+        """Before the run's first write: bump the generation, leave the marker on the target.
+
+        Lazy, so that a run with nothing to do writes nothing at all.
+        """
+        if self._marked:
+            return
+        with self._mark_lock:
+            if self._marked:
+                return
+            generation = self.journal.next_generation(self._seen_generation)
             for attempt in range(4):  # the marker's writes look up before creating
                 try:
-                    self.writer.write_marker(ours, generation)
+                    self.writer.write_marker(self.journal.journal_id, generation)
                     break
                 except UNSURE:
                     if attempt == 3:
                         raise
                     time.sleep(0.2 * (attempt + 1))
+            self._seen_generation = generation
+            self._marked = True
 
     def step_progress(self) -> dict[str, Any]:
         """Each step's last recorded state in the journal (``running`` after a crash)."""
@@ -301,6 +318,7 @@ class Migration:
                 self._count(step, "planned")
                 self._count(step, "updated")
                 return entry.target_id
+            self._mark()
             update(entry.target_id or "")
             self.journal.done(kind, sid, entry.target_id, version, payload)
             self._count(step, "updated")
@@ -309,6 +327,7 @@ class Migration:
             self._count(step, "planned")
             self._count(step, "created")
             return None
+        self._mark()
         # pending (crash) or failed (the error may have come after the write was applied):
         # look on the target before writing again
         if (entry is not None and entry.state in ("pending", "failed")) or lookup_first \
@@ -538,6 +557,7 @@ class Migration:
             for i in range(0, len(pairs), 50):
                 chunk = pairs[i:i + 50]
                 try:
+                    self._mark()
                     _again(self.writer.tag_contacts, name, [t for _, t in chunk])
                 except ChatModelsError as exc:
                     for key, _ in chunk:
@@ -600,6 +620,7 @@ class Migration:
             assignee = self._agent_map.get(str(conv.assignee_id)) if conv.assignee_id else None
             tags = [t._values.get("name") or self._source_tag_names.get(str(t.id))
                     for t in (conv.tags or [])]
+            self._mark()
             _again(self.writer.finish_conversation, tid, conv, assignee, [t for t in tags if t])
             self.journal.done("conversation", sid, tid, version)
             self._count("conversations", "created" if fresh else "updated")
