@@ -112,6 +112,7 @@ def writes(sim):
 
 def test_full_migration_carries_everything(pair):
     source, target, journal = pair
+    seeded = {a.name for a in intercom_target(target).DataAttribute.all(model="contact")}
     report = run(source, target, journal)
     assert report.ok, report.errors
     src = crisp_source(source)
@@ -153,6 +154,21 @@ def test_full_migration_carries_everything(pair):
             if m_src.author_type == "agent" and m_src.author_id in agents:
                 assert str(m_dst.author_id) == admins[agents[m_src.author_id]]
             assert int(m_dst.created_at.timestamp()) == int(m_src.created_at.timestamp())
+
+    # every counter is the target's real state
+    steps = report.steps
+    held = list(dst.Contact.all())
+    assert steps["contacts"].created == len(held) == 40
+    assert steps["contact_tags"].created == sum(len(c.list_tags()) for c in held)
+    assert steps["events"].created == sum(len(list(c.events())) for c in held)
+    assert ("notes" in steps and steps["notes"].created) == \
+        sum(len(list(c.list_notes())) for c in held)
+    assert steps["conversations"].created == len(conversations)
+    assert steps["messages"].created == sum(len(msgs) for _, msgs in conversations)
+    defined = [a for a in dst.DataAttribute.all(model="contact")
+               if a.name not in seeded and a.name != "chatmodels_journal"]
+    assert steps["contact_fields"].created == len(defined)
+    assert not any(why for (step, why) in report.skips if step == "contact_fields")
 
 
 def test_second_run_writes_nothing(pair):
@@ -313,3 +329,42 @@ def test_crash_and_resume_with_kill_9(tmp_path, expected):
             assert final.returncode == 0, final.stdout + final.stderr
             target.latency = 0
             assert snapshot(intercom_target(target)) == expected
+
+
+def test_failed_bulk_tagging_is_reported_and_retried_pair_by_pair(tmp_path, expected):
+    """One failed bulk tag request: the run is not ok; the next run applies exactly those."""
+    with serve("crisp", seed=SEED, contacts=40) as source:
+        src = crisp_source(source)
+        team = team_of(src)
+        with serve("intercom", seed=SEED, contacts=0, conversations=0, teammates=team) as target:
+            dst = intercom_target(target)
+            journal = str(tmp_path / "tags.db")
+            # the tags exist first: every later POST /tags is a bulk tagging (or a new
+            # conversation tag, created after the contacts step)
+            m = Migration(src, dst, journal, progress=False)
+            assert m.run(resources=["tags"]).ok
+            m.close()
+            target.clear_requests()
+            target.fail(status=422, times=1, method="POST", path="/tags",
+                        code="parameter_invalid", message="rejected")
+            first = run(source, target, journal)
+            assert not first.ok
+            failed = [e for e in first.errors if e[0] == "contact_tag"]
+            assert failed and len(failed) == len(first.errors)
+            assert first.steps["contact_tags"].failed == len(failed)
+            bulk = [r for r in target.requests if r.method == "POST" and r.path == "/tags"]
+            assert len(failed) == len(bulk[0].json["users"])  # exactly that request's pairs
+            lost = {(bulk[0].json["name"], u["id"]) for u in bulk[0].json["users"]}
+            assert all(bulk[0].json["name"] not in [t.name for t in dst.Contact.find(id=c)
+                                                    .list_tags()] for _, c in lost)
+            target.clear_requests()
+            second = run(source, target, journal)
+            assert second.ok, second.errors
+            assert second.steps["contact_tags"].created == len(failed)
+            retried = [r for r in target.requests if r.method == "POST" and r.path == "/tags"
+                       and "users" in r.json]
+            assert [{(r.json["name"], u["id"]) for u in r.json["users"]} for r in retried] \
+                == [lost]
+            assert snapshot(dst) == expected
+            third = run(source, target, journal)
+            assert third.ok and third.steps["contact_tags"].created == 0

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import json
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -34,7 +35,7 @@ from typing import Any
 from ..client import Client
 from ..errors import APIConnectionError, ChatModelsError, ResourceNotFound, ServerError
 from ..http import encode_path
-from .targets import Target, epoch, with_attachments
+from .targets import MARKER_FIELD, Target, epoch, parse_marker, with_attachments
 
 #: meta.data key naming the source of a migrated conversation
 MARKER_KEY = "migrated_from"
@@ -89,6 +90,10 @@ class CrispTarget(Target):
     """Writes to Crisp (see the module docstring for the mapping)."""
 
     provider = "crisp"
+    implicit_tags = "Crisp segments exist only on profiles: applied by the contacts step"
+    schemaless_fields = "Crisp people data has no definitions: keys come with the values"
+    #: meta.data[MARKER_KEY] of the (empty) session holding the run marker
+    MARKER_SESSION = "chatmodels:journal"
 
     def __init__(self, client: Client, **kwargs: Any) -> None:
         super().__init__(client, **kwargs)
@@ -108,6 +113,44 @@ class CrispTarget(Target):
     def _write(self, method: str, path: str, body: Any) -> Any:
         """A write that is safe to repeat (PATCH/PUT of values): retried like a GET."""
         return self.client.request(method, path, json=body, idempotent=True)
+
+    # -- marker --------------------------------------------------------------------------
+    def _marker_session(self) -> tuple[str, Any] | None:
+        query = [{"model": "session", "criterion": f"meta.data.{MARKER_KEY}",
+                  "operator": "eq", "query": [self.MARKER_SESSION]}]
+        for candidate in self.client.Conversation.search(filter=query, include_empty=True):
+            meta = candidate.meta if isinstance(candidate.meta, Mapping) else {}
+            if self._is_marked(meta, self.MARKER_SESSION):
+                return str(candidate.id), meta
+        return None
+
+    def read_marker(self) -> dict[str, Any] | None:
+        found = self._marker_session()
+        if found is None:
+            return None
+        data = found[1].get("data") or {}
+        return parse_marker(data.get(MARKER_FIELD)) if isinstance(data, Mapping) else None
+
+    def write_marker(self, journal_id: str, generation: int) -> None:
+        """An empty session whose meta data holds the journal id and generation."""
+        data = {MARKER_KEY: self.MARKER_SESSION,
+                MARKER_FIELD: json.dumps({"journal": journal_id, "generation": generation})}
+        found = self._marker_session()
+        if found is not None:
+            self._write("PATCH", self._path("/conversation/{s}/meta", s=found[0]),
+                        {"data": data})
+            return
+        created = self.client.request("POST", self._path("/conversation"), json={})
+        sid = str(created["session_id"])
+        try:
+            self._write("PATCH", self._path("/conversation/{s}/meta", s=sid),
+                        {"nickname": "chatmodels migration marker", "data": data})
+        except ChatModelsError:
+            try:
+                self.client.request("DELETE", self._path("/conversation/{s}", s=sid))
+            except ChatModelsError:
+                pass
+            raise
 
     # -- agents --------------------------------------------------------------------------
     def match_agents(self, agents: Iterable[Any]) -> dict[str, str | None]:
@@ -225,6 +268,11 @@ class CrispTarget(Target):
                 "phone": person.get("phone"), "avatar": person.get("avatar")}
         with self._lock:
             self._links[pid] = {k: str(v) for k, v in link.items() if v}
+
+    def cannot_create_contact(self, contact: Any) -> str | None:
+        if not contact.email:
+            return "no email: a Crisp people profile needs one"
+        return None
 
     def find_contact(self, contact: Any) -> str | None:
         if not contact.email:
@@ -486,8 +534,9 @@ class CrispTarget(Target):
     def fidelity_contact(self, contact: Any) -> list[str]:
         notes = ["contact.created_at: Crisp sets its own (not migrated)"]
         if not contact.email:
-            notes.append("contact without email: no Crisp people profile (its notes and events "
-                         "are dropped, its conversations become anonymous sessions)")
+            notes.append("contact without email: no Crisp people profile (skipped with its "
+                         "notes, events and tags; its conversations become anonymous "
+                         "sessions)")
             return notes
         if contact.role == "lead":
             notes.append("contact.role lead: Crisp has no leads (a people profile)")

@@ -17,7 +17,11 @@ from .targets import plain
 
 
 def _verify(src: Any, dst: Any, workers: int) -> list[tuple[str, int, int]]:
-    """(what, source count, target count) for contacts, tags, conversations, messages."""
+    """(what, source count, target count) for contacts, tags, events, conversations, messages.
+
+    Messages are every comment and note, the first of each conversation included (it is the
+    one that creates the conversation): the same number as the report's "messages created".
+    """
     rows = []
     rows.append(("contacts", src.Contact.count(), dst.Count.contacts()))
     source_tags = {t.name.lower() for t in src.Tag.all()}
@@ -32,9 +36,15 @@ def _verify(src: Any, dst: Any, workers: int) -> list[tuple[str, int, int]]:
         full = dst.Conversation.find(id=conv.id)
         return sum(1 for m in full.messages if m.kind in ("comment", "note") and plain(m.body))
 
+    def events(contact: Any) -> int:
+        return len(list(contact.events()))
+
     with ThreadPoolExecutor(workers) as pool:
         src_counts = [n for n in pool.map(source_messages, src.Conversation.all()) if n]
         dst_counts = list(pool.map(target_messages, dst.Conversation.all().page_size(150)))
+        src_events = sum(pool.map(events, src.Contact.all()))
+        dst_events = sum(pool.map(events, dst.Contact.all().page_size(150)))
+    rows.append(("events", src_events, dst_events))
     rows.append(("conversations", len(src_counts), len(dst_counts)))
     rows.append(("messages", sum(src_counts), sum(dst_counts)))
     return rows

@@ -1,4 +1,14 @@
-"""The migration engine: steps, exactly-once writes, delta runs, dry runs, progress, report."""
+"""The migration engine: steps, exactly-once writes, delta runs, dry runs, progress, report.
+
+Before writing, a run checks that the journal belongs to this source and target (identities
+recorded on first use) and compares the journal with the *marker* the last run left on the
+target (journal id and generation): a target marked by another journal, or by a later run of
+this one (a journal restored from a backup), puts the run in *reconcile mode* -- every create
+is preceded by a lookup -- until a complete run succeeds. See docs/reliability.md.
+
+(Over 600 lines: the steps share the exactly-once protocol, ``_once``, and the run's state;
+split, one protocol would be spread over several modules. The report is in ``report.py``.)
+"""
 
 from __future__ import annotations
 
@@ -7,17 +17,17 @@ import json
 import logging
 import threading
 import time
-from collections import Counter
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from ..client import Client
 from ..errors import APIConnectionError, ChatModelsError, ConflictError, ServerError
 from .journal import Journal
-from .targets import Target, target_for
+from .report import Report, StepStats
+from .targets import MARKER_FIELD, Target, account_identity, target_for
 
 logger = logging.getLogger("chatmodels.migrate")
 
@@ -27,63 +37,6 @@ UNSURE = (APIConnectionError, ServerError)  # the write may have been applied
 
 class MigrationAborted(ChatModelsError):
     """Raised with ``fail_fast=True`` on the first object that fails."""
-
-
-@dataclass
-class StepStats:
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    reconciled: int = 0
-    failed: int = 0
-    planned: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
-
-
-@dataclass
-class Report:
-    """What a run did: per-resource counters, errors, the fidelity report and timings."""
-
-    dry_run: bool
-    since: dt.datetime | None = None
-    steps: dict[str, StepStats] = field(default_factory=dict)
-    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, source id, error)
-    fidelity: Counter[str] = field(default_factory=Counter)
-    elapsed: float = 0.0
-    requests: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"dry_run": self.dry_run, "since": self.since,
-                "steps": {k: v.as_dict() for k, v in self.steps.items()
-                          if not k.startswith("_")},
-                "errors": self.errors[:100], "fidelity": dict(self.fidelity),
-                "elapsed": round(self.elapsed, 3)}
-
-    def __str__(self) -> str:
-        cols = ("planned", "created", "updated", "reconciled", "skipped", "failed") \
-            if self.dry_run else ("created", "updated", "reconciled", "skipped", "failed")
-        lines = [f"{'resource':<15}" + "".join(f"{c:>11}" for c in cols)]
-        for name, stats in self.steps.items():
-            if name.startswith("_"):
-                continue
-            lines.append(f"{name:<15}" + "".join(f"{getattr(stats, c):>11}" for c in cols))
-        head = "DRY RUN: nothing was written\n" if self.dry_run else ""
-        text = head + "\n".join(lines) + f"\nelapsed {self.elapsed:.1f}s"
-        if self.fidelity:
-            text += "\n\nFidelity (what the target cannot hold exactly):"
-            for note, count in sorted(self.fidelity.items()):
-                text += f"\n  {count:>6} x {note}"
-        if self.errors:
-            text += f"\n\n{len(self.errors)} object(s) failed, first ones:"
-            for kind, sid, err in self.errors[:10]:
-                text += f"\n  {kind} {sid}: {err}"
-        return text
 
 
 def _ts(value: Any) -> str | None:
@@ -107,17 +60,24 @@ def _parse_since(since: Any) -> dt.datetime | None:
 class Migration:
     """Move a workspace from ``source`` to ``target`` (two ``connect()`` clients).
 
-    ``journal`` is the SQLite file that makes the run resumable and exactly-once. ``workers``
-    bounds the concurrent writes; ``since`` limits the run to objects updated after it (default
-    for a re-run: everything whose source version changed since it was migrated).
+    ``journal`` is the SQLite file that makes the run resumable and exactly-once (locked from
+    the constructor to the end of :meth:`run`: a second process gets ``JournalLocked``). ``workers`` bounds the
+    concurrent writes; ``since`` limits the run to objects updated after it (default for a
+    re-run: everything whose source version changed since it was migrated).
+    ``allow_source_change``/``allow_target_change``: accept a journal recorded for another
+    source/target identity (same account under a new base URL, say) instead of raising
+    ``JournalMismatch``; its mapping is trusted as is.
     """
 
     def __init__(self, source: Client, target: Client, journal: str, *, workers: int = 8,
                  dry_run: bool = False, since: Any = None, fail_fast: bool = False,
-                 progress: bool = True, default_agent_email: str | None = None) -> None:
+                 progress: bool = True, default_agent_email: str | None = None,
+                 allow_source_change: bool = False, allow_target_change: bool = False) -> None:
         self.source = source
         self.target = target
-        self.journal = Journal(journal)
+        self.allow_source_change = allow_source_change
+        self.allow_target_change = allow_target_change
+        self.journal = Journal(journal, read_only=dry_run)
         self.workers = max(1, workers)
         self.dry_run = dry_run
         self.since = _parse_since(since)
@@ -128,6 +88,19 @@ class Migration:
         target.http.pace_reserve = max(1, workers)
         self.writer: Target = target_for(target, dry_run=dry_run,
                                          default_agent_email=default_agent_email)
+        # a weak reference: no cycle, so a dropped Migration frees its journal lock at once
+        me = weakref.ref(self)
+
+        def field_created(name: str) -> None:
+            migration = me()
+            if migration is not None:
+                migration._count("contact_fields", "created")
+
+        self.writer.on_field_created = field_created
+        self.reconcile = False
+        self._marked = False
+        self._seen_generation = 0
+        self._mark_lock = threading.Lock()
         self._abort = threading.Event()
         self._report = Report(dry_run=dry_run, since=self.since)
         self._lock = threading.Lock()
@@ -142,8 +115,14 @@ class Migration:
         if unknown:
             raise ValueError(f"unknown resources {sorted(unknown)}; choose from {RESOURCES}")
         started = time.monotonic()
-        run_id = self.journal.start_run(self.dry_run, self.since.timestamp()
-                                        if self.since else None)
+        self.journal.acquire()  # held from the constructor; released by the end of a run
+        try:
+            self._check_journal()
+            run_id = self.journal.start_run(self.dry_run, self.since.timestamp()
+                                            if self.since else None)
+        except BaseException:
+            self.journal.release_lock()
+            raise
         status = "failed"
         # one pool for every step: its threads (and their HTTP connections) are reused
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="migrate")
@@ -157,6 +136,10 @@ class Migration:
                 if self._abort.is_set():
                     break
             status = "completed" if not self._abort.is_set() else "failed"
+            if status == "completed" and not self._report.errors \
+                    and set(wanted) == set(RESOURCES) and self.since is None \
+                    and not self.dry_run:
+                self.journal.set_meta("reconcile", "")  # everything is in the journal again
         except KeyboardInterrupt:
             status = "interrupted"
             raise
@@ -165,13 +148,70 @@ class Migration:
             self._pool = None
             self._report.elapsed = time.monotonic() - started
             self.journal.finish_run(run_id, status, self._report.as_dict())
+            self.journal.release_lock()
         if self.fail_fast and self._report.errors:
             raise MigrationAborted(f"{self._report.errors[0][0]} {self._report.errors[0][1]}: "
                                    f"{self._report.errors[0][2]}")
         return self._report
 
     def close(self) -> None:
+        """Release the journal (and its lock)."""
         self.journal.close()
+
+    def __enter__(self) -> Migration:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_journal(self) -> None:
+        """Identities, then the target's marker: decide on reconcile mode, mark the target."""
+        self.journal.check_identity("source", account_identity(self.source),
+                                    allow_change=self.allow_source_change)
+        self.journal.check_identity("target", account_identity(self.target),
+                                    allow_change=self.allow_target_change)
+        marker = self.writer.read_marker()
+        ours = self.journal.journal_id
+        reason = None
+        seen = 0
+        if marker is not None:
+            if marker.get("journal") != ours:
+                reason = ("the target was written by another journal (lost, replaced, or "
+                          "another migration)")
+            else:
+                seen = int(marker.get("generation") or 0)
+                if seen > self.journal.generation:
+                    reason = ("the journal is older than the target (restored from a "
+                              "backup?)")
+        if reason:
+            logger.warning("%s: every create is looked up on the target first", reason)
+            self.journal.set_meta("reconcile", reason)
+        self.reconcile = bool(self.journal.get_meta("reconcile"))
+        self._report.reconcile = self.journal.get_meta("reconcile") or None
+        self._seen_generation = seen
+        self._marked = self.dry_run  # a dry run never marks
+
+    def _mark(self) -> None:
+        """Before the run's first write: bump the generation, leave the marker on the target.
+
+        Lazy, so that a run with nothing to do writes nothing at all.
+        """
+        if self._marked:
+            return
+        with self._mark_lock:
+            if self._marked:
+                return
+            generation = self.journal.next_generation(self._seen_generation)
+            for attempt in range(4):  # the marker's writes look up before creating
+                try:
+                    self.writer.write_marker(self.journal.journal_id, generation)
+                    break
+                except UNSURE:
+                    if attempt == 3:
+                        raise
+                    time.sleep(0.2 * (attempt + 1))
+            self._seen_generation = generation
+            self._marked = True
 
     def step_progress(self) -> dict[str, Any]:
         """Each step's last recorded state in the journal (``running`` after a crash)."""
@@ -200,6 +240,14 @@ class Migration:
         with self._lock:
             stats = self._report.steps.setdefault(step, StepStats())
             setattr(stats, what, getattr(stats, what) + n)
+
+    def _skip(self, step: str, reason: str, n: int = 1) -> None:
+        """Count ``n`` objects skipped for a reason (printed with the report)."""
+        if n <= 0:
+            return
+        self._count(step, "skipped", n)
+        with self._lock:
+            self._report.skips[(step, reason)] += n
 
     def _note(self, note: str, n: int = 1) -> None:
         with self._lock:
@@ -270,6 +318,7 @@ class Migration:
                 self._count(step, "planned")
                 self._count(step, "updated")
                 return entry.target_id
+            self._mark()
             update(entry.target_id or "")
             self.journal.done(kind, sid, entry.target_id, version, payload)
             self._count(step, "updated")
@@ -278,9 +327,11 @@ class Migration:
             self._count(step, "planned")
             self._count(step, "created")
             return None
+        self._mark()
         # pending (crash) or failed (the error may have come after the write was applied):
         # look on the target before writing again
-        if (entry is not None and entry.state in ("pending", "failed")) or lookup_first:
+        if (entry is not None and entry.state in ("pending", "failed")) or lookup_first \
+                or self.reconcile:
             found = lookup()
             if found is not None:
                 self.journal.done(kind, sid, found, version, payload)
@@ -338,7 +389,7 @@ class Migration:
             if not name:
                 continue
             self._source_tag_names[str(tag.id)] = name
-            if self.dry_run:
+            if self.dry_run and not self.writer.implicit_tags:
                 if self.writer.find_tag(name) is None:
                     self._count("tags", "planned")
                     self._count("tags", "created")
@@ -346,6 +397,13 @@ class Migration:
                     self._count("tags", "skipped")
                 continue
             sid = str(tag.id)
+            if self.writer.implicit_tags:
+                # nothing to create: the name is applied to contacts by the contacts step
+                self.writer.create_tag(name)
+                if not self.dry_run:
+                    self.journal.done("tag", sid, name, None)
+                self._skip("tags", self.writer.implicit_tags)
+                continue
             try:
                 self._once("tags", "tag", sid, None,
                            partial(self.writer.find_tag, name),
@@ -366,12 +424,16 @@ class Migration:
             name = f.name
             data_type = f.data_type
             sid = str(f.id or name)
+            if name == MARKER_FIELD:
+                continue  # a previous migration's marker, not data
+            if self.writer.schemaless_fields:
+                self._skip("contact_fields", self.writer.schemaless_fields)
+                continue
             if not data_type:
                 # the source does not type its fields (Crisp people data): the contacts step
-                # defines each one from the first value it sees
-                self._note("contact_field without a type on the source: type inferred from "
-                           "values")
-                self._count("contact_fields", "skipped")
+                # defines each one from the first value it sees (counted as created then)
+                self._note("contact_field without a type on the source: defined by the "
+                           "contacts step with the type of its first value")
                 continue
             try:
                 self._once("contact_fields", "contact_field", sid, None,
@@ -417,6 +479,15 @@ class Migration:
                 self._note(note)
             tags = self._tag_names(contact)
             version = _ts(contact.updated_at)
+            reason = self.writer.cannot_create_contact(contact)
+            if reason is not None:
+                self._skip("contacts", reason)
+                entry = self.journal.get("contact", sid)
+                if not self.dry_run and (entry is None or entry.state != "done"):
+                    # "" = no target object: its conversations become anonymous
+                    self.journal.done("contact", sid, "", version, {"tags": []})
+                self._skip_children(contact, sid)
+                return
             tid = self._once(
                 "contacts", "contact", sid, version,
                 lambda: self.writer.find_contact(contact),
@@ -426,6 +497,19 @@ class Migration:
             self._contact_children(contact, sid, tid)
         except ChatModelsError as exc:
             self._fail("contacts", "contact", sid, exc)
+
+    def _skip_children(self, contact: Any, sid: str) -> None:
+        """Count the notes and events of a contact the target cannot hold as skipped."""
+        why = "their contact cannot be created on the target"
+        try:
+            self._skip("notes", why, len(list(self.source.resource("notes").all(
+                contact=contact))))
+            self._skip("events", why, len(list(contact.events())))
+        except ChatModelsError as exc:
+            self._fail("contacts", "note", f"{sid}/*", exc)
+        tags = self._tag_names(contact)
+        if tags:
+            self._skip("contact_tags", why, len(tags))
 
     def _contact_children(self, contact: Any, sid: str, tid: str | None) -> None:
         notes = self.source.resource("notes")
@@ -452,32 +536,36 @@ class Migration:
                        partial(self.writer.create_event, tid, event))
 
     def _apply_tags(self) -> None:
-        """Tag migrated contacts in bulk (one request per tag per 50 contacts); idempotent."""
+        """Tag migrated contacts in bulk (one request per tag per 50 contacts).
+
+        Each (contact, tag) pair is its own journal row (kind ``contact_tag``): a failed bulk
+        request leaves its pairs ``failed``, reported, and retried by the next run.
+        """
+        self._stats("contact_tags")
+        tagged = {e.source_id for e in self.journal.entries("contact_tag", "done")}
         by_tag: dict[str, list[tuple[str, str]]] = {}
         for entry in self.journal.entries("contact", "done"):
-            payload = entry.payload or {}
-            if payload.get("tagged") or not entry.target_id:
-                continue
-            for name in payload.get("tags", []):
-                by_tag.setdefault(name, []).append((entry.source_id, entry.target_id))
-            if not payload.get("tags"):
-                continue
-        done: set[str] = set()
+            if not entry.target_id:
+                continue  # no object on the target (counted as skipped)
+            for name in (entry.payload or {}).get("tags", []):
+                key = f"{entry.source_id}/{name}"
+                if key in tagged:
+                    self._count("contact_tags", "skipped")
+                else:
+                    by_tag.setdefault(name, []).append((key, entry.target_id))
         for name, pairs in by_tag.items():
             for i in range(0, len(pairs), 50):
                 chunk = pairs[i:i + 50]
                 try:
-                    self.writer.tag_contacts(name, [t for _, t in chunk])
+                    self._mark()
+                    _again(self.writer.tag_contacts, name, [t for _, t in chunk])
                 except ChatModelsError as exc:
-                    self._fail("contacts", "tagging", name, exc)
+                    for key, _ in chunk:
+                        self._fail("contact_tags", "contact_tag", key, exc)
                     continue
-                done.update(s for s, _ in chunk)
-        for entry in self.journal.entries("contact", "done"):
-            if entry.source_id in done:
-                payload = dict(entry.payload or {})
-                payload["tagged"] = True
-                self.journal.done("contact", entry.source_id, entry.target_id, entry.version,
-                                  payload)
+                for key, tid in chunk:
+                    self.journal.done("contact_tag", key, tid, None)
+                self._count("contact_tags", "created", len(chunk))
 
     def _step_conversations(self) -> None:
         self._current_step = "conversations"
@@ -503,20 +591,25 @@ class Migration:
                 self._count("conversations", "skipped")
                 return
             contact_tid = self._contact_target(conv)
+            fresh = entry is None or entry.state != "done"
             if self.dry_run:
                 self._count("conversations", "planned")
-                self._count("conversations", "created" if entry is None else "updated")
+                self._count("conversations", "created" if fresh else "updated")
+                head = self.journal.get("conversation_head", sid)
+                new = [m for m in messages[1:] if (self.journal.get(
+                    "message", f"{sid}/{m.id}") or _NOT_DONE).state != "done"]
+                new_messages = len(new) + (head is None or head.state != "done")
+                self._count("messages", "planned", new_messages)
+                self._count("messages", "created", new_messages)
+                self._count("messages", "skipped", len(messages) - new_messages)
                 return
             first = messages[0]
-            created_entry = self.journal.get("conversation_head", sid)
-            if created_entry is not None and created_entry.state == "done":
-                tid = created_entry.target_id
-            else:
-                tid = self._once(
-                    "_heads", "conversation_head", sid, None,
-                    lambda: self.writer.find_conversation(contact_tid, conv, first),
-                    lambda: self.writer.create_conversation(
-                        contact_tid, conv, first, self._author(first)))
+            # the first message creates the conversation: it counts as a message
+            tid = self._once(
+                "messages", "conversation_head", sid, None,
+                lambda: self.writer.find_conversation(contact_tid, conv, first),
+                lambda: self.writer.create_conversation(
+                    contact_tid, conv, first, self._author(first)))
             assert tid is not None
             for msg in messages[1:]:
                 msid = f"{sid}/{msg.id}"
@@ -527,9 +620,10 @@ class Migration:
             assignee = self._agent_map.get(str(conv.assignee_id)) if conv.assignee_id else None
             tags = [t._values.get("name") or self._source_tag_names.get(str(t.id))
                     for t in (conv.tags or [])]
-            self.writer.finish_conversation(tid, conv, assignee, [t for t in tags if t])
+            self._mark()
+            _again(self.writer.finish_conversation, tid, conv, assignee, [t for t in tags if t])
             self.journal.done("conversation", sid, tid, version)
-            self._count("conversations", "created" if entry is None else "updated")
+            self._count("conversations", "created" if fresh else "updated")
         except ChatModelsError as exc:
             self._fail("conversations", "conversation", sid, exc)
 
@@ -556,6 +650,26 @@ class Migration:
             raise ChatModelsError(f"contact {source_contact.id} of conversation {conv.id} "
                                   "could not be migrated")
         return entry.target_id
+
+
+def _again(write: Callable[..., None], *args: Any) -> None:
+    """Run a write that is safe to repeat (it checks the target's state, or sets it), again
+    when its outcome is unknown."""
+    for attempt in range(3):
+        try:
+            write(*args)
+            return
+        except UNSURE:
+            if attempt == 2:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
+class _NotDone:
+    state = "missing"
+
+
+_NOT_DONE = _NotDone()
 
 
 def _total(collection: Any) -> int | None:

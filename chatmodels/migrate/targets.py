@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from ..client import Client
 from ..errors import ChatModelsError, ResourceNotFound
@@ -70,6 +72,34 @@ def with_attachments(msg: Any) -> str:
     return body.strip()
 
 
+#: name of the marker each run leaves on the target (an Intercom contact attribute, a Crisp
+#: session's meta data key): ``{"journal": <journal id>, "generation": <run generation>}``
+MARKER_FIELD = "chatmodels_journal"
+
+
+def parse_marker(text: Any) -> dict[str, Any] | None:
+    try:
+        value = json.loads(str(text or ""))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and "journal" in value else None
+
+
+def account_identity(client: Client) -> dict[str, str]:
+    """What identifies the account a client talks to: provider, account id, base URL."""
+    account = ""
+    if client.provider == "crisp":
+        account = str(client.options.get("website_id") or "")
+    elif client.provider == "intercom":
+        me = client.Admin.me()
+        app = me._values.get("app") or me.extra.get("app") or {}
+        account = str(app.get("id_code") or "") if isinstance(app, dict) else ""
+    url = urlsplit(str(client.http.base_url))
+    host = url.netloc.rpartition("@")[2]  # never keep credentials written into the URL
+    return {"provider": client.provider, "account": account,
+            "base_url": urlunsplit((url.scheme, host, url.path, "", ""))}
+
+
 def source_ref(obj: Any) -> str:
     """``provider:id`` of a source object (kept on the target where no natural key exists)."""
     return f"{type(obj)._provider_name()}:{obj.id}"
@@ -79,6 +109,10 @@ class Target:
     """Base writer. Subclasses implement every method; ``dry_run`` writers never write."""
 
     provider = ""
+    #: why tags need no creation here (None: they are created); they are counted as skipped
+    implicit_tags: str | None = None
+    #: why contact fields need no definition here (None: they are defined)
+    schemaless_fields: str | None = None
 
     def __init__(self, client: Client, *, dry_run: bool = False,
                  default_agent_email: str | None = None) -> None:
@@ -86,6 +120,16 @@ class Target:
         self.dry_run = dry_run
         self.default_agent_email = default_agent_email
         self._lock = threading.RLock()
+        #: called with a field's name when a write defines it on the fly (the engine counts it)
+        self.on_field_created: Callable[[str], None] | None = None
+
+    def cannot_create_contact(self, contact: Any) -> str | None:
+        """Why this contact cannot exist on the target (None: it can)."""
+        return None
+
+    # the marker of the last run (see docs/reliability.md)
+    def read_marker(self) -> dict[str, Any] | None: raise NotImplementedError
+    def write_marker(self, journal_id: str, generation: int) -> None: raise NotImplementedError
 
     # agents
     def match_agents(self, agents: Iterable[Any]) -> dict[str, str | None]:
@@ -212,6 +256,36 @@ class IntercomTarget(Target):
                 self._fields = None  # another worker created it: refresh and go on
                 if key not in self._field_index():
                     raise
+            else:
+                if self.on_field_created is not None:
+                    self.on_field_created(key)
+
+    # -- marker --------------------------------------------------------------------------
+    def _marker_attribute(self) -> Any:
+        for attr in self.client.DataAttribute.all(model="contact"):
+            if attr.name == MARKER_FIELD:
+                return attr
+        return None
+
+    def read_marker(self) -> dict[str, Any] | None:
+        attr = self._marker_attribute()
+        return parse_marker(attr.description) if attr is not None else None
+
+    def write_marker(self, journal_id: str, generation: int) -> None:
+        """A contact attribute whose description holds the journal id and generation."""
+        text = json.dumps({"journal": journal_id, "generation": generation})
+        attr = self._marker_attribute()
+        if attr is None:
+            try:
+                self.client.DataAttribute.create(name=MARKER_FIELD, model="contact",
+                                                 data_type="string", description=text)
+                return
+            except ChatModelsError:
+                attr = self._marker_attribute()  # created meanwhile (a lost answer)
+                if attr is None:
+                    raise
+        self.client.request("PUT", f"/data_attributes/{attr.id}", json={"description": text},
+                            idempotent=True)
 
     # -- contacts ------------------------------------------------------------------------
     def _values(self, contact: Any) -> dict[str, Any]:
@@ -224,7 +298,8 @@ class IntercomTarget(Target):
         if contact.last_seen_at is not None:
             values["last_seen_at"] = contact.last_seen_at
         custom = {k: v for k, v in (contact.custom_attributes or {}).items()
-                  if isinstance(v, (str, int, float, bool)) or v is None}
+                  if (isinstance(v, (str, int, float, bool)) or v is None)
+                  and k != MARKER_FIELD}
         if custom:
             self.ensure_fields(custom)
             index = self._field_index()
@@ -309,8 +384,11 @@ class IntercomTarget(Target):
         if contact_id is None:
             raise ChatModelsError("a conversation needs a contact on Intercom")
         if first.author_type == "agent":
-            msg = self.client.Message.create(body=with_attachments(first), to=self.client.Contact.ref(
-                contact_id), from_=author_id or self.default_admin(), message_type="in_app")
+            # created_at (2.16): the first message keeps its time, not the migration's
+            msg = self.client.Message.create(
+                body=with_attachments(first), to=self.client.Contact.ref(contact_id),
+                from_=author_id or self.default_admin(), message_type="in_app",
+                created_at=epoch(first.created_at))
             conversation_id = msg.conversation_id or msg.extra.get("conversation_id")
             if not conversation_id:
                 raise ChatModelsError("Intercom did not return the conversation of the message")
@@ -371,6 +449,10 @@ class IntercomTarget(Target):
     # -- fidelity ------------------------------------------------------------------------
     def fidelity_contact(self, contact: Any) -> list[str]:
         notes = ["contact.created_at: Intercom sets its own; kept as signed_up_at"]
+        if _value(contact, "companies"):
+            notes.append("contact.companies: not carried (companies are not migrated)")
+        if _value(contact, "location"):
+            notes.append("contact.location: not carried (Intercom geolocates on its own)")
         for key in contact.extra:
             if key not in ("type",):
                 notes.append(f"contact.{key}: no home on Intercom (dropped)")
@@ -385,6 +467,17 @@ class IntercomTarget(Target):
             notes.append("conversation.state pending: Intercom has no pending state (open)")
         if conv.state == "snoozed":
             notes.append("conversation.state snoozed: migrated as open")
+        for key, why in (("title", "not carried (the first message carries the text)"),
+                         ("priority", "not carried"),
+                         ("team_id", "team assignment not carried (admin assignee is)"),
+                         ("custom_attributes", "conversation attributes not carried")):
+            value = _value(conv, key)
+            if value not in (None, "", {}, [], "not_priority", "none"):
+                notes.append(f"conversation.{key}: {why}")
+        first = next((m for m in messages if m.kind in ("comment", "note")), None)
+        if first is not None and first.author_type not in ("agent", "contact"):
+            notes.append(f"conversation started by a {first.author_type}: migrated as started "
+                         "by the contact")
         for m in messages:
             if m.kind not in ("comment", "note"):
                 notes.append(f"message.kind {m.kind}: state changes are not replayed, "
@@ -392,6 +485,12 @@ class IntercomTarget(Target):
             if m.attachments:
                 notes.append("message.attachments: carried as links in the body")
         return notes
+
+
+def _value(obj: Any, key: str) -> Any:
+    """A field's loaded value (None when the provider has no such field); never a request."""
+    values = getattr(obj, "_values", {})
+    return values.get(key) if isinstance(values, dict) else None
 
 
 def target_for(client: Client, **kwargs: Any) -> Target:

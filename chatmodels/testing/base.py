@@ -17,7 +17,8 @@ Handlers are called as ``handler(ctx, **url_values)`` with the state lock held. 
 ``(value, status)`` or ``(value, status, headers)``, or raises :class:`SimError`.
 
 Everything else (WSGI dispatch, request log, latency, injected failures, dropped connections,
-throttling and rate limiting) lives here.
+connections reset mid-body, seeded random faults (``chaos``), throttling and rate limiting) lives
+here. (Over 600 lines: every fault acts inside the one WSGI request path defined here.)
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ class RecordedRequest:
 class Fault:
     """An injected failure waiting for ``times`` matching requests."""
 
-    kind: str  # "fail" | "drop" | "throttle" | "slow"
+    kind: str  # "fail" | "drop" | "throttle" | "slow" | "reset"
     times: int = 1
     status: int = 500
     method: str | None = None
@@ -225,6 +226,7 @@ class BaseSimulator:
         self.faults: list[Fault] = []
         self.latency: float = 0.0
         self._rate_limit: tuple[int, float] | None = None
+        self._chaos: tuple[float, random.Random, tuple[str, ...], str | None, float] | None = None
         self._windows: dict[str, _RateWindow] = {}
         self._seed_calls = 0
         self.base_url: str | None = None
@@ -341,6 +343,13 @@ class BaseSimulator:
         self._add_fault(Fault("drop", times=times, method=method, path=path,
                               after_apply=after_apply))
 
+    def reset_mid_body(self, times: int = 1, method: str | None = None,
+                       path: str | None = None) -> None:
+        """Apply the next ``times`` matching requests, send the status line, the headers and
+        part of the body, then close the connection (a reset mid-body)."""
+        self._add_fault(Fault("reset", times=times, method=method, path=path,
+                              after_apply=True))
+
     def slow(self, delay: float, times: int = 1, method: str | None = None,
              path: str | None = None) -> None:
         """Apply the next ``times`` matching requests, then wait ``delay`` seconds before
@@ -360,9 +369,25 @@ class BaseSimulator:
             self._rate_limit = None if limit is None else (int(limit), float(window))
             self._windows.clear()
 
+    #: what :meth:`chaos` draws from
+    CHAOS_KINDS = ("fail", "drop", "drop_after", "reset", "slow", "throttle")
+
+    def chaos(self, rate: float = 0.1, seed: int = 0, kinds: Iterable[str] = CHAOS_KINDS,
+              method: str | None = None, delay: float = 1.0) -> None:
+        """From now on, each matching request fails with probability ``rate``, with a kind drawn
+        from ``kinds``: ``fail`` (500 or 503), ``drop`` (before applying), ``drop_after``
+        (applied, then dropped), ``reset`` (applied, reset mid-body), ``slow`` (applied, answered
+        after ``delay`` s: a client timeout) or ``throttle`` (429). Deterministic for a given
+        ``seed`` and request order. ``rate=0`` stops it (``clear_faults`` too)."""
+        with self._meta_lock:
+            self._chaos = None if rate <= 0 else (
+                float(rate), random.Random(seed), tuple(kinds),
+                method.upper() if method else None, float(delay))
+
     def clear_faults(self) -> None:
         with self._meta_lock:
             self.faults.clear()
+            self._chaos = None
 
     def _add_fault(self, fault: Fault) -> None:
         if fault.times <= 0:
@@ -371,7 +396,7 @@ class BaseSimulator:
             self.faults.append(fault)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
-        if not self.faults:
+        if not self.faults and self._chaos is None:
             return None
         with self._meta_lock:
             for fault in self.faults:
@@ -380,7 +405,25 @@ class BaseSimulator:
                     if fault.times <= 0:
                         self.faults.remove(fault)
                     return fault
+            if self._chaos is not None:
+                return self._chaos_fault(method)
         return None
+
+    def _chaos_fault(self, method: str) -> Fault | None:
+        assert self._chaos is not None
+        rate, rng, kinds, only, delay = self._chaos
+        if (only and only != method) or rng.random() >= rate:
+            return None
+        kind = rng.choice(kinds)
+        if kind == "fail":
+            return Fault("fail", status=rng.choice((500, 503)))
+        if kind in ("drop", "drop_after"):
+            return Fault("drop", after_apply=kind == "drop_after")
+        if kind == "slow":
+            return Fault("slow", delay=delay)
+        if kind == "throttle":
+            return Fault("throttle", status=429, retry_after=0)
+        return Fault(kind, after_apply=True)
 
     # ------------------------------------------------------------------ rate limiting
     def _count_request(self, key: str, now: float, count: bool = True,
@@ -448,6 +491,7 @@ class BaseSimulator:
 
         ctx = Context(self, request, query, body, request_id)
         drop_after = False
+        reset_after = False
         slow_by = 0.0
         now = time.time()
         key = request.headers.get("Authorization", "")
@@ -461,6 +505,8 @@ class BaseSimulator:
                     drop_after = True
                 elif fault.kind == "slow":
                     slow_by = fault.delay
+                elif fault.kind == "reset":
+                    reset_after = True
                 elif fault.kind == "throttle":
                     retry = fault.retry_after if fault.retry_after is not None else 1
                     limit = (self._rate_limit or self.advertised_rate_limit)[0]
@@ -519,6 +565,8 @@ class BaseSimulator:
         if self.request_id_header:
             response.headers[self.request_id_header] = request_id
         rec.status = response.status_code
+        if reset_after:
+            return self._reset(environ, start_response, response, rec)
         return response(environ, start_response)
 
     def _to_response(self, result: Any) -> Response:
@@ -544,6 +592,28 @@ class BaseSimulator:
         # dev server treats as a dropped connection: the client gets no HTTP response at all.
         start_response("500 Connection Dropped", [("Content-Length", "0")])
         return []
+
+    @staticmethod
+    def _reset(environ: dict[str, Any], start_response: Callable[..., Any], response: Response,
+               rec: RecordedRequest) -> Iterable[bytes]:
+        rec.status = None
+        body = response.get_data()
+        part = body[:len(body) // 2]
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        # announce more than is sent, even for an empty body
+        headers.append(("Content-Length", str(max(len(body), len(part) + 16))))
+        start_response(response.status, headers)
+        sock = environ.get("werkzeug.socket")
+
+        def chunks() -> Iterable[bytes]:
+            yield part
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        return chunks()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.wsgi_app(environ, start_response)
