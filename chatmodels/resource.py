@@ -230,7 +230,9 @@ class Retrievable(Resource):
         return not_found(exc, cls, lookup)
 
     @classmethod
-    def _find_by(cls, **lookup: Any) -> Any:
+    def _find_by(cls, *args: Any, **lookup: Any) -> Any:
+        """Find by the provider's lookups: override with them as keyword-only arguments
+        (``_find_by(cls, id=None, *, email=None)``); this open signature lets any override."""
         raise ValidationError(f"{cls.__name__}.find() takes id=...; got {sorted(lookup)}",
                               provider=cls._provider_name())
 
