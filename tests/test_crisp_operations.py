@@ -178,3 +178,10 @@ def test_contact_events_and_conversations_are_nested_lists(api, sim, W):
     conv = api.Conversation.create(contact=contact, body="Hello")
     found = contact.conversations().to_list()
     assert [c.id for c in found] == [conv.id] and found[0].is_partial
+
+
+def test_tag_find_takes_a_scope_option(api):
+    conv_tag = api.Tag.all(scope="conversations").first()
+    assert conv_tag is not None
+    assert api.Tag.find(conv_tag.name, scope="conversations") == conv_tag
+    assert api.Tag.find(name=conv_tag.name, scope="conversations").name == conv_tag.name

@@ -169,21 +169,16 @@ class CrispResource(Resource):
     _lookup_hint: ClassVar[str] = "id="
     #: lookups ``find()`` needs all of (default: any one)
     _lookups_required: ClassVar[tuple[str, ...]] = ()
-    #: keywords of ``_find_by`` that are options, not lookups (``Tag.find(name, scope=)``)
+    #: options ``find()`` passes on to ``_find_by``'s ``**options`` (``Tag.find(name, scope=)``)
     _find_options: ClassVar[tuple[str, ...]] = ()
     #: what a 404 of ``find()`` names: the object and Crisp's name of each lookup
     _noun: ClassVar[str] = ""
     _lookup_words: ClassVar[Mapping[str, str]] = {}
 
     @classmethod
-    def lookups(cls) -> tuple[str, ...]:
-        return tuple(n for n in super().lookups()  # type: ignore[misc]
-                     if n not in cls._find_options)
-
-    @classmethod
     def _check_lookups(cls, given: Mapping[str, Any]) -> None:
         """Refuse unknown or missing ``find()`` lookups with a library error listing them."""
-        allowed = cls.lookups()
+        allowed = cls.lookups()  # type: ignore[attr-defined]  # find() is Retrievable's
         unknown = sorted(k for k in given if k not in allowed and k not in cls._find_options)
         present = [k for k in allowed if given.get(k) not in (None, "")]
         if unknown or not present:

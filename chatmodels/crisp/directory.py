@@ -127,10 +127,11 @@ class Tag(CrispResource, Retrievable, Listable, Deletable, canonical.Tag):
         return cls._list("all", f"Tag.all(scope={scope!r})", scope=scope, **filters)
 
     @classmethod
-    def _find_by(cls, id: Any = None, *, name: Any = None, scope: str = "people") -> Tag:
-        """The segment called ``id``/``name`` (exact), or ``ResourceNotFound``."""
+    def _find_by(cls, id: Any = None, *, name: Any = None, **options: Any) -> Tag:
+        """The segment called ``id``/``name`` (exact), or ``ResourceNotFound``; option
+        ``scope="conversations"`` looks among conversation segments."""
         wanted = id if id is not None else name
-        for tag in cls.all(scope=scope):
+        for tag in cls.all(scope=options.get("scope", "people")):
             if tag.name == wanted:
                 return tag  # type: ignore[no-any-return]
         raise ResourceNotFound(f"no segment named {wanted!r}", provider="crisp", code="not_found")
