@@ -194,10 +194,12 @@ class Retrievable(Resource):
             if id is not None and not lookup:
                 if "find" in cls.operations:
                     return cls.from_wire(cls._call("find", id=id))
-                return cls.from_wire(cls._request("GET", cls._path + encode_path("/{id}", id=id)))
-            return cls._find_by(id=id, **lookup)
+                if not cls.operations:  # not declared yet: the REST convention
+                    return cls.from_wire(cls._request("GET",
+                                                      cls._path + encode_path("/{id}", id=id)))
+            return cls._find_by(id=id, **lookup)  # no find route: found another way
         except ResourceNotFound as exc:
-            raise not_found(exc, cls, given) from None
+            raise cls._not_found(exc, given) from None
 
     @classmethod
     def lookups(cls) -> tuple[str, ...]:
@@ -222,7 +224,14 @@ class Retrievable(Resource):
                                   field=unknown[0] if unknown else None)
 
     @classmethod
-    def _find_by(cls, **lookup: Any) -> Any:
+    def _not_found(cls, exc: ResourceNotFound, lookup: Mapping[str, Any]) -> ResourceNotFound:
+        """The error ``find()`` raises when nothing matched (providers may word it)."""
+        return not_found(exc, cls, lookup)
+
+    @classmethod
+    def _find_by(cls, *args: Any, **lookup: Any) -> Any:
+        """Find by the provider's lookups: override with them as keyword-only arguments
+        (``_find_by(cls, id=None, *, email=None)``); this open signature lets any override."""
         raise ValidationError(f"{cls.__name__}.find() takes id=...; got {sorted(lookup)}",
                               provider=cls._provider_name())
 

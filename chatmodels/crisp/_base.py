@@ -12,13 +12,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..collection import Page
+from ..collection import Collection, Page
 from ..errors import ChatModelsError, ResourceNotFound, ValidationError
-from ..http import encode_path
-from ..model import Model, derived_names, hybridmethod
-from ..resource import (
-    Resource,
-)
+from ..model import Model, derived_names
+from ..operations import Operation
+from ..resource import Resource
 from .api import Crisp, bad_answer, kind_of
 
 UTC = dt.timezone.utc
@@ -166,30 +164,72 @@ class CrispResource(Resource):
                 raise cls._bad_answer(f"{cls.__name__} {where}{key} is {kind_of(value)}, "
                                       f"expected {expected}", f"{where}{key}")
 
+    # -- lookups (the core's find(); Crisp words its errors) -----------------------------------
+    #: how ``find()`` is called, for the error listing the lookups (``"id= or email="``)
+    _lookup_hint: ClassVar[str] = "id="
+    #: lookups ``find()`` needs all of (default: any one)
+    _lookups_required: ClassVar[tuple[str, ...]] = ()
+    #: options ``find()`` passes on to ``_find_by``'s ``**options`` (``Tag.find(name, scope=)``)
+    _find_options: ClassVar[tuple[str, ...]] = ()
+    #: what a 404 of ``find()`` names: the object and Crisp's name of each lookup
+    _noun: ClassVar[str] = ""
+    _lookup_words: ClassVar[Mapping[str, str]] = {}
+
     @classmethod
-    def _refuse_lookups(cls, given: Mapping[str, Any], allowed: tuple[str, ...],
-                       need: str) -> None:
+    def _check_lookups(cls, given: Mapping[str, Any]) -> None:
         """Refuse unknown or missing ``find()`` lookups with a library error listing them."""
-        unknown = sorted(k for k in given if k not in allowed)
+        allowed = cls.lookups()  # type: ignore[attr-defined]  # find() is Retrievable's
+        unknown = sorted(k for k in given if k not in allowed and k not in cls._find_options)
         present = [k for k in allowed if given.get(k) not in (None, "")]
         if unknown or not present:
             got = f"; got {', '.join(f'{k}=' for k in unknown)}" if unknown else ""
-            raise _invalid(f"{cls.__name__}.find() takes {need}{got} "
+            raise _invalid(f"{cls.__name__}.find() takes {cls._lookup_hint}{got} "
                            f"(lookups: {', '.join(allowed)})",
                            unknown[0] if unknown else allowed[0])
+        missing = [k for k in cls._lookups_required if k not in present]
+        if missing:
+            raise _invalid(f"{cls.__name__}.find() takes {cls._lookup_hint}", missing[0])
 
     @classmethod
-    def _get_one(cls, path: str, what: str) -> Any:
-        """``GET path`` as an object; a 404 ``not_found`` names what was looked up."""
-        try:
-            return cls.from_wire(cls._request("GET", path))
-        except ResourceNotFound as exc:
-            if exc.code != "not_found":
-                raise
-            raise ResourceNotFound(
-                f"no {what} on this website", provider=exc.provider, status=exc.status,
-                code=exc.code, request_id=exc.request_id, body=exc.body, headers=exc.headers,
-                field=exc.field) from None
+    def _not_found(cls, exc: ResourceNotFound, lookup: Mapping[str, Any]) -> ResourceNotFound:
+        """A 404 ``not_found`` says what was looked up ("no people profile with email ... on
+        this website"); other errors (``not_subscribed``, local ones) keep their words."""
+        exc.lookup = dict(lookup)  # type: ignore[attr-defined]
+        if exc.status == 404 and exc.code == "not_found" and cls._noun:
+            what = " ".join(f"{cls._lookup_words.get(k, k)} "
+                            f"{(v.id if isinstance(v, Model) else v)!r}"
+                            for k, v in lookup.items())
+            exc.message = f"no {cls._noun} with {what} on this website"
+            exc.args = (exc.message,)
+        return exc
+
+    # -- lists: declared operations paged by ``Crisp.page`` ------------------------------------
+    @classmethod
+    def _list(cls, name: str, description: str, /, **params: Any) -> Collection[Any]:
+        """The declared list operation ``name`` as a lazy collection (route ids in ``params``)."""
+        op = cls.operation(name)
+
+        def fetch(query: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+            return cls._config.page(cls, op, query, cursor, size)
+        return Collection(fetch, params=params, description=description)
+
+    @classmethod
+    def _list_query(cls, op: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The query of a list request from its criteria (lists without filters refuse them)."""
+        if params:
+            name = sorted(params)[0]
+            raise _invalid(f"{cls.__name__}.{op.name}() has no filter {name!r}", name)
+        return {}
+
+    @classmethod
+    def _from_item(cls, item: Any, op: Operation, ids: Mapping[str, Any]) -> Any:
+        """One item of a list answer as an object."""
+        return cls.from_wire(item)
+
+    def _fetch(self) -> Mapping[str, Any]:
+        if "find" in self.operations:
+            return self._call("find")  # type: ignore[no-any-return]
+        raise ChatModelsError(f"{type(self).__name__} cannot be loaded through this provider")
 
     def _check_wire(self, data: Any) -> None:
         """Raise a typed error when ``data`` is not the object Crisp documents."""
@@ -201,12 +241,6 @@ class CrispResource(Resource):
     def _fill(self, data: Mapping[str, Any], *, partial: bool = False) -> None:
         self._check_wire(data)
         super()._fill(data, partial=partial)
-
-    @hybridmethod
-    def _website(self_or_cls: Any) -> str:
-        """``/website/{website_id}``: the prefix of almost every Crisp route (of the account
-        that loaded the object, on an object)."""
-        return encode_path("/website/{w}", w=self_or_cls._client().options["website_id"])
 
     def _ensure_dict(self, key: str) -> dict[str, Any]:
         """The tracked dict field ``key``, created empty when missing."""
@@ -238,3 +272,7 @@ class CrispResource(Resource):
 
 def _one_page(items: list[Any]) -> Page[Any]:
     return Page(items, None)
+
+
+#: the prefix of almost every Crisp route (``website_id`` comes from the account's options)
+W = "/website/{website_id}"

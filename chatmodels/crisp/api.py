@@ -1,11 +1,11 @@
-"""Crisp account settings, the response envelope, error mapping and page-numbered paging."""
+"""Crisp account settings, the response envelope, error mapping and its paging styles."""
 
 from __future__ import annotations
 
 import base64
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import requests
@@ -16,6 +16,7 @@ from ..errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConflictError,
     PermissionDenied,
     RateLimitExceeded,
@@ -24,6 +25,7 @@ from ..errors import (
     error_for,
 )
 from ..http import HttpClient, RetryPolicy, parse_retry_after
+from ..operations import Operation
 
 DEFAULT_BASE_URL = "https://api.crisp.chat/v1"
 DEFAULT_TIER = "plugin"
@@ -201,6 +203,11 @@ class Crisp(ProviderConfig):
         return ("identifier", "key", "website_id", "tier", "base_url", "timeout", "max_retries")
 
     @classmethod
+    def page(cls, resource: Any, op: Operation, params: Mapping[str, Any], cursor: Any,
+             size: int | None) -> Page[Any]:
+        return page_of(resource, op, params, cursor, size)
+
+    @classmethod
     def resource_classes(cls) -> Mapping[str, Any]:
         from .resources import RESOURCES
         return RESOURCES
@@ -211,7 +218,6 @@ class Crisp(ProviderConfig):
         identifier, key = str(settings["identifier"]), str(settings["key"])
         tier = str(settings.get("tier") or DEFAULT_TIER).strip().lower()
         if tier not in TIERS:
-            from ..errors import ConfigurationError
             raise ConfigurationError(f"crisp: unknown tier {tier!r} (one of {', '.join(TIERS)})")
         basic = base64.b64encode(f"{identifier}:{key}".encode()).decode("ascii")
         retries = settings.get("max_retries")
@@ -260,26 +266,52 @@ def clamp_per_page(size: int | None) -> int:
     return max(MIN_PER_PAGE, min(MAX_PER_PAGE, int(size)))
 
 
-def numbered_page(request: Callable[..., Any], path: str, *, cursor: Any,
-                  params: Mapping[str, Any] | None = None, size: int | None = None,
-                  per_page: bool = False, wrap: Callable[[Any], Any]) -> Page[Any]:
-    """One page of a Crisp list paged by a 1-based number in the path (``{path}/{page}``).
+def page_of(resource: Any, op: Operation, params: Mapping[str, Any], cursor: Any,
+            size: int | None) -> Page[Any]:
+    """One page of a declared Crisp list, by its paging style (``op.paging``):
 
-    With ``per_page=True`` (people profiles, conversations) the page size is sent and a page
-    shorter than it is the last one; otherwise (sizes undocumented) paging goes on until a
-    page comes back empty, as Crisp's own clients do.
+    * ``"page"``: a 1-based page number in the path (``.../{page}``); sizes are undocumented, so
+      paging goes on until a page comes back empty, as Crisp's own clients do;
+    * ``"per_page"``: the same, sending ``per_page`` (20..50); a shorter page is the last;
+    * ``"batches"``: message batches, latest first; older ones with ``?timestamp_before=<the
+      oldest timestamp so far>``, Crisp answering 206 while older messages remain, 200 on the
+      last batch;
+    * ``"single"``: the whole list in one answer.
+
+    ``params`` holds the route ids (``contact``, ``conversation``, ``scope``...) and the
+    criteria, which the resource turns into the query (``_list_query``).
     """
-    page = int(cursor or 1)
-    query = dict(params or {})
+    ids = {k: v for k, v in params.items() if k in op.placeholders}
+    query = resource._list_query(op, {k: v for k, v in params.items() if k not in ids})
+    where = f"{resource.__name__}.{op.name}()"
+    if op.paging == "batches":
+        data = resource._call(op.name, params=None if cursor is None else
+                              {"timestamp_before": cursor}, **ids)
+        if not isinstance(data, list):
+            raise resource._bad_answer(f"a batch of messages is {kind_of(data)}, not a list")
+        items = [resource._from_item(item, op, ids) for item in data]
+        last = resource._client().last_response
+        if last is None or last.status_code != 206 or not data:
+            return Page(items, None)
+        oldest = min(int(m.get("timestamp") or 0) for m in data)
+        if cursor is not None and oldest >= cursor:
+            return Page(items, None)  # no progress: never loop forever
+        return Page(items, oldest)
+    if op.paging == "single":
+        data = resource._call(op.name, params=query or None, **ids)
+        if not isinstance(data, list):
+            raise resource._bad_answer(f"the answer of {where} is {kind_of(data)}, not a list")
+        return Page([resource._from_item(item, op, ids) for item in data], None)
+    if op.paging not in ("page", "per_page"):
+        raise ConfigurationError(f"crisp: no paging style {op.paging!r} ({op.describe()})")
+    number = int(cursor or 1)
     asked = None
-    if per_page:
+    if op.paging == "per_page":
         asked = clamp_per_page(size)
         query["per_page"] = asked
-    data = request("GET", f"{path}/{page}", params=query or None)
+    data = resource._call(op.name, params=query or None, page=number, **ids)
     if not isinstance(data, list):
-        owner = getattr(request, "__self__", None)
-        client = owner._client() if owner is not None and hasattr(owner, "_client") else None
-        raise bad_answer(f"page {page} of {path} is {kind_of(data)}, not a list", client=client)
-    items = [wrap(item) for item in data]
+        raise resource._bad_answer(f"page {number} of {where} is {kind_of(data)}, not a list")
+    items = [resource._from_item(item, op, ids) for item in data]
     done = not items or (asked is not None and len(items) < asked)
-    return Page(items, None if done else page + 1)
+    return Page(items, None if done else number + 1)

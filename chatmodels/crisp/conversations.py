@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from .. import canonical
-from ..collection import Collection, Page
-from ..http import encode_path
+from ..collection import Collection
 from ..model import Derived, Model
+from ..operations import Operation, declare
 from ..resource import (
     Creatable,
     Deletable,
@@ -28,6 +28,7 @@ from ._base import (
     STATES,
     STR_LIST,
     CrispResource,
+    W,
     _check_data,
     _check_text,
     _flag,
@@ -37,7 +38,6 @@ from ._base import (
     _ms,
     _name_of,
 )
-from .api import numbered_page
 
 
 # -- conversations ----------------------------------------------------------------------------
@@ -109,6 +109,29 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
 
     _schema = schemas.ConversationSchema
     _id_key = "session_id"
+    _C = W + "/conversation/{id}"
+    operations = declare(
+        find=Operation("GET", _C),
+        create=Operation("POST", W + "/conversation", safe=False),
+        delete=Operation("DELETE", _C),
+        all=Operation("GET", W + "/conversations/{page}", paging="per_page"),
+        search=Operation("GET", W + "/conversations/{page}", paging="per_page"),
+        of_contact=Operation("GET", W + "/people/conversations/{contact}/list/{page}",
+                             paging="page", safe=True),
+        # each PATCH sets a part to the value sent: safe to resend
+        meta=Operation("PATCH", _C + "/meta", safe=True),
+        state=Operation("PATCH", _C + "/state", safe=True),
+        routing=Operation("PATCH", _C + "/routing", safe=True),
+        read=Operation("PATCH", _C + "/read", safe=True),
+        unread=Operation("PATCH", _C + "/unread", safe=True),
+        delivered=Operation("PATCH", _C + "/delivered", safe=True),
+        block=Operation("PATCH", _C + "/block", safe=True),
+        send=Operation("POST", _C + "/message", safe=False),
+    )
+    del _C
+    _lookup_hint = "id= (a session_id)"
+    _noun = "conversation"
+    _lookup_words = {"id": "session_id"}
     _wire_shapes = {"meta": Mapping, "state": str, "assigned": Mapping, "unread": Mapping,
                     "people_id": str}
     _meta_shapes: ClassVar[Mapping[str, Any]] = {
@@ -180,22 +203,16 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
             return []
         return self._model("Message").all(conversation=self)
 
-    # -- paths, lookups, lists ---------------------------------------------------------------
-    def _instance_path(self) -> str:
-        return self._website() + encode_path("/conversation/{s}", s=_id_of(self))
+    # -- lists -------------------------------------------------------------------------------
+    @classmethod
+    def _list_query(cls, op: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
+        if op.name in ("all", "search"):
+            return conversation_query(params)
+        return dict(params)  # a profile's conversations: Contact.conversations() built it
 
     @classmethod
-    def find(cls, id: Any = None, **lookup: Any) -> Conversation:
-        cls._refuse_lookups(dict(lookup, id=id), ("id",), "id= (a session_id)")
-        return cls._get_one(  # type: ignore[no-any-return]
-            cls._website() + encode_path("/conversation/{s}", s=id),
-            f"conversation with session_id {id!r}")
-
-    @classmethod
-    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        return numbered_page(cls._request, cls._website() + "/conversations", cursor=cursor,
-                             params=conversation_query(params), size=size, per_page=True,
-                             wrap=cls.from_wire)
+    def _from_item(cls, item: Any, op: Operation, ids: Mapping[str, Any]) -> Any:
+        return cls.ref(item) if op.name == "of_contact" else cls.from_wire(item)
 
     @classmethod
     def all(cls, **filters: Any) -> Collection[Any]:
@@ -208,12 +225,11 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
     def search(cls, **criteria: Any) -> Collection[Any]:
         """``search(query="refund")``, ``search(segment="vip")``, plus any filter of ``all()``."""
         conversation_query(criteria)
-        return Collection(cls._list_page, params=criteria,
-                          description=f"{cls.__name__}.search()")
+        return cls._list("search", f"{cls.__name__}.search()", **criteria)
 
     # -- create / save -----------------------------------------------------------------------
     @classmethod
-    def create(cls, contact: Any = None, body: str | None = None,  # type: ignore[override]
+    def create(cls, contact: Any = None, body: str | None = None,
                *, assignee: Any = None, **fields: Any) -> Conversation:
         """Start a conversation; ``contact`` (a Contact, or an email) links it to a profile
         through the meta ``email``/``nickname``. ``body`` sends a first message from the
@@ -284,10 +300,10 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
                 payload[key] = value
         return payload
 
-    def _changes_payloads(self, diff: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
-        """Validated (method, path suffix, body) requests for a diff (nothing sent)."""
+    def _changes_payloads(self, diff: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """Validated (operation, body) requests for a diff (nothing sent)."""
         rest = dict(diff)
-        requests: list[tuple[str, str, Any]] = []
+        requests: list[tuple[str, Any]] = []
         meta = rest.pop("meta", _MISSING)
         state = rest.pop("state", _MISSING)
         assignee = rest.pop("assignee_id", _MISSING)
@@ -299,38 +315,35 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
                 raise _invalid("meta cannot be removed", "meta")
             payload = self._meta_payload(meta)
             if payload:
-                requests.append(("PATCH", "/meta", payload))
+                requests.append(("meta", payload))
         if state is not _MISSING:
             if state not in CRISP_STATES:
                 raise _invalid("state must be one of open, pending, closed", "state")
-            requests.append(("PATCH", "/state", {"state": CRISP_STATES[state]}))
+            requests.append(("state", {"state": CRISP_STATES[state]}))
         if assignee is not _MISSING:
-            requests.append(("PATCH", "/routing", {"assigned": None if assignee is None else
-                                                   {"user_id": _id_of(assignee, "operator")}}))
+            requests.append(("routing", {"assigned": None if assignee is None else
+                                         {"user_id": _id_of(assignee, "operator")}}))
         if read is not _MISSING and read is not None:
             if read:
-                requests.append(("PATCH", "/read", {"from": "operator",
-                                                    "origin": DEFAULT_ORIGIN}))
+                requests.append(("read", {"from": "operator", "origin": DEFAULT_ORIGIN}))
             else:
-                requests.append(("PATCH", "/unread", {"from": "operator"}))
+                requests.append(("unread", {"from": "operator"}))
         return requests
 
     def _create(self, payload: dict[str, Any]) -> Any:
         requests = self._changes_payloads(payload)
-        created = self._request("POST", self._website() + "/conversation")
+        created = self._call("create")
         sid = created.get("session_id") if isinstance(created, Mapping) else None
         if not isinstance(sid, str) or not sid:
             raise self._bad_answer("the created conversation has no session_id", "session_id")
         self._values["id"] = sid
-        base = self._instance_path()
-        for method, suffix, body in requests:
-            self._request(method, base + suffix, json=body)
-        return self._request("GET", base)
+        for name, body in requests:
+            self._call(name, json=body)
+        return self._call("find")
 
     def _update(self, diff: dict[str, Any]) -> Any:
-        base = self._instance_path()
-        for method, suffix, body in self._changes_payloads(diff):
-            self._request(method, base + suffix, json=body)
+        for name, body in self._changes_payloads(diff):
+            self._call(name, json=body)
         if "state" in diff:
             self._set_clean("crisp_state", CRISP_STATES[diff["state"]])
             self._values["state"] = STATES[CRISP_STATES[diff["state"]]]
@@ -342,7 +355,7 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
         if state not in CRISP_STATES:
             raise _invalid("state must be one of open, pending, closed", "state")
         crisp_state = CRISP_STATES[state]
-        self._request("PATCH", self._instance_path() + "/state", json={"state": crisp_state})
+        self._call("state", json={"state": crisp_state})
         self._set_clean("crisp_state", crisp_state)
         self._set_clean("state", STATES[crisp_state])
         return self
@@ -367,8 +380,7 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
     def assign(self, operator: Any) -> Conversation:
         """Route the conversation to an operator (``None`` unassigns)."""
         user_id = None if operator is None else _id_of(operator, "operator")
-        self._request("PATCH", self._instance_path() + "/routing",
-                      json={"assigned": None if user_id is None else {"user_id": user_id}})
+        self._call("routing", json={"assigned": None if user_id is None else {"user_id": user_id}})
         self._set_clean("assignee_id", user_id)
         self._set_clean("assigned", None if user_id is None else {"user_id": user_id})
         return self
@@ -377,7 +389,7 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
         return self.assign(None)
 
     def _block(self, blocked: bool) -> Conversation:
-        self._request("PATCH", self._instance_path() + "/block", json={"blocked": blocked})
+        self._call("block", json={"blocked": blocked})
         self._set_clean("is_blocked", blocked)
         return self
 
@@ -399,7 +411,7 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
         if fingerprints is not None:
             body["fingerprints"] = [int(m.fingerprint) if isinstance(m, Model) else int(m)
                                     for m in fingerprints]
-        self._request("PATCH", self._instance_path() + "/" + marker, json=body)
+        self._call(marker, json=body)
 
     def mark_read(self, by: str = "operator", fingerprints: Iterable[Any] | None = None,
                   origin: str = DEFAULT_ORIGIN) -> Conversation:
@@ -418,14 +430,14 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
         """Flag the conversation unread for the operators (``PATCH /unread``)."""
         if by not in ("operator", "user"):
             raise _invalid("by must be 'operator' or 'user'", "by")
-        self._request("PATCH", self._instance_path() + "/unread", json={"from": by})
+        self._call("unread", json={"from": by})
         if by == "operator":
             self._set_clean("read", False)
         return self
 
     # -- tags ----------------------------------------------------------------------------------
     def _set_segments(self, segments: list[str]) -> None:
-        self._request("PATCH", self._instance_path() + "/meta", json={"segments": segments})
+        self._call("meta", json={"segments": segments})
         meta = self._ensure_dict("meta")
         meta["segments"] = list(segments)
         orig = self._orig.get("meta")
@@ -486,8 +498,7 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
         if user:
             payload["user"] = {k: v for k, v in user.items() if v is not None}
         payload.update(extra)
-        path = self._instance_path()
-        data = self._request("POST", path + "/message", json=payload)
+        data = self._call("send", json=payload)
         wire = {"fingerprint": data.get("fingerprint") if isinstance(data, Mapping) else None,
                 "session_id": self.id, "type": type, "from": from_, "origin": origin,
                 "content": content}

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from .. import canonical
-from ..collection import Collection, Page
+from ..collection import Collection
 from ..errors import ResourceNotFound
-from ..http import encode_path
 from ..model import Model
+from ..operations import Operation, declare
 from ..resource import (
     Deletable,
     Listable,
@@ -19,12 +19,11 @@ from ..resource import (
 from . import schemas
 from ._base import (
     CrispResource,
-    _id_of,
+    W,
     _invalid,
     _name_of,
-    _one_page,
 )
-from .api import kind_of, numbered_page
+from .api import kind_of
 
 
 # -- website, operators -----------------------------------------------------------------------
@@ -33,13 +32,14 @@ class Website(CrispResource):
 
     _schema = schemas.WebsiteSchema
     _repr_fields = ("name", "domain")
+    operations = declare(get=Operation("GET", W, safe=True))
 
     @classmethod
     def get(cls) -> Website:
-        return cls.from_wire(cls._request("GET", cls._website()))  # type: ignore[return-value]
+        return cls.from_wire(cls._call("get"))  # type: ignore[return-value]
 
     def _fetch(self) -> Mapping[str, Any]:
-        return self._request("GET", self._website())  # type: ignore[no-any-return]
+        return self._call("get")  # type: ignore[no-any-return]
 
 
 class Operator(CrispResource, Retrievable, Listable, canonical.Agent):
@@ -47,6 +47,14 @@ class Operator(CrispResource, Retrievable, Listable, canonical.Agent):
 
     _schema = schemas.OperatorSchema
     _id_key = "user_id"
+    operations = declare(
+        find=Operation("GET", W + "/operator/{id}"),
+        all=Operation("GET", W + "/operators/list", paging="single"),
+        active=Operation("GET", W + "/operators/active", safe=True),
+    )
+    _lookup_hint = "id= (the operator's user_id)"
+    _noun = "operator"
+    _lookup_words = {"id": "user_id"}
 
     #: operator token fields Crisp may include: never kept on the object
     _SECRET_KEYS: ClassVar[frozenset[str]] = frozenset({"identifier", "key"})
@@ -63,28 +71,12 @@ class Operator(CrispResource, Retrievable, Listable, canonical.Agent):
         if "availability" in data:
             values["away"] = data.get("availability") != "online"
 
-    def _instance_path(self) -> str:
-        return self._website() + encode_path("/operator/{u}", u=_id_of(self))
-
     @classmethod
-    def find(cls, id: Any = None, **lookup: Any) -> Operator:
-        cls._refuse_lookups(dict(lookup, id=id), ("id",), "id= (the operator's user_id)")
-        return cls._get_one(  # type: ignore[no-any-return]
-            cls._website() + encode_path("/operator/{u}", u=id), f"operator with user_id {id!r}")
-
-    @classmethod
-    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        data = cls._request("GET", cls._website() + "/operators/list")
-        if not isinstance(data, list):
-            raise cls._bad_answer(f"the operator list is {kind_of(data)}, not a list")
-        operators = []
-        for item in data:
-            details = item.get("details") if isinstance(item, Mapping) else None
-            if not isinstance(details, Mapping):
-                raise cls._bad_answer("an operator list item has no details object",
-                                      "details")
-            operators.append(cls.from_wire(details))
-        return _one_page(operators)
+    def _from_item(cls, item: Any, op: Operation, ids: Mapping[str, Any]) -> Any:
+        details = item.get("details") if isinstance(item, Mapping) else None
+        if not isinstance(details, Mapping):
+            raise cls._bad_answer("an operator list item has no details object", "details")
+        return cls.from_wire(details)
 
     @classmethod
     def find_by_email(cls, email: str) -> Operator:
@@ -98,7 +90,7 @@ class Operator(CrispResource, Retrievable, Listable, canonical.Agent):
     @classmethod
     def active(cls) -> list[dict[str, Any]]:
         """Operators online now: ``[{user_id, avatar, nickname, timestamp}]`` as Crisp sends it."""
-        data = cls._request("GET", cls._website() + "/operators/active")
+        data = cls._call("active")
         if not isinstance(data, list):
             raise cls._bad_answer(f"the active operators are {kind_of(data)}, not a list")
         return list(data)
@@ -108,7 +100,7 @@ Agent = Operator
 
 
 # -- tags (segments), contact fields (people data keys) ----------------------------------------
-class Tag(CrispResource, Listable, Deletable, canonical.Tag):
+class Tag(CrispResource, Retrievable, Listable, Deletable, canonical.Tag):
     """A segment name. Crisp has no bare segments: applying a name to a profile or a
     conversation creates it, so there is no ``Tag.create``. ``usage_count`` is the number of
     profiles (or conversations, ``all(scope="conversations")``) using it."""
@@ -117,39 +109,36 @@ class Tag(CrispResource, Listable, Deletable, canonical.Tag):
     _wire_shapes = {"count": int}
     _id_key = "segment"
     _repr_fields = ("name", "usage_count")
+    operations = declare(
+        all=Operation("GET", W + "/{scope}/suggest/segments/{page}", paging="page"),
+        delete=Operation("DELETE", W + "/people/suggest/segment"),
+    )
+    _lookup_hint = "id= or name= (a segment name)"
+    _find_options = ("scope",)
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
         values["id"] = values.get("name")
 
     @classmethod
-    def all(cls, scope: str = "people") -> Collection[Any]:  # type: ignore[override]
+    def all(cls, scope: str = "people", **filters: Any) -> Collection[Any]:
         """Every people segment (``scope="conversations"``: conversation segments)."""
         if scope not in ("people", "conversations"):
             raise _invalid("scope must be 'people' or 'conversations'", "scope")
-        path = cls._website() + f"/{scope}/suggest/segments"
-
-        def page(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-            return numbered_page(cls._request, path, cursor=cursor, wrap=cls.from_wire)
-        return Collection(page, description=f"Tag.all(scope={scope!r})")
+        return cls._list("all", f"Tag.all(scope={scope!r})", scope=scope, **filters)
 
     @classmethod
-    def count(cls, scope: str = "people") -> int:  # type: ignore[override]
-        return cls.all(scope=scope).count()
-
-    @classmethod
-    def find(cls, id: Any = None, *, scope: str = "people", **lookup: Any) -> Tag:
-        """The segment called ``id``/``name`` (exact), or ``ResourceNotFound``."""
-        cls._refuse_lookups(dict(lookup, id=id), ("id", "name"), "id= or name= (a segment name)")
-        wanted = id if id is not None else lookup["name"]
-        for tag in cls.all(scope=scope):
+    def _find_by(cls, id: Any = None, *, name: Any = None, **options: Any) -> Tag:
+        """The segment called ``id``/``name`` (exact), or ``ResourceNotFound``; option
+        ``scope="conversations"`` looks among conversation segments."""
+        wanted = id if id is not None else name
+        for tag in cls.all(scope=options.get("scope", "people")):
             if tag.name == wanted:
                 return tag  # type: ignore[no-any-return]
         raise ResourceNotFound(f"no segment named {wanted!r}", provider="crisp", code="not_found")
 
     def delete(self) -> None:
         """Remove the segment from the suggestions (``DELETE /people/suggest/segment``)."""
-        self._request("DELETE", self._website() + "/people/suggest/segment",
-                      json={"segment": _name_of(self)})
+        self._call("delete", json={"segment": _name_of(self)})
         object.__setattr__(self, "_deleted", True)
 
     def tag(self, contacts: Iterable[Any] = (), conversations: Iterable[Any] = ()) -> Tag:
@@ -171,7 +160,7 @@ class Tag(CrispResource, Listable, Deletable, canonical.Tag):
         return obj if isinstance(obj, Model) else self._model(model).ref(obj)
 
 
-class ContactField(CrispResource, Listable, canonical.ContactField):
+class ContactField(CrispResource, Retrievable, Listable, canonical.ContactField):
     """A people data key in use (``/people/suggest/data``), read-only: Crisp has no schema of
     custom data; a key exists once a profile has it. ``usage_count``: profiles having it."""
 
@@ -179,20 +168,16 @@ class ContactField(CrispResource, Listable, canonical.ContactField):
     _wire_shapes = {"key": str, "count": int}
     _id_key = "key"
     _repr_fields = ("name", "usage_count")
+    operations = declare(all=Operation("GET", W + "/people/suggest/data/{page}", paging="page"))
+    _lookup_hint = "id= or name= (a data key)"
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
         name = values.get("name")
         values.update(id=name, label=name, model="contact", custom=True, archived=False)
 
     @classmethod
-    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        return numbered_page(cls._request, cls._website() + "/people/suggest/data",
-                             cursor=cursor, wrap=cls.from_wire)
-
-    @classmethod
-    def find(cls, id: Any = None, **lookup: Any) -> ContactField:
-        cls._refuse_lookups(dict(lookup, id=id), ("id", "name"), "id= or name= (a data key)")
-        wanted = id if id is not None else lookup["name"]
+    def _find_by(cls, id: Any = None, *, name: Any = None) -> ContactField:
+        wanted = id if id is not None else name
         for key in cls.all():
             if key.name == wanted:
                 return key  # type: ignore[no-any-return]
@@ -207,16 +192,15 @@ class Visitor(CrispResource, Listable):
     _schema = schemas.VisitorSchema
     _id_key = "session_id"
     _repr_fields = ("nickname", "email")
-
-    @classmethod
-    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        return numbered_page(cls._request, cls._website() + "/visitors/list", cursor=cursor,
-                             wrap=cls.from_wire)
+    operations = declare(
+        all=Operation("GET", W + "/visitors/list/{page}", paging="page"),
+        stats=Operation("GET", W + "/visitors/count", safe=True),
+    )
 
     @classmethod
     def stats(cls) -> dict[str, Any]:
         """``{count, active, limited}`` as Crisp sends it (``GET /visitors/count``)."""
-        data = cls._request("GET", cls._website() + "/visitors/count")
+        data = cls._call("stats")
         if not isinstance(data, Mapping):
             raise cls._bad_answer(f"the visitor count is {kind_of(data)}, not an object")
         cls._check_shapes(data, {"count": int, "active": int, "limited": bool})

@@ -8,10 +8,11 @@ from typing import Any
 from .. import canonical
 from ..collection import Collection, Page
 from ..errors import FieldError
-from ..http import encode_path
 from ..model import Derived, Model
+from ..operations import Operation, declare
 from ..resource import (
     Deletable,
+    Retrievable,
     Updatable,
 )
 from . import schemas
@@ -19,11 +20,11 @@ from ._base import (
     DEFAULT_ORIGIN,
     KINDS,
     CrispResource,
+    W,
     _id_of,
     _invalid,
     _one_page,
 )
-from .api import kind_of, unwrap
 
 
 # -- messages ---------------------------------------------------------------------------------
@@ -40,7 +41,7 @@ class MessageList(Collection[Any]):
         return self.to_list()[index]
 
 
-class Message(CrispResource, Updatable, Deletable, canonical.Message):
+class Message(CrispResource, Retrievable, Updatable, Deletable, canonical.Message):
     """A conversation message; ``id`` is its fingerprint (as a string; ``fingerprint`` keeps
     Crisp's integer). ``body`` is the text of text/note messages; files are ``attachments``."""
 
@@ -49,6 +50,23 @@ class Message(CrispResource, Updatable, Deletable, canonical.Message):
     _wire_shapes = {"type": str, "from": str, "origin": str, "user": Mapping,
                     "timestamp": (int, float)}
     _repr_fields = ("kind", "author_type", "body")
+    _M = W + "/conversation/{conversation}/message/{id}"
+    operations = declare(
+        find=Operation("GET", _M),
+        update=Operation("PATCH", _M),
+        delete=Operation("DELETE", _M),
+        all=Operation("GET", W + "/conversation/{conversation}/messages", paging="batches"),
+    )
+    del _M
+    _lookup_hint = "id= (a fingerprint) and conversation="
+    _lookups_required = ("id", "conversation")
+    _noun = "message"
+    _lookup_words = {"id": "fingerprint", "conversation": "in conversation"}
+
+    def _check_wire(self, data: Any) -> None:
+        super()._check_wire(data)
+        if isinstance(data.get("timestamp"), bool):
+            raise self._bad_answer("a message timestamp is a boolean", "timestamp")
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
         fingerprint = data.get("fingerprint")
@@ -95,86 +113,42 @@ class Message(CrispResource, Updatable, Deletable, canonical.Message):
         sid = self.conversation_id
         return self._model("Conversation").ref(sid) if sid else None
 
-    # -- paths, lookups, lists ---------------------------------------------------------------
-    @classmethod
-    def _conversation_path(cls, conversation: Any) -> str:
-        return cls._website() + encode_path("/conversation/{s}",
-                                            s=_id_of(conversation, "conversation"))
-
-    def _instance_path(self) -> str:
-        sid = self._values.get("conversation_id")
-        return self._conversation_path(sid) + encode_path("/message/{f}", f=_id_of(self))
-
+    # -- lookups, lists -----------------------------------------------------------------------
     def _fetch(self) -> Mapping[str, Any]:
-        return self._request("GET", self._instance_path())  # type: ignore[no-any-return]
+        return self._call("find", conversation=self._conversation())  # type: ignore[no-any-return]
+
+    def _conversation(self) -> str:
+        return _id_of(self._values.get("conversation_id"), "conversation")
 
     @classmethod
-    def find(cls, id: Any = None, **lookup: Any) -> Message:
+    def _find_by(cls, id: Any = None, *, conversation: Any = None) -> Message:
         """One message by fingerprint: ``Message.find(id=..., conversation=conv)``."""
-        need = "id= (a fingerprint) and conversation="
-        cls._refuse_lookups(dict(lookup, id=id), ("id", "conversation"), need)
-        conversation = lookup.get("conversation")
-        if id is None or conversation is None:
-            raise _invalid(f"Message.find() takes {need}", "id" if id is None else "conversation")
-        sid = _id_of(conversation, "conversation")
-        return cls._get_one(  # type: ignore[no-any-return]
-            cls._conversation_path(sid) + encode_path("/message/{f}", f=id),
-            f"message with fingerprint {id!r} in conversation {sid!r}")
+        return cls.from_wire(  # type: ignore[return-value]
+            cls._call("find", id=id, conversation=_id_of(conversation, "conversation")))
 
     @classmethod
     def all(cls, conversation: Any) -> Collection[Any]:
         """Every message of a conversation in time order.
 
-        Crisp serves the latest batch first (``GET .../messages``), then older batches with
-        ``?timestamp_before=<oldest ms>``, answering 206 while older messages remain and 200
-        on the last batch; all batches are read before the first message is yielded.
+        Crisp serves the latest batch first, then older batches (``Crisp.page``'s ``batches``
+        style: 206 while older messages remain, 200 on the last); all batches are read before
+        the first message is yielded.
         """
-        path = cls._conversation_path(conversation) + "/messages"
+        sid = _id_of(conversation, "conversation")
+        batches = cls._list("all", f"message batches of {sid}", conversation=sid)
 
         def page(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-            return _one_page([cls.from_wire(m) for m in cls._history(path)])
-        return MessageList(page, description=f"messages of {_id_of(conversation)}")
-
-    @classmethod
-    def _history(cls, path: str) -> list[Mapping[str, Any]]:
-        http = cls._client().http
-        batches: list[list[Mapping[str, Any]]] = []
-        before: int | None = None
-        while True:
-            response = http.request("GET", path, params={"timestamp_before": before})
-            body = unwrap(response.body)
-            if not isinstance(body, list):
-                raise cls._bad_answer(f"a batch of messages is {kind_of(body)}, not a list")
-            for item in body:
-                cls._check_wire_of(item)
-            batch = list(body)
-            batches.append(batch)
-            if response.status != 206 or not batch:
-                break
-            oldest = min(int(m.get("timestamp") or 0) for m in batch)
-            if before is not None and oldest >= before:
-                break  # no progress: never loop forever
-            before = oldest
-        seen: set[Any] = set()
-        ordered: list[Mapping[str, Any]] = []
-        for batch in reversed(batches):
-            for message in batch:
-                key = message.get("fingerprint")
-                if key in seen:
-                    continue
-                seen.add(key)
-                ordered.append(message)
-        ordered.sort(key=lambda m: int(m.get("timestamp") or 0))
-        return ordered
-
-    @classmethod
-    def _check_wire_of(cls, item: Any) -> None:
-        if not isinstance(item, Mapping):
-            raise cls._bad_answer(f"a message is {kind_of(item)}, not an object")
-        cls._check_shapes(item, cls._wire_shapes)
-        stamp = item.get("timestamp")
-        if isinstance(stamp, bool):
-            raise cls._bad_answer("a message timestamp is a boolean", "timestamp")
+            seen: set[Any] = set()
+            ordered: list[Any] = []
+            for batch in reversed(list(batches.pages())):  # oldest batch first
+                for message in batch:
+                    if message.fingerprint in seen:
+                        continue
+                    seen.add(message.fingerprint)
+                    ordered.append(message)
+            ordered.sort(key=lambda m: int(m.raw.get("timestamp") or 0))
+            return _one_page(ordered)
+        return MessageList(page, description=f"messages of {sid}")
 
     # -- save / delete / marks ---------------------------------------------------------------
     def _update(self, diff: dict[str, Any]) -> Any:
@@ -186,8 +160,12 @@ class Message(CrispResource, Updatable, Deletable, canonical.Message):
             raise _invalid("a message body cannot be empty", "body")
         if content is None:
             raise _invalid("a message needs content", "content")
-        self._request("PATCH", self._instance_path(), json={"content": content})
+        self._call("update", json={"content": content}, conversation=self._conversation())
         return None
+
+    def delete(self) -> None:
+        self._call("delete", conversation=self._conversation())
+        object.__setattr__(self, "_deleted", True)
 
     def mark_read(self, by: str = "operator", origin: str = DEFAULT_ORIGIN) -> Message:
         """Mark this message read (by the other side: ``by="operator"`` for user messages)."""

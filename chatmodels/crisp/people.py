@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 from .. import canonical
 from ..collection import Collection, Page
-from ..http import encode_path
 from ..model import Derived, Model
+from ..operations import Operation, declare
 from ..resource import (
     Creatable,
     Deletable,
@@ -26,6 +26,7 @@ from ._base import (
     PEOPLE_CRITERIA,
     STR_LIST,
     CrispResource,
+    W,
     _check_data,
     _check_dict,
     _check_text,
@@ -38,7 +39,7 @@ from ._base import (
     _name_of,
     _one_page,
 )
-from .api import kind_of, numbered_page
+from .api import kind_of
 
 
 class Company(CrispResource, canonical.Company):
@@ -122,6 +123,24 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
 
     _schema = schemas.PeopleProfileSchema
     _id_key = "people_id"
+    operations = declare(
+        find=Operation("GET", W + "/people/profile/{id}"),  # {id}: a people_id or an email
+        create=Operation("POST", W + "/people/profile", safe=False),
+        update=Operation("PATCH", W + "/people/profile/{id}"),
+        replace=Operation("PUT", W + "/people/profile/{id}"),
+        delete=Operation("DELETE", W + "/people/profile/{id}"),
+        all=Operation("GET", W + "/people/profiles/{page}", paging="per_page"),
+        search=Operation("GET", W + "/people/profiles/{page}", paging="per_page"),
+        count=Operation("GET", W + "/people/stats"),
+        data=Operation("GET", W + "/people/data/{id}", safe=True),
+        update_data=Operation("PATCH", W + "/people/data/{id}", safe=True),  # merges
+        replace_data=Operation("PUT", W + "/people/data/{id}", safe=True),
+        subscription=Operation("GET", W + "/people/subscription/{id}", safe=True),
+        update_subscription=Operation("PATCH", W + "/people/subscription/{id}", safe=True),
+    )
+    _lookup_hint = "id= or email="
+    _noun = "people profile"
+    _lookup_words = {"id": "people_id", "email": "email"}
     _wire_shapes = {"email": str, "person": Mapping, "company": Mapping, "segments": STR_LIST,
                     "notepad": str, "active": Mapping}
     _person_shapes: ClassVar[Mapping[str, Any]] = {
@@ -225,17 +244,11 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         return out
 
     # -- lazy people data and subscription ----------------------------------------------------
-    def _data_path(self) -> str:
-        return self._website() + encode_path("/people/data/{p}", p=_id_of(self))
-
-    def _subscription_path(self) -> str:
-        return self._website() + encode_path("/people/subscription/{p}", p=_id_of(self))
-
     def _load_data(self) -> None:
         if self.id is None:  # not saved yet: no people data on Crisp, an empty dict to fill
             self._set_clean("custom_attributes", {})
             return
-        body = self._request("GET", self._data_path())
+        body = self._call("data")
         data = body.get("data") if isinstance(body, Mapping) else _MISSING
         if data is not None and not isinstance(data, Mapping):
             raise self._bad_answer(f"people data is {kind_of(data)}, not an object", "data")
@@ -248,50 +261,38 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
 
     def subscription(self) -> dict[str, Any]:
         """The subscription status, as Crisp sends it: ``{"email": bool}`` (True = subscribed)."""
-        body = self._request("GET", self._subscription_path())
+        body = self._call("subscription")
         return {"email": bool(body.get("email", True))} if isinstance(body, Mapping) else {}
 
     def set_subscription(self, email: bool) -> Contact:
         """Subscribe (``True``) or unsubscribe the profile from emails."""
         if not isinstance(email, bool):
             raise _invalid("email must be True or False", "email")
-        self._request("PATCH", self._subscription_path(), json={"email": email})
+        self._call("update_subscription", json={"email": email})
         self._set_clean("unsubscribed_from_emails", not email)
         return self
 
-    # -- paths, lookups, lists ---------------------------------------------------------------
-    def _instance_path(self) -> str:
-        return self._website() + encode_path("/people/profile/{p}", p=_id_of(self))
+    # -- lookups, lists -----------------------------------------------------------------------
+    @classmethod
+    def _find_by(cls, id: Any = None, *, email: Any = None) -> Contact:
+        """A profile by email (Crisp accepts an email where the people_id goes)."""
+        return cls.from_wire(cls._call("find", id=email))  # type: ignore[return-value]
 
     @classmethod
-    def find(cls, id: Any = None, **lookup: Any) -> Contact:
-        """A profile by people_id or by email (Crisp accepts both in the path)."""
-        cls._refuse_lookups(dict(lookup, id=id), ("id", "email"), "id= or email=")
-        if id is not None:
-            key, what = id, f"people profile with people_id {id!r}"
-        else:
-            key, what = lookup["email"], f"people profile with email {lookup['email']!r}"
-        return cls._get_one(  # type: ignore[no-any-return]
-            cls._website() + encode_path("/people/profile/{p}", p=key), what)
-
-    @classmethod
-    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        return numbered_page(cls._request, cls._website() + "/people/profiles", cursor=cursor,
-                             params=people_query(params), size=size, per_page=True,
-                             wrap=cls.from_wire)
+    def _list_query(cls, op: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
+        return people_query(params)
 
     @classmethod
     def search(cls, **criteria: Any) -> Collection[Any]:
         """Profiles matching ``criteria`` (see :func:`people_query` for the keywords)."""
         people_query(criteria)  # validate now, not on first iteration
-        return Collection(cls._list_page, params=criteria,
-                          description=f"{cls.__name__}.search()")
+        return cls._list("search", f"{cls.__name__}.search()", **criteria)
 
     @classmethod
     def count(cls, **filters: Any) -> int:
         """Number of profiles: ``GET /people/stats`` without filters, else by paging."""
         if not filters:
-            stats = cls._request("GET", cls._website() + "/people/stats")
+            stats = cls._call("count")
             if isinstance(stats, Mapping) and isinstance(stats.get("total"), int):
                 return stats["total"]
         return cls.all(**filters).count()
@@ -330,6 +331,7 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
                 raise _invalid(f"{field} must be a dict or None", field)
 
     def _data_request(self, data_diff: Any) -> tuple[str, dict[str, Any]] | None:
+        """The people data operation (``update_data`` merges, ``replace_data``) and body."""
         if data_diff is _MISSING:
             return None
         current = self._values.get("custom_attributes")
@@ -340,25 +342,25 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         removed = [k for k, v in data_diff.items() if v is None]
         if removed:  # PATCH merges: removing a key needs the whole data saved (PUT)
             kept = {k: v for k, v in current.items() if v is not None}
-            return "PUT", {"data": _check_data(kept)}
+            return "replace_data", {"data": _check_data(kept)}
         if not data_diff:
             return None
-        return "PATCH", {"data": _check_data(data_diff)}
+        return "update_data", {"data": _check_data(data_diff)}
 
     def _create(self, payload: dict[str, Any]) -> Any:
         card, data, unsub = self._split(payload)
         data = None if data is _MISSING or data is None else _check_data(data)
         unsub = None if unsub is _MISSING else unsub
-        created = self._request("POST", self._website() + "/people/profile", json=card)
+        created = self._call("create", json=card)
         pid = created.get("people_id") if isinstance(created, Mapping) else None
         if not isinstance(pid, str) or not pid:
             raise self._bad_answer("the created profile has no people_id", "people_id")
         self._values["id"] = pid
         if data:
-            self._request("PATCH", self._data_path(), json={"data": data})
+            self._call("update_data", json={"data": data})
         if unsub is not None:
-            self._request("PATCH", self._subscription_path(), json={"email": not unsub})
-        self._fill(self._request("GET", self._instance_path()))
+            self._call("update_subscription", json={"email": not unsub})
+        self._fill(self._call("find"))
         if data is not None:
             self._set_clean("custom_attributes", dict(data))
         if unsub is not None:
@@ -369,7 +371,7 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         self._send(diff)
         return None
 
-    def _send(self, diff: Mapping[str, Any], *, card_method: str = "PATCH",
+    def _send(self, diff: Mapping[str, Any], *, card_op: str = "update",
               card: Mapping[str, Any] | None = None) -> None:
         """Validate every part first, then send profile, data and subscription changes."""
         profile, data_diff, unsub = self._split(diff)
@@ -377,11 +379,11 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
             profile = self._wire_changes(card)
         data_request = self._data_request(data_diff)
         if profile:
-            self._request(card_method, self._instance_path(), json=profile)
+            self._call(card_op, json=profile)
         if data_request is not None:
-            self._request(data_request[0], self._data_path(), json=data_request[1])
+            self._call(data_request[0], json=data_request[1])
         if unsub is not _MISSING and unsub is not None:
-            self._request("PATCH", self._subscription_path(), json={"email": not unsub})
+            self._call("update_subscription", json={"email": not unsub})
 
     def replace(self) -> Contact:
         """Save the whole profile card (``PUT``: fields you left out are cleared by Crisp),
@@ -389,13 +391,13 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         card = {k: self._values[k] for k in CARD_KEYS if self._values.get(k) is not None}
         if not card.get("email"):
             raise _invalid("a Crisp people profile needs an email", "email")
-        self._send(self.changes(), card_method="PUT", card=card)
+        self._send(self.changes(), card_op="replace", card=card)
         self._mark_clean()
         return self
 
     # -- segments (tags) ---------------------------------------------------------------------
     def _set_segments(self, segments: list[str]) -> None:
-        self._request("PATCH", self._instance_path(), json={"segments": segments})
+        self._call("update", json={"segments": segments})
         self._set_clean("segments", list(segments))
 
     def add_tag(self, tag: Any) -> Contact:
@@ -425,13 +427,8 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
                 params["filter_resolved" if value else "filter_not_resolved"] = 1
             else:
                 raise _invalid(f"unknown conversations() filter {key!r}", key)
-        conv = self._model("Conversation")
-        path = self._website() + encode_path("/people/conversations/{p}/list", p=_id_of(self))
-
-        def page(_: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-            return numbered_page(self._request, path, cursor=cursor, params=params,
-                                 wrap=conv.ref)
-        return Collection(page, description=f"conversations of people {self.id}")
+        return self._model("Conversation")._list(  # type: ignore[no-any-return]
+            "of_contact", f"conversations of people {self.id}", contact=_id_of(self), **params)
 
     @property
     def events(self) -> Related:
@@ -448,9 +445,14 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         return self._model("Event").create(contact=self, name=name, metadata=metadata,
                                            color=color)
 
-    def notes(self) -> Collection[Any]:
-        """The profile's notepad as 0 or 1 Note."""
-        return self._model("Note").all(contact=self)  # type: ignore[no-any-return]
+    @property
+    def notes(self) -> Related:
+        """The profile's notepad as 0 or 1 Note: ``contact.notes()``, ``contact.notes.create(
+        body=...)`` (appends)."""
+        note = self._model("Note")
+        return Related(lambda: note.all(contact=self),
+                       lambda **kw: note.create(contact=self, **kw),
+                       f"notes of people {self.id}")
 
     def add_note(self, body: str) -> Any:
         """Append ``body`` to the profile's notepad."""
@@ -466,21 +468,22 @@ class Event(CrispResource, canonical.Event):
     _wire_shapes = {"text": str, "data": Mapping, "color": str}
     _repr_fields = ("name", "color")
     aliases = {"text": "name", "data": "metadata"}
+    operations = declare(
+        all=Operation("GET", W + "/people/events/{contact}/list/{page}", paging="page"),
+        create=Operation("POST", W + "/people/events/{contact}", safe=False),
+    )
 
     @classmethod
     def all(cls, contact: Any) -> Collection[Any]:
         """The events of one profile, newest first."""
         pid = _id_of(contact, "contact")
-        path = cls._website() + encode_path("/people/events/{p}/list", p=pid)
+        return cls._list("all", f"Event.all(contact={pid})", contact=pid)
 
-        def wrap(item: Any) -> Any:
-            event = cls.from_wire(item)
-            event._set_clean("contact_id", pid)
-            return event
-
-        def page(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-            return numbered_page(cls._request, path, cursor=cursor, wrap=wrap)
-        return Collection(page, description=f"Event.all(contact={pid})")
+    @classmethod
+    def _from_item(cls, item: Any, op: Operation, ids: Mapping[str, Any]) -> Any:
+        event = cls.from_wire(item)
+        event._set_clean("contact_id", ids["contact"])
+        return event
 
     @classmethod
     def create(cls, contact: Any, name: str | None = None, *, text: str | None = None,
@@ -498,8 +501,7 @@ class Event(CrispResource, canonical.Event):
             values["color"] = color
         event = cls(**values)
         payload = event._wire_changes(event._values)
-        cls._request("POST", cls._website() + encode_path("/people/events/{p}", p=pid),
-                     json=payload)
+        cls._call("create", json=payload, contact=pid)
         event._values["contact_id"] = pid
         event._mark_clean()
         return event  # type: ignore[no-any-return]
@@ -514,10 +516,12 @@ class Note(CrispResource, Updatable, Deletable, canonical.Note):
 
     _repr_fields = ("body",)
     SEPARATOR: ClassVar[str] = "\n\n"
-
-    @classmethod
-    def _profile_path(cls, pid: str) -> str:
-        return cls._website() + encode_path("/people/profile/{p}", p=pid)
+    operations = declare(
+        notepad=Operation("GET", W + "/people/profile/{contact}", safe=True),
+        write=Operation("PATCH", W + "/people/profile/{contact}", safe=True),  # the whole text
+        update=Operation("PATCH", W + "/people/profile/{id}"),
+        delete=Operation("PATCH", W + "/people/profile/{id}"),  # empties the notepad
+    )
 
     @classmethod
     def _of(cls, pid: str, notepad: str) -> Note:
@@ -529,7 +533,7 @@ class Note(CrispResource, Updatable, Deletable, canonical.Note):
 
         def page(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
             # always read the profile: a Contact object in hand may hold a stale notepad
-            profile = cls._request("GET", cls._profile_path(pid))
+            profile = cls._call("notepad", contact=pid)
             notepad = profile.get("notepad") if isinstance(profile, Mapping) else None
             return _one_page([cls._of(pid, notepad)] if notepad else [])
         return Collection(page, description=f"Note.all(contact={pid})")
@@ -540,10 +544,10 @@ class Note(CrispResource, Updatable, Deletable, canonical.Note):
         if not isinstance(body, str) or not body.strip():
             raise _invalid("a note needs a body", "body")
         pid = _id_of(contact, "contact")
-        profile = cls._request("GET", cls._profile_path(pid))
+        profile = cls._call("notepad", contact=pid)
         current = (profile.get("notepad") if isinstance(profile, Mapping) else "") or ""
         notepad = f"{current}{cls.SEPARATOR}{body}" if current else body
-        cls._request("PATCH", cls._profile_path(pid), json={"notepad": notepad})
+        cls._call("write", json={"notepad": notepad}, contact=pid)
         return cls._of(pid, notepad)
 
     def _update(self, diff: dict[str, Any]) -> Any:
@@ -552,9 +556,9 @@ class Note(CrispResource, Updatable, Deletable, canonical.Note):
         body = diff["body"] or ""
         if not isinstance(body, str):
             raise _invalid("a note body must be a string", "body")
-        self._request("PATCH", self._profile_path(_id_of(self)), json={"notepad": body})
+        self._call("update", json={"notepad": body})
         return None
 
     def delete(self) -> None:
-        self._request("PATCH", self._profile_path(_id_of(self)), json={"notepad": ""})
+        self._call("delete", json={"notepad": ""})
         object.__setattr__(self, "_deleted", True)
