@@ -160,7 +160,7 @@ class Conversation(BrevoResource, canonical.Conversation):
     """
 
     _repr_fields = ("visitor_id", "state")
-    canonical_fields: ClassVar[tuple[str, ...]] = canonical.Conversation.canonical_fields + (
+    canonical_fields = canonical.Conversation.canonical_fields + (  # type: ignore[assignment]
         "visitor_id", "visitor", "agents", "start_page")
     operations = declare(
         group=Operation("PUT", "/conversations/visitorGroup", safe=True),

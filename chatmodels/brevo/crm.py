@@ -61,6 +61,7 @@ class Company(BrevoResource, Retrievable, Creatable, Updatable, Deletable, Lista
 
     _schema = schemas.CompanySchema
     _max_page_size = 50
+    _repr_fields = ()
     _filters: ClassVar[Mapping[str, str]] = {"sort": "sort", "sort_by": "sortBy",
                                              "filters": "filters",
                                              "linked_contact_ids": "linkedContactsIds"}
@@ -104,7 +105,9 @@ class Company(BrevoResource, Retrievable, Creatable, Updatable, Deletable, Lista
     def _create(self, payload: dict[str, Any]) -> Any:
         body = self._wire_changes(payload)
         body["name"] = body["attributes"].pop("name")
-        return created_id(self, self._call("create", json=body), "linked_contact_ids")
+        # the server adds created_at, number_of_contacts...: the attributes reload on next read
+        return created_id(self, self._call("create", json=body), "linked_contact_ids",
+                          "custom_attributes")
 
     def _update(self, diff: dict[str, Any]) -> Any:
         return self._call("update", json=self._wire_changes(diff))
