@@ -251,6 +251,8 @@ class ContactField(BrevoResource, Creatable, Updatable, Deletable, Listable,
 
     @Derived
     def data_type(self) -> str | None:  # type: ignore[override]
+        if self.category == "category":
+            return "list"
         return DATA_TYPES.get(self.type or "", "string")
 
     @data_type.setter  # type: ignore[no-redef]
