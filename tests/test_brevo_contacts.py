@@ -165,7 +165,7 @@ def test_save_all_batches_diffs(api, sim):
     assert api.Contact.find(contacts[2].id).custom_attributes["SCORE"] == 2.0
     more = api.Contact.all().page_size(250).limit(250).to_list()
     for contact in more:
-        contact.custom_attributes["PLAN"] = "free"
+        contact.custom_attributes["PLAN"] = "trial"
     api.Contact.save_all(more)
     sizes = [len(r.json["contacts"]) for r in sim.requests if r.path == "/v3/contacts/batch"]
     assert sizes[1:] == [100, 100, 50]
