@@ -256,7 +256,7 @@ def test_issue_examples_run_as_written(sim, monkeypatch):
     brevo.Brevo.api_key = sim.credentials["api_key"]          # `api-key` header
     ann = brevo.Contact.find(email="ann@example.com")         # identifier = email
     ann.custom_attributes["FIRSTNAME"] = "Ann"; ann.save()    # noqa: E702
-    for c in brevo.Contact.all(modified_since=since): ...     # limit/offset paging
+    for c in brevo.Contact.all(modified_since=since): ...     # noqa: B007 (as written)
     vip = brevo.Tag.create(name="vip")                        # a Brevo list
     vip.tag(contacts=[ann])                                   # lists/{id}/contacts/add
     msg = brevo.Message.create(visitor_id=visitor, text="Hi!", agent=agent)
