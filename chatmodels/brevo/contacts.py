@@ -107,11 +107,28 @@ class Contact(BrevoResource, Retrievable, Creatable, Updatable, Deletable, Lista
         stats=Operation("GET", "/contacts/{id}/campaignStats"),
     )
 
-    def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
-        attrs = data.get("attributes")
-        if values.get("external_id") is None and isinstance(attrs, Mapping) \
-                and attrs.get("EXT_ID") is not None:
-            values["external_id"] = str(attrs["EXT_ID"])
+    @Derived
+    def external_id(self) -> str | None:  # type: ignore[override]
+        """``ext_id``: Brevo answers it as the ``EXT_ID`` attribute, takes it as ``ext_id``."""
+        value = self._values.get("external_id")
+        if value is None:
+            value = (self.custom_attributes or {}).get("EXT_ID")
+        return None if value is None else str(value)
+
+    @external_id.setter  # type: ignore[no-redef]
+    def external_id(self, value: str | None) -> None:
+        self._values["external_id"] = value
+        self._touched.add("external_id")
+
+    @Derived
+    def created_at(self) -> Any:  # type: ignore[override]
+        raw = self.created_at_iso
+        return schemas.parse_time(raw) if isinstance(raw, str) else None
+
+    @Derived
+    def updated_at(self) -> Any:  # type: ignore[override]
+        raw = self.updated_at_iso
+        return schemas.parse_time(raw) if isinstance(raw, str) else None
 
     @Derived
     def name(self) -> str | None:  # type: ignore[override]
@@ -184,7 +201,7 @@ class Contact(BrevoResource, Retrievable, Creatable, Updatable, Deletable, Lista
 
     def _create(self, payload: dict[str, Any]) -> Any:
         answer = self._call("create", json=self._wire_changes(payload))
-        return created_id(self, answer, "created_at", "updated_at", "list_ids")
+        return created_id(self, answer, "created_at_iso", "updated_at_iso", "list_ids")
 
     def _update(self, diff: dict[str, Any]) -> Any:
         if "email" in diff:  # Brevo changes an email through the EMAIL attribute
@@ -193,7 +210,7 @@ class Contact(BrevoResource, Retrievable, Creatable, Updatable, Deletable, Lista
             attrs["EMAIL"] = diff.pop("email")
             diff["custom_attributes"] = attrs
         self._call("update", json=self._wire_changes(diff))
-        self._forget("updated_at")
+        self._forget("updated_at_iso")
         return None
 
     def stats(self, **dates: Any) -> Any:
@@ -219,7 +236,7 @@ class Contact(BrevoResource, Retrievable, Creatable, Updatable, Deletable, Lista
             cls._call("batch", json={"contacts": body})
             for contact, _ in batch:
                 contact._mark_clean()
-                contact._forget("updated_at")
+                contact._forget("updated_at_iso")
         return len(entries)
 
 

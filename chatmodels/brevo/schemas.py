@@ -8,6 +8,7 @@ conversation timestamps epoch milliseconds; both load as aware datetimes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from marshmallow import fields
@@ -15,6 +16,16 @@ from marshmallow import fields
 from ..schema import Raw, UnixTime, WireSchema
 
 UTC = dt.timezone.utc
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_time(value: str) -> dt.datetime | None:
+    """An ISO 8601 string from Brevo -> aware datetime (None when unreadable)."""
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class IsoTime(UnixTime):
@@ -43,8 +54,9 @@ class ContactSchema(WireSchema):
     list_ids = fields.List(fields.Integer(), data_key="listIds", load_only=True)
     list_unsubscribed = fields.List(fields.Integer(), data_key="listUnsubscribed",
                                     load_only=True)
-    created_at = UnixTime(data_key="createdAt", load_only=True)
-    updated_at = UnixTime(data_key="modifiedAt", load_only=True)
+    # kept as Brevo's strings, parsed when read (Contact.created_at): listing stays cheap
+    created_at_iso = fields.String(data_key="createdAt", load_only=True)
+    updated_at_iso = fields.String(data_key="modifiedAt", load_only=True)
     statistics = Raw(load_only=True)
 
 
