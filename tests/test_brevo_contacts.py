@@ -55,6 +55,15 @@ def test_contact_maps_onto_canonical_fields(api, sim):
     assert contact.unsubscribed_from_emails is raw["emailBlacklisted"]
 
 
+def test_to_dict_includes_derived_canonical_fields(api, sim):
+    contact = api.Contact.find(7)
+    data = contact.to_dict()
+    assert data["name"] == contact.name and data["phone"] == contact.phone
+    assert data["created_at"] == contact.created_at
+    assert data["tags"] == [{"id": i} for i in contact.list_ids]
+    assert data["email"] == contact.email
+
+
 @pytest.mark.parametrize("lookup,kind", [("email", "email_id"), ("external_id", "ext_id"),
                                          ("phone", "phone_id")])
 def test_find_by_each_identifier_type(api, sim, lookup, kind):

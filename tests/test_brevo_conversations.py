@@ -272,3 +272,32 @@ def test_issue_examples_run_as_written(sim, monkeypatch):
     assert puts[1].json == {"text": "Hi again"}
     assert sim.requests[-1].method == "DELETE"
     assert json.loads(json.dumps(sim.outbox[-1]))["message"]["text"] == "Hi!"
+
+
+def test_read_directory_of_saved_payloads(api, sim, tmp_path):
+    for i, payload in enumerate(sim.outbox):
+        (tmp_path / f"{i:04d}.json").write_text(json.dumps(payload))
+    (tmp_path / "batch.json").write_text(json.dumps(sim.outbox[:2]))  # arrays work too
+    (tmp_path / "notes.txt").write_text("ignored")
+    read = webhooks.read_directory(tmp_path, api=api)
+    assert [(c.id, [m.id for m in c.messages]) for c in read] == [
+        (c.id, [m.id for m in c.messages]) for c in webhooks.assemble(sim.outbox, api=api)]
+    (tmp_path / "0001.json").write_text('{"eventName": "conversationFragment"')
+    with pytest.raises(errors.ValidationError, match="0001.json is not a JSON file"):
+        webhooks.read_directory(tmp_path)
+    (tmp_path / "0001.json").write_text('{"eventName": "x", "conversationId": "c"}')
+    with pytest.raises(errors.ValidationError, match="0001.json: unknown eventName"):
+        webhooks.read_directory(tmp_path)
+    with pytest.raises(errors.ValidationError, match="not a directory"):
+        webhooks.read_directory(tmp_path / "missing")
+
+
+def test_to_dict_exports_the_canonical_values(api, sim):
+    (conv,) = [c for c in webhooks.assemble(sim.outbox, api=api) if c.contacts][:1]
+    data = conv.to_dict()
+    assert data["id"] == conv.id and data["state"] == conv.state
+    assert data["created_at"] == conv.messages[0].created_at
+    assert data["contacts"] == [{"id": conv.contacts[0].id}]
+    first = data["messages"][0]
+    assert first["author_type"] in ("contact", "agent") and first["kind"] == "comment"
+    assert first["conversation_id"] == conv.visitor_id

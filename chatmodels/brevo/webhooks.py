@@ -5,7 +5,8 @@ Brevo posts ``conversationStarted`` (the first message, in ``message``),
 ``conversationTranscript`` (every message, once the conversation is over), each with
 ``conversationId``, ``visitor`` and ``agents``. :func:`parse` turns one payload into a
 :class:`WebhookEvent`; :func:`assemble` merges any number of them into conversations
-(messages deduplicated by id, in time order).
+(messages deduplicated by id, in time order); :func:`read_directory` does the same for a
+directory of saved bodies.
 
 Verification: Brevo signs nothing and sends no secret header for conversation webhooks, so the
 only check is one you put in the webhook URL yourself: register
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
+import pathlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,6 +153,28 @@ def assemble(payloads: Iterable[Any], *, api: Any = None) -> list[Any]:
     return out
 
 
+def read_directory(path: str | os.PathLike[str], *, api: Any = None) -> list[Any]:
+    """Conversations from a directory of saved webhook bodies: every ``*.json`` file (in name
+    order) holds one payload or a JSON array of payloads. A damaged file raises
+    ``ValidationError`` naming it; nothing is half-read."""
+    folder = pathlib.Path(path)
+    if not folder.is_dir():
+        raise _invalid(f"{folder} is not a directory")
+    events: list[WebhookEvent] = []
+    for file in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(file.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise _invalid(f"{file.name} is not a JSON file") from None
+        try:
+            events += [parse(item, api=api) for item in (data if isinstance(data, list)
+                                                         else [data])]
+        except ValidationError as exc:
+            reason = exc.message.removeprefix("brevo webhook: ")
+            raise _invalid(f"{file.name}: {reason}", exc.field) from None
+    return assemble(events, api=api)
+
+
 def _key(message: Any) -> tuple[float, str]:
     created = message.created_at
     return (created.timestamp() if created is not None else 0.0, str(message.id))
@@ -162,4 +187,4 @@ def _classes(api: Any, name: str) -> tuple[Any, Any]:
     return RESOURCES[name], None
 
 
-__all__ = ["EVENTS", "WebhookEvent", "assemble", "parse", "verify"]
+__all__ = ["EVENTS", "WebhookEvent", "assemble", "parse", "read_directory", "verify"]
