@@ -96,6 +96,22 @@ def test_create_sends_the_contact_and_reads_server_fields_lazily(api, sim):
     assert api.Contact.find(external_id="ext-ann").id == 321
 
 
+def test_create_with_canonical_name_and_phone(api, sim):
+    lee = api.Contact.create(email="lee@example.com", name="Ann Lee", phone="+33612345678")
+    assert last(sim).json == {"email": "lee@example.com",
+                              "attributes": {"FIRSTNAME": "Ann", "LASTNAME": "Lee",
+                                             "SMS": "+33612345678"}}
+    assert api.Contact.find(phone="+33612345678") == lee
+
+
+def test_list_ids_filter_is_sent_as_csv(api, sim):
+    tags = [api.Tag.find(1), 2]
+    found = api.Contact.all(list_ids=tags).to_list()
+    assert last(sim).query["listIds"] == "1,2"
+    expected = [c["id"] for c in sim.state.contacts.values() if {1, 2} & set(c["listIds"])]
+    assert sorted(c.id for c in found) == sorted(expected) and expected
+
+
 def test_create_needs_an_identifier_locally(api, sim):
     with pytest.raises(errors.ValidationError, match="email, an SMS attribute or an ext_id"):
         api.Contact.create(custom_attributes={"FIRSTNAME": "Nobody"})

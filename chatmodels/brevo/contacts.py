@@ -80,6 +80,8 @@ class BrevoResource(Resource):
             if wire is None:
                 raise _invalid(f"{cls.__name__}.all() has no filter {key!r}; filters: "
                                f"{', '.join(sorted(cls._filters)) or 'none'}", key)
+            if isinstance(value, (list, tuple, set, frozenset)):  # Swagger 2.0 arrays: csv
+                value = ",".join(str(v.id if isinstance(v, Model) else v) for v in value)
             out[wire] = wire_time(value)
         return out
 

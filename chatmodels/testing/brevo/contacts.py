@@ -130,9 +130,11 @@ def list_contacts(ctx: Context) -> Any:
         if seg is None:
             raise not_found("Segment does not exist")
         ids = [i for i in ids if seg["_match"](state.contacts[i])]
-    lists = ctx.request.args.getlist("listIds")
+    lists = [x for raw in ctx.request.args.getlist("listIds") for x in raw.split(",")]
     if lists:
-        wanted = {int(x) for x in lists if x.isdigit()}
+        if not all(x.strip().isdigit() for x in lists):
+            raise bad("listIds should be integers")
+        wanted = {int(x) for x in lists}
         ids = [i for i in ids if wanted.intersection(state.contacts[i]["listIds"])]
     chosen = page(ctx, ids, default=50, maximum=1000)
     return {"contacts": [state.contacts[i] for i in chosen], "count": len(ids)}
