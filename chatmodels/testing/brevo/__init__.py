@@ -27,6 +27,7 @@ they are silent the choices are listed in docs/brevo.md):
 
 from __future__ import annotations
 
+import hmac
 import math
 import random
 import time
@@ -81,8 +82,6 @@ class BrevoSimulator(BaseSimulator):
         _populate(state, rng, **counts)
 
     def authenticate(self, ctx: Context) -> None:
-        import hmac
-
         key = ctx.headers.get("api-key") or ""
         if not key or not hmac.compare_digest(key, self.credentials["api_key"]):
             raise SimError(401, "unauthorized", "Key not found")
