@@ -210,8 +210,9 @@ class Brevo(ProviderConfig):
             count = body.get("count") if isinstance(body, Mapping) else None
             total = count if isinstance(count, int) and not isinstance(count, bool) else None
         account = resource._account_of_class(build=False)
-        objects = [resource.from_wire(item, account=account) for item in items
-                   if isinstance(item, Mapping)]
+        build = resource.from_wire
+        objects = [build(item, account=account) for item in items
+                   if type(item) is dict or isinstance(item, Mapping)]
         if style == "single":
             return Page(objects, None, len(objects))
         if style == "numbered":
