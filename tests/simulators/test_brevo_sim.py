@@ -62,7 +62,7 @@ def test_rate_limit_headers_on_every_answer(sim, http):
     assert ok.headers["x-sib-ratelimit-limit"] == "300"
     assert int(ok.headers["x-sib-ratelimit-remaining"]) <= 299
     assert 0 <= int(ok.headers["x-sib-ratelimit-reset"]) <= 1
-    sim.rate_limit(2, window=60)
+    sim.rate_limit(2, window=3600)
     http("GET", "/contacts/folders")
     http("GET", "/contacts/folders")
     refused = http("GET", "/contacts/folders")
@@ -70,7 +70,7 @@ def test_rate_limit_headers_on_every_answer(sim, http):
     assert refused.json() == {"code": "too_many_requests",
                               "message": "The expected rate limit is exceeded."}
     assert refused.headers["x-sib-ratelimit-remaining"] == "0"
-    assert 0 < int(refused.headers["x-sib-ratelimit-reset"]) <= 60
+    assert 0 < int(refused.headers["x-sib-ratelimit-reset"]) <= 3600
 
 
 def test_contact_list_shape_matches_the_published_example(sim, http):
