@@ -29,7 +29,7 @@ from ..errors import (
     ValidationError,
     error_for,
 )
-from ..http import HttpClient, RateLimit, RetryPolicy, encode_path, parse_retry_after
+from ..http import HttpClient, RateLimit, RetryPolicy, parse_retry_after
 from ..operations import Operation
 from ..resource import id_of
 
@@ -234,5 +234,5 @@ def connect(api_key: str | None = None, *, partner_key: str | None = None,
                          timeout=timeout, max_retries=max_retries, retry=retry)
 
 
-__all__ = ["CODE_CLASSES", "DEFAULT_BASE_URL", "Brevo", "connect", "encode_path",
+__all__ = ["CODE_CLASSES", "DEFAULT_BASE_URL", "Brevo", "connect",
            "parse_error", "parse_rate_limit", "wire_time"]
