@@ -111,6 +111,9 @@ def test_note_create_update_delete(api, sim):
         api.Note.find(note.id)
     with pytest.raises(errors.ValidationError, match="needs a body"):
         api.Note.create(contact_id=9)
+    other = api.Note.create(contact=contact, body="Same owner")
+    assert last(sim).json == {"text": "Same owner", "contactIds": [9]}
+    assert other.contact_id == 9 and other.id in [n.id for n in api.Note.all(contact=contact)]
 
 
 def test_note_text_over_3000_characters_is_refused(api, sim):
@@ -133,6 +136,8 @@ def test_event_create_identifies_the_contact(api, sim):
     assert last(sim).query["contact_id"] == "6" and last(sim).query["event_name"] == "order_created"
     assert events[0].created_at == when and events[0].metadata == {"amount": 42}
     assert events[0].contact_id == 6
+    assert [e.name for e in api.Event.all(contact=contact)] == [
+        e.name for e in api.Event.all(contact_id=6)]
 
 
 def test_event_needs_an_identifier(api, sim):

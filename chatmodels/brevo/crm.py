@@ -148,6 +148,13 @@ class Note(BrevoResource, Retrievable, Creatable, Updatable, Deletable, Listable
             out.update(entity="contacts", entityIds=str(_contact_ids([contact])[0]))
         return out
 
+    @classmethod
+    def create(cls, *, contact: Any = None, **fields: Any) -> Any:
+        """``Note.create(contact=c, body=...)`` (or ``contact_id=``, ``contact_ids=``)."""
+        if contact is not None:
+            fields.setdefault("contact_ids", _contact_ids([contact]))
+        return super().create(**fields)
+
     @Derived
     def contact_id(self) -> Any:  # type: ignore[override]
         ids = self.contact_ids or []
@@ -209,6 +216,14 @@ class Event(BrevoResource, Creatable, Listable, canonical.Event):
             raise _invalid("an event needs a contact with an email or ext_id "
                            "(or email=/external_id=)", "identifiers")
         return super().create(identifiers=identifiers, **fields)
+
+    @classmethod
+    def _wire_filters(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        params = dict(params)
+        contact = params.pop("contact", None)
+        if contact is not None:
+            params["contact_id"] = _contact_ids([contact])[0]
+        return super()._wire_filters(params)
 
     @Derived
     def email(self) -> str | None:  # type: ignore[override]
