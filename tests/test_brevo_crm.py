@@ -140,6 +140,17 @@ def test_event_create_identifies_the_contact(api, sim):
         e.name for e in api.Event.all(contact_id=6)]
 
 
+def test_a_sent_event_is_never_sent_twice(api, sim):
+    event = api.Event.create(name="signup", email="ev@example.com")
+    posts = len([r for r in sim.requests if r.method == "POST"])
+    event.save()
+    assert len([r for r in sim.requests if r.method == "POST"]) == posts
+    event.metadata = {"late": True}
+    with pytest.raises(errors.ValidationError, match="cannot be changed once sent"):
+        event.save()
+    assert len(sim.state.events) == 31
+
+
 def test_event_needs_an_identifier(api, sim):
     with pytest.raises(errors.ValidationError, match="needs a contact"):
         api.Event.create(name="x")

@@ -230,12 +230,22 @@ class Event(BrevoResource, Creatable, Listable, canonical.Event):
         ids = self.identifiers
         return ids.get("email_id") if isinstance(ids, Mapping) else None
 
+    def save(self) -> Any:
+        """Send the event (once): Brevo gives events no id, so a sent event cannot change."""
+        if getattr(self, "_sent", False):
+            if self.is_dirty:
+                raise _invalid("a Brevo event cannot be changed once sent",
+                               self.dirty_fields[0])
+            return self
+        return super().save()
+
     def _create(self, payload: dict[str, Any]) -> Any:
         if not payload.get("name"):
             raise _invalid("an event needs a name", "name")
         body = self._wire_changes({k: v for k, v in payload.items() if k != "contact_id"})
         self._call("create", json=body)
         self._mark_clean()
+        object.__setattr__(self, "_sent", True)
         return None
 
 
