@@ -162,6 +162,13 @@ _ENTRIES: tuple[Provider, ...] = (
         simulator_ref="chatmodels.testing.livechat:Simulator",
     ),
     Provider(
+        name="brevo",
+        display_name="Brevo",
+        config_ref="chatmodels.brevo:Brevo",
+        simulator_ref="chatmodels.testing.brevo:Simulator",
+        webhook_parser_ref="chatmodels.brevo.webhooks:parse",
+    ),
+    Provider(
         name="sendbee",
         display_name="Sendbee",
         config_ref="chatmodels.sendbee:Sendbee",
