@@ -232,11 +232,13 @@ class ProviderConfig:
     def prepare(cls, op: Operation, ids: Mapping[str, str], params: Mapping[str, Any] | None,
                 body: Any) -> tuple[str, str, Mapping[str, Any] | None, Any]:
         """A declared operation as ``(method, path, query, json)``. The default is REST: the
-        route template filled with the URL-encoded ids. RPC providers override it (the action
-        in the URL, the ids in the body)."""
+        route template filled with the URL-encoded ids, the operation's fixed ``query`` under
+        ``params``. RPC providers override it (the action in the URL, the ids in the body)."""
         if op.path is None:
             raise ConfigurationError(f"{cls.name}: {op.describe()} needs an RPC transport "
                                      f"(override {cls.__name__}.prepare)")
+        if op.query:
+            params = {**op.query, **(params or {})}
         return op.method, encode_path(op.path, **ids), params, body
 
     @classmethod
