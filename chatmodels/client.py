@@ -201,7 +201,9 @@ class ProviderConfig:
             cached = cls._default
             if cached is not None and cached[0] == key:
                 return cached[1]
-            client = cls.build(settings, bind=False)
+            # bound classes, so what an object hands out (``self._model("Tag")``) stays on
+            # the account that loaded it after the class-level settings change
+            client = cls.build(settings, bind=True)
             old, cls._default = cls._default, (key, client)
         if old is not None:
             old[1].close()
@@ -232,11 +234,13 @@ class ProviderConfig:
     def prepare(cls, op: Operation, ids: Mapping[str, str], params: Mapping[str, Any] | None,
                 body: Any) -> tuple[str, str, Mapping[str, Any] | None, Any]:
         """A declared operation as ``(method, path, query, json)``. The default is REST: the
-        route template filled with the URL-encoded ids. RPC providers override it (the action
-        in the URL, the ids in the body)."""
+        route template filled with the URL-encoded ids, the operation's fixed ``query`` under
+        ``params``. RPC providers override it (the action in the URL, the ids in the body)."""
         if op.path is None:
             raise ConfigurationError(f"{cls.name}: {op.describe()} needs an RPC transport "
                                      f"(override {cls.__name__}.prepare)")
+        if op.query:
+            params = {**op.query, **(params or {})}
         return op.method, encode_path(op.path, **ids), params, body
 
     @classmethod

@@ -114,6 +114,9 @@ class Model:
     _refs: ClassVar[Mapping[str, tuple[str, bool]]] = {}
     #: the wire key holding the id (``ref()`` builds partial objects with it)
     _id_key: ClassVar[str] = "id"
+    #: whether the provider gives a created object an id (an answer without one is then a
+    #: ``ResponseError``); False for write-only records such as Brevo events
+    _created_with_id: ClassVar[bool] = True
     #: fields a complete object may lack -> the method that fetches them: ``"reload"`` (the
     #: whole object; e.g. messages absent from list answers) or a loader of its own, which
     #: stores the value with ``_set_clean`` and handles an object not saved yet
@@ -437,7 +440,7 @@ class Model:
             self._fill(data)
         else:  # an empty answer ({} or no body): what we sent is now the state
             self._mark_clean()
-        if created and self.id is None:
+        if created and self.id is None and self._created_with_id:
             raise ResponseError(f"{self._provider_name()}: the answer to creating a "
                                 f"{type(self).__name__} holds no id",
                                 provider=self._provider_name())

@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import string
 from collections.abc import Mapping
+from typing import Any
 
 #: operations that only read, safe to resend
 READS = frozenset({"find", "all", "search", "count"})
@@ -49,6 +50,8 @@ class Operation:
     ``safe``: whether a failed attempt may be resent (see the module docstring for defaults).
     ``answer``: the key of the answer that holds the object or list (``None``: the whole body).
     ``paging``: the paging style of a list operation, as the provider's ``page()`` names it.
+    ``query``: query parameters sent with every call (``{"display_as": "plaintext"}``); the
+    caller's ``params`` win on a clash.
     """
 
     method: str = "GET"
@@ -58,6 +61,7 @@ class Operation:
     safe: bool | None = None
     answer: str | None = None
     paging: str | None = None
+    query: Mapping[str, Any] | None = dataclasses.field(default=None, hash=False)
     name: str = ""
 
     def __post_init__(self) -> None:

@@ -223,3 +223,20 @@ def test_crisp_object_remembers_its_website_and_account(monkeypatch):
         assert writes and all(a.credentials["website_id"] in r.path for r in writes)
         assert not [r for r in b.requests if r.method != "GET"]
     crisp.Crisp.configure(identifier=None, key=None, website_id=None, base_url=None)
+
+
+def test_nested_listings_follow_the_object_account(monkeypatch):
+    """After the class-level account switched, an object's nested listings still use the
+    account that loaded it (the classes it hands out are bound to that account)."""
+    with serve("intercom", seed=1, contacts=3) as a, serve("intercom", seed=2, contacts=3) as b:
+        monkeypatch.setattr(intercom.Intercom, "max_retries", 0)
+        intercom.Intercom.configure(base_url=a.base_url, **a.credentials)
+        contact = intercom.Contact.all().first()
+        intercom.Intercom.configure(base_url=b.base_url, **b.credentials)
+        before = len(b.requests)
+        tags = contact.list_tags()
+        notes = list(contact.notes.all())
+        assert all(t.account is contact.account for t in tags)
+        assert all(n.account is contact.account for n in notes)
+        assert len(b.requests) == before
+    intercom.Intercom.configure(access_token=None, base_url=None)

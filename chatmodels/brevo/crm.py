@@ -189,6 +189,7 @@ class Event(BrevoResource, Creatable, Listable, canonical.Event):
 
     _schema = schemas.EventSchema
     _max_page_size = 100
+    _created_with_id = False
     _filters: ClassVar[Mapping[str, str]] = {"contact_id": "contact_id",
                                              "name": "event_name", "sort": "sort",
                                              "start_date": "startDate", "end_date": "endDate"}

@@ -20,6 +20,7 @@ from ..errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConflictError,
     PermissionDenied,
     RateLimitExceeded,
@@ -29,6 +30,7 @@ from ..errors import (
     error_for,
 )
 from ..http import HttpClient, RateLimit, RetryPolicy, finite, parse_retry_after, text_of
+from ..operations import Operation
 
 API_VERSION = "2.16"
 REGIONS = {
@@ -46,6 +48,8 @@ CODE_CLASSES: dict[str, type[APIError]] = {
     "forbidden": PermissionDenied,
     "api_plan_restricted": PermissionDenied,
     "not_found": ResourceNotFound,
+    # a merged lead answers 410 (its Link header names the user it was merged into)
+    "contact_merged": ResourceNotFound,
     "parameter_invalid": ValidationError,
     "parameter_not_found": ValidationError,
     "parameter_mismatch": ValidationError,
@@ -160,6 +164,25 @@ class Intercom(ProviderConfig):
         )
         return Client("intercom", http, cls.resource_classes(), bind=bind)
 
+    @classmethod
+    def page(cls, resource: Any, op: Operation, params: Mapping[str, Any], cursor: Any,
+             size: int | None) -> Page[Any]:
+        """One page of a list operation, by its paging style (``op.paging``):
+
+        - ``"cursor"``: ``per_page`` and ``starting_after`` in the query (contacts,
+          conversations, a company's contacts);
+        - ``"pages"``: ``per_page`` in the query, then the next request is what ``pages.next``
+          says: a link (its query: ``page``, or the events' ``before`` cursor) or a page
+          number (companies, a contact's notes and companies, events);
+        - ``"search"``: ``params`` is the search body; ``pagination.per_page`` and
+          ``pagination.starting_after`` go in it (``POST .../search``);
+        - ``None``: an unpaged list, one request (tags, admins, teams, segments).
+
+        Route ids the operation needs (``contact`` of ``/contacts/{contact}/notes``) are taken
+        out of ``params``; the rest is the query (or the search body).
+        """
+        return page_of(resource, op, params, cursor, size)
+
 
 def connect(access_token: str | None = None, *, base_url: str | None = None,
             region: str | None = None, version: str | None = None,
@@ -228,31 +251,55 @@ def next_params(body: Any) -> dict[str, Any] | None:
     return None
 
 
-def fetch_page(model: Any, method: str, path: str, *, params: Mapping[str, Any],
-               cursor: Any, size: int | None, max_size: int,
-               body: Mapping[str, Any] | None = None, partial: bool = False) -> Page[Any]:
-    """One page of an Intercom list as model objects (GET with query or POST search body)."""
-    query = dict(params)
-    if cursor:
-        query.update(cursor)
+def next_cursor(style: str | None, body: Any) -> Any:
+    """The cursor of the next page for a paging style, or ``None`` on the last page.
+
+    ``"cursor"``/``"search"``: the ``starting_after`` of ``pages.next``; ``"pages"``: the
+    parameters of the next request (:func:`next_params`: a link's query, a page number)."""
+    if style == "pages":
+        return next_params(body)
+    if style in ("cursor", "search") and isinstance(body, Mapping):
+        pages = body.get("pages")
+        nxt = pages.get("next") if isinstance(pages, Mapping) else None
+        after = nxt.get("starting_after") if isinstance(nxt, Mapping) else None
+        if after and isinstance(after, (str, int)) and not isinstance(after, bool):
+            return after
+    return None
+
+
+def page_of(resource: Any, op: Operation, params: Mapping[str, Any], cursor: Any,
+            size: int | None) -> Page[Any]:
+    """One page of ``op`` as ``resource`` objects (see :meth:`Intercom.page`)."""
+    style = op.paging
+    ids = {k: params[k] for k in op.placeholders if k in params}
+    rest = {k: v for k, v in params.items() if k not in ids}
     if size:
-        size = min(size, max_size)
-    if body is not None:
-        payload = dict(body)
+        size = min(size, resource._max_page_size)
+    query: dict[str, Any] | None = None
+    body: dict[str, Any] | None = None
+    if style == "search":
+        body = rest
         pagination: dict[str, Any] = {}
         if size:
             pagination["per_page"] = size
-        if cursor and cursor.get("starting_after"):
-            pagination["starting_after"] = cursor["starting_after"]
+        if cursor:
+            pagination["starting_after"] = cursor
         if pagination:
-            payload["pagination"] = pagination
-        data = model._request(method, path, json=payload, idempotent=True)  # a search reads
-    else:
+            body["pagination"] = pagination
+    elif style in ("cursor", "pages"):
+        query = rest
+        if cursor:
+            query.update(cursor if style == "pages" else {"starting_after": cursor})
         if size:
             query["per_page"] = size
-        data = model._request(method, path, params=query)
-    wrap = model.from_wire
-    items = [wrap(item, partial=partial) for item in items_of(data)]
+    elif style is None:
+        query = rest or None
+    else:
+        raise ConfigurationError(f"intercom: unknown paging style {style!r} of "
+                                 f"{resource.__name__}.{op.name}")
+    data = resource._call(op.name, params=query, json=body, **ids)
+    wrap = resource.from_wire
+    items = [wrap(item) for item in items_of(data)]
     total = data.get("total_count") if isinstance(data, Mapping) else None
-    return Page(items, next_params(data),
+    return Page(items, next_cursor(style, data),
                 total if type(total) is int and total >= 0 else None)

@@ -9,8 +9,9 @@ from typing import Any, ClassVar
 
 from ..collection import Collection, Page
 from ..errors import ResourceNotFound, ValidationError
+from ..operations import Operation
 from ..resource import Resource
-from .api import Intercom, fetch_page
+from .api import Intercom
 
 #: search operators by keyword suffix: ``email__contains="@x.com"`` -> ``~``
 SEARCH_OPERATORS = {
@@ -78,18 +79,29 @@ def _resolve_tag(owner: Resource, tag: Any) -> str:
 
 
 class IntercomResource(Resource):
+    """Base of the Intercom classes. A nested listing is declared as the operation
+    ``of_<owner>`` (``Tag``'s ``of_contact``: ``GET /contacts/{contact}/tags``), and
+    ``Tag.all(contact=c)`` uses it; ``all()`` without an owner uses ``all``."""
+
     _config = Intercom
+    _max_page_size: ClassVar[int] = 150
+
+    @classmethod
+    def _list_op(cls, params: Mapping[str, Any]) -> Operation:
+        for key in params:
+            op = cls.operations.get(f"of_{key}")
+            if op is not None:
+                return op
+        return cls.operation("all")
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        return fetch_page(cls, "GET", cls._path, params=params, cursor=cursor, size=size,
-                          max_size=cls._max_page_size)
-
-    _max_page_size: ClassVar[int] = 150
+        return cls._config.page(cls, cls._list_op(params), params, cursor, size)
 
 
 class Searchable(IntercomResource):
-    """``POST {path}/search`` with :func:`build_query` keywords; ``all().filter()`` searches."""
+    """The declared ``search`` (``POST .../search``) with :func:`build_query` keywords;
+    ``all().filter()`` searches."""
 
     @classmethod
     def search(cls, **criteria: Any) -> Collection[Any]:
@@ -99,12 +111,12 @@ class Searchable(IntercomResource):
 
     @classmethod
     def _search_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        return fetch_page(cls, "POST", cls._path + "/search", params={}, cursor=cursor,
-                          size=size, max_size=cls._max_page_size,
-                          body={"query": build_query(params)})
+        return cls._config.page(cls, cls.operation("search"), {"query": build_query(params)},
+                                cursor, size)
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        if params:  # all().filter(...) is a search
+        op = cls._list_op(params)
+        if op.name == "all" and params:  # all().filter(...) is a search
             return cls._search_page(params, cursor, size)
-        return super()._list_page(params, cursor, size)
+        return cls._config.page(cls, op, params, cursor, size)

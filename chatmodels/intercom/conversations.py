@@ -1,4 +1,10 @@
-"""Intercom conversations and their messages (parts, and outbound messages)."""
+"""Intercom conversations and their messages (parts, and outbound messages).
+
+Retry safety of the writes that are not plain CRUD (see :mod:`chatmodels.operations`): starting a
+conversation, replying, every state change (a part: close, open, snooze, assign), applying a tag
+and sending a message add something each time they are processed, so they are sent once; removing
+a tag (``DELETE``) leaves the same state however often it is sent.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import Any, ClassVar
 
 from .. import canonical
 from ..errors import ValidationError
-from ..http import encode_path
+from ..operations import Operation, declare
 from ..resource import Deletable, Listable, Resource, Retrievable, Updatable
 from . import schemas
 from .base import IntercomResource, Searchable, _id_of, _resolve_tag
@@ -18,9 +24,20 @@ class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
                    canonical.Conversation):
     """An Intercom conversation; ``messages`` are its source message then its parts."""
 
-    _path = "/conversations"
     _schema = schemas.ConversationSchema
     _max_page_size = 150
+    operations = declare(
+        find=Operation("GET", "/conversations/{id}", query={"display_as": "plaintext"}),
+        create=Operation("POST", "/conversations", safe=False),
+        update=Operation("PUT", "/conversations/{id}"),
+        delete=Operation("DELETE", "/conversations/{id}"),
+        all=Operation("GET", "/conversations", paging="cursor"),
+        search=Operation("POST", "/conversations/search", paging="search", safe=True),  # a read
+        reply=Operation("POST", "/conversations/{id}/reply", safe=False),
+        part=Operation("POST", "/conversations/{id}/parts", safe=False),
+        add_tag=Operation("POST", "/conversations/{id}/tags", safe=False),
+        remove_tag=Operation("DELETE", "/conversations/{id}/tags/{tag}", safe=True),
+    )
     _refs = {"contacts": ("Contact", True), "tags": ("Tag", True),
              "messages": ("Message", True), "teammates": ("Admin", True)}
     _loaders: ClassVar[Mapping[str, str]] = {"messages": "reload"}
@@ -39,19 +56,6 @@ class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
             conv_id = data.get("id")
             values["messages"] = [{**p, "conversation_id": conv_id} for p in parts]
 
-    # -- lookups -----------------------------------------------------------------------------
-    @classmethod
-    def find(cls, id: Any = None, **lookup: Any) -> Conversation:
-        if id is None or lookup:
-            raise TypeError("Conversation.find() takes id=")
-        data = cls._request("GET", cls._path + encode_path("/{id}", id=id),
-                            params={"display_as": "plaintext"})
-        return cls.from_wire(data)  # type: ignore[return-value]
-
-    def _fetch(self) -> Mapping[str, Any]:
-        return self._request("GET", self._instance_path(),  # type: ignore[no-any-return]
-                             params={"display_as": "plaintext"})
-
     # -- creation ----------------------------------------------------------------------------
     @classmethod
     def create(cls, contact: Any, body: str, *, subject: str | None = None,
@@ -67,7 +71,7 @@ class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
             payload["subject"] = subject
         if created_at:
             payload["created_at"] = int(created_at)
-        data = cls._request("POST", cls._path, json=payload)
+        data = cls._call("create", json=payload)
         if isinstance(data, Mapping) and data.get("type") == "conversation":
             return cls.from_wire(data)  # type: ignore[return-value]
         return cls.find(id=data["conversation_id"])
@@ -91,7 +95,7 @@ class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
             payload["attachment_urls"] = list(attachment_urls)
         if created_at:
             payload["created_at"] = int(created_at)
-        self._fill(self._request("POST", self._instance_path() + "/reply", json=payload))
+        self._fill(self._call("reply", json=payload))
         return self
 
     def note(self, body: str, admin: Any = None) -> Conversation:
@@ -104,7 +108,7 @@ class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
         return _id_of(admin)
 
     def _part(self, payload: dict[str, Any]) -> Conversation:
-        self._fill(self._request("POST", self._instance_path() + "/parts", json=payload))
+        self._fill(self._call("part", json=payload))
         return self
 
     def close(self, admin: Any = None, body: str | None = None) -> Conversation:
@@ -133,19 +137,14 @@ class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
 
     def add_tag(self, tag: Any, admin: Any = None) -> Conversation:
         tag_id = _resolve_tag(self, tag)
-        self._request("POST", self._instance_path() + "/tags",
-                      json={"id": tag_id, "admin_id": self._admin_id(admin)})
-        self._drop_tags()
+        self._call("add_tag", json={"id": tag_id, "admin_id": self._admin_id(admin)})
+        self._forget("tags")  # the embedded list is reloaded on its next read
         return self
 
     def remove_tag(self, tag: Any, admin: Any = None) -> Conversation:
-        self._request("DELETE", self._instance_path() + encode_path("/tags/{t}", t=_id_of(tag)),
-                      json={"admin_id": self._admin_id(admin)})
-        self._drop_tags()
-        return self
-
-    def _drop_tags(self) -> None:
+        self._call("remove_tag", tag=_id_of(tag), json={"admin_id": self._admin_id(admin)})
         self._forget("tags")
+        return self
 
     def mark_read(self) -> Conversation:
         self.read = True
@@ -155,8 +154,8 @@ class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
 class Message(IntercomResource, canonical.Message):
     """A conversation part, or an outbound message made with ``Message.create``."""
 
-    _path = "/messages"
     _schema = schemas.MessageSchema
+    operations = declare(create=Operation("POST", "/messages", safe=False))
     _repr_fields: ClassVar[tuple[str, ...]] = ("kind", "author_type", "body")
 
     KINDS: ClassVar[Mapping[str, str]] = {
@@ -202,4 +201,4 @@ class Message(IntercomResource, canonical.Message):
             payload["subject"] = subject
         if created_at:
             payload["created_at"] = created_at
-        return cls.from_wire(cls._request("POST", cls._path, json=payload))  # type: ignore
+        return cls.from_wire(cls._call("create", json=payload))  # type: ignore

@@ -1,5 +1,13 @@
 """The Intercom workspace directory: admins, teams, tags, companies, segments and data
-attributes."""
+attributes.
+
+Retry safety of the writes that are not plain CRUD (see :mod:`chatmodels.operations`): away mode
+(``PUT``) and a tag rename set values, and ``POST /tags`` with a name finds the tag of that name
+or makes it, so each is resent freely; removing a tag from companies (a ``POST``) or contacts (a
+``DELETE``) leaves the same state however often it is sent. Applying a tag in bulk is sent once
+(each application records who applied it and when). A company without a ``company_id`` is new
+each time and a data attribute name can be created once, so those creates are sent once.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +15,40 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from .. import canonical
-from ..collection import Collection, Page
+from ..collection import Page
 from ..errors import ResourceNotFound, ValidationError
-from ..http import encode_path
-from ..resource import Creatable, Deletable, Listable, Resource, Retrievable, Updatable
+from ..operations import Operation, declare
+from ..resource import (
+    Creatable,
+    Deletable,
+    Listable,
+    Related,
+    Resource,
+    Retrievable,
+    Updatable,
+)
 from . import schemas
-from .api import fetch_page, items_of
+from .api import items_of
 from .base import IntercomResource, _id_of
 
 
 class Admin(IntercomResource, Retrievable, Listable, canonical.Agent):
     """An Intercom teammate (alias ``Agent``). Admins are managed in the Intercom UI."""
 
-    _path = "/admins"
     _schema = schemas.AdminSchema
-
-    @classmethod
-    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        data = cls._request("GET", cls._path)
-        return Page([cls.from_wire(a) for a in items_of(data)])
+    operations = declare(
+        find=Operation("GET", "/admins/{id}"),
+        all=Operation("GET", "/admins"),
+        me=Operation("GET", "/me", safe=True),
+        set_away=Operation("PUT", "/admins/{id}/away", safe=True),
+    )
 
     @classmethod
     def me(cls) -> Admin:
         """The admin owning the access token (``GET /me``), cached per account for 10 min:
         every conversation action needs the acting admin's id."""
         return cls._client().cached(  # type: ignore[no-any-return]
-            "admin:me", lambda: cls.from_wire(cls._request("GET", "/me")))
+            "admin:me", lambda: cls.from_wire(cls._call("me")))
 
     @classmethod
     def find_by_email(cls, email: str) -> Admin:
@@ -45,8 +61,8 @@ class Admin(IntercomResource, Retrievable, Listable, canonical.Agent):
 
     def set_away(self, away: bool = True, reassign: bool = False) -> Admin:
         """Turn away mode on or off (``PUT /admins/{id}/away``)."""
-        data = self._request("PUT", self._instance_path() + "/away",
-                             json={"away_mode_enabled": away, "away_mode_reassign": reassign})
+        data = self._call("set_away",
+                          json={"away_mode_enabled": away, "away_mode_reassign": reassign})
         self._fill(data)
         return self
 
@@ -55,29 +71,35 @@ Agent = Admin
 
 
 class Team(IntercomResource, Retrievable, Listable, canonical.Team):
-    _path = "/teams"
     _schema = schemas.TeamSchema
-
-    @classmethod
-    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        return Page([cls.from_wire(t) for t in items_of(cls._request("GET", cls._path))])
+    operations = declare(
+        find=Operation("GET", "/teams/{id}"),
+        all=Operation("GET", "/teams"),
+    )
 
 
 class Tag(IntercomResource, Retrievable, Creatable, Deletable, Listable, canonical.Tag):
-    """A tag. ``save()`` creates or renames (``POST /tags``)."""
+    """A tag. ``save()`` creates or renames (``POST /tags``). ``Tag.all(contact=bob)`` lists a
+    contact's tags with names (``GET /contacts/{id}/tags``)."""
 
-    _path = "/tags"
     _schema = schemas.TagSchema
-
-    @classmethod
-    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        return Page([cls.from_wire(t) for t in items_of(cls._request("GET", cls._path))])
+    operations = declare(
+        find=Operation("GET", "/tags/{id}"),
+        all=Operation("GET", "/tags"),
+        of_contact=Operation("GET", "/contacts/{contact}/tags", safe=True),
+        create=Operation("POST", "/tags", safe=True),  # finds the tag of that name, or makes it
+        update=Operation("POST", "/tags", safe=True),  # a rename: {"id", "name"}
+        delete=Operation("DELETE", "/tags/{id}"),
+        apply=Operation("POST", "/tags", safe=False),  # {"name", "users"|"companies"}
+        untag_companies=Operation("POST", "/tags", safe=True),  # companies with "untag": true
+        untag_contact=Operation("DELETE", "/contacts/{contact}/tags/{id}", safe=True),
+    )
 
     def _update(self, diff: dict[str, Any]) -> Any:
         payload = self._wire_changes(diff)
         payload["id"] = str(self.id)
         payload.setdefault("name", self.name)
-        return self._request("POST", self._path, json=payload)
+        return self._call("update", json=payload)
 
     @classmethod
     def find_by_name(cls, name: str) -> Tag:
@@ -92,10 +114,10 @@ class Tag(IntercomResource, Retrievable, Creatable, Deletable, Listable, canonic
         """Apply this tag to contacts (one bulk request), companies and conversations."""
         contacts, companies, conversations = list(contacts), list(companies), list(conversations)
         if contacts:
-            self._request("POST", self._path, json={
+            self._call("apply", json={
                 "name": self.name, "users": [{"id": _id_of(c)} for c in contacts]})
         if companies:
-            self._request("POST", self._path, json={
+            self._call("apply", json={
                 "name": self.name, "companies": [{"id": _id_of(c)} for c in companies]})
         for conv in conversations:
             conv_cls = self._model("Conversation")
@@ -107,11 +129,10 @@ class Tag(IntercomResource, Retrievable, Creatable, Deletable, Listable, canonic
               conversations: Iterable[Any] = (), admin: Any = None) -> Tag:
         """Remove this tag from contacts, companies and conversations."""
         for contact in contacts:
-            self._request("DELETE", encode_path("/contacts/{c}/tags/{t}", c=_id_of(contact),
-                                                t=_id_of(self)))
+            self._call("untag_contact", contact=_id_of(contact))
         companies = list(companies)
         if companies:
-            self._request("POST", self._path, json={
+            self._call("untag_companies", json={
                 "name": self.name,
                 "companies": [{"id": _id_of(c), "untag": True} for c in companies]})
         for conv in conversations:
@@ -123,20 +144,30 @@ class Tag(IntercomResource, Retrievable, Creatable, Deletable, Listable, canonic
 
 class Company(IntercomResource, Retrievable, Creatable, Updatable, Deletable, Listable,
               canonical.Company):
-    """A company. Create is ``POST /companies`` (create-or-update keyed by ``company_id``)."""
+    """A company. Create is ``POST /companies`` (create-or-update keyed by ``company_id``).
+    ``Company.all(contact=bob)`` lists a contact's companies; ``company.contacts`` its
+    contacts."""
 
-    _path = "/companies"
     _schema = schemas.CompanySchema
     _max_page_size = 60
     _refs = {"tags": ("Tag", True), "segments": ("Segment", True)}
+    operations = declare(
+        find=Operation("GET", "/companies/{id}"),
+        find_by=Operation("GET", "/companies", safe=True),  # ?company_id= or ?name=
+        create=Operation("POST", "/companies", safe=False),
+        update=Operation("PUT", "/companies/{id}"),
+        delete=Operation("DELETE", "/companies/{id}"),
+        all=Operation("GET", "/companies", paging="pages"),
+        of_contact=Operation("GET", "/contacts/{contact}/companies", paging="pages", safe=True),
+    )
 
     @classmethod
-    def _find_by(cls, id: Any = None, company_id: str | None = None,  # type: ignore[override]
+    def _find_by(cls, *, id: Any = None, company_id: str | None = None,  # type: ignore[override]
                  name: str | None = None) -> Company:
         if company_id is None and name is None:
-            raise TypeError("Company.find() takes id=, company_id= or name=")
+            return cls.from_wire(cls._call("find", id=id))  # type: ignore[return-value]
         params = {"company_id": company_id} if company_id is not None else {"name": name}
-        data = cls._request("GET", cls._path, params=params)
+        data = cls._call("find_by", params=params)
         items = items_of(data) if data.get("type") == "list" else [data]
         if not items:
             raise ResourceNotFound("company not found", provider="intercom", code="not_found")
@@ -147,25 +178,24 @@ class Company(IntercomResource, Retrievable, Creatable, Updatable, Deletable, Li
             raise ValidationError("a company needs company_id or name", provider="intercom",
                                   field="company_id")
 
-    def contacts(self) -> Collection[Any]:
-        """The contacts attached to this company."""
+    @property
+    def contacts(self) -> Related:
+        """The contacts attached to this company: ``company.contacts()`` (a collection over
+        ``Contact.all(company=...)``)."""
         contact = self._model("Contact")
-        path = self._instance_path() + "/contacts"
-
-        def page(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-            return fetch_page(contact, "GET", path, params=params, cursor=cursor, size=size,
-                              max_size=contact._max_page_size)
-        return Collection(page, description=f"Company {self.id} contacts")
+        return Related(lambda: contact.all(company=self), None,
+                       f"contacts of company {self.id}")
 
 
 class Segment(IntercomResource, Retrievable, Listable, canonical.Segment):
-    _path = "/segments"
-    _schema = schemas.SegmentSchema
+    """A segment (defined in Intercom's UI). ``Segment.all(contact=bob)`` lists a contact's."""
 
-    @classmethod
-    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        data = cls._request("GET", cls._path, params={"include_count": "true"})
-        return Page([cls.from_wire(s) for s in items_of(data)])
+    _schema = schemas.SegmentSchema
+    operations = declare(
+        find=Operation("GET", "/segments/{id}"),
+        all=Operation("GET", "/segments", query={"include_count": "true"}),
+        of_contact=Operation("GET", "/contacts/{contact}/segments", safe=True),
+    )
 
 
 class DataAttribute(IntercomResource, Creatable, Updatable, Listable, canonical.ContactField):
@@ -176,8 +206,13 @@ class DataAttribute(IntercomResource, Creatable, Updatable, Listable, canonical.
     ``/data_attributes?model=conversation``). Conversation attributes are read-only here.
     """
 
-    _path = "/data_attributes"
     _schema = schemas.DataAttributeSchema
+    operations = declare(
+        all=Operation("GET", "/data_attributes"),
+        conversation_attributes=Operation("GET", "/conversations/attributes", safe=True),
+        create=Operation("POST", "/data_attributes", safe=False),  # a name is created once
+        update=Operation("PUT", "/data_attributes/{id}"),
+    )
     MODELS: ClassVar[tuple[str, ...]] = ("contact", "company", "conversation")
     #: conversation attribute types -> data attribute types
     CONVERSATION_TYPES: ClassVar[Mapping[str, str]] = {"list": "options", "decimal": "float"}
@@ -192,13 +227,14 @@ class DataAttribute(IntercomResource, Creatable, Updatable, Listable, canonical.
         if params.get("include_archived"):
             query["include_archived"] = "true"
         if model == "conversation":
-            data = cls._request("GET", "/conversations/attributes", params=query)
-            return Page([cls.from_wire({**a, "model": "conversation"}) for a in items_of(data)])
-        data = cls._request("GET", cls._path, params={"model": model, **query})
-        return Page([cls.from_wire(a) for a in items_of(data)])
+            return cls._config.page(cls, cls.operation("conversation_attributes"), query,
+                                    cursor, size)
+        return cls._config.page(cls, cls.operation("all"), {"model": model, **query}, cursor,
+                                size)
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
         if data.get("type") == "conversation_attribute":
+            values.setdefault("model", "conversation")
             name = values.get("name")
             dtype = values.get("data_type")
             if isinstance(dtype, str):

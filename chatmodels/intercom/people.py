@@ -1,18 +1,24 @@
-"""Intercom people: contacts, their notes and their data events."""
+"""Intercom people: contacts, their notes and their data events.
+
+Retry safety of the writes that are not plain CRUD (see :mod:`chatmodels.operations`): archiving
+sets a flag and is resent freely; merging, applying a tag or attaching a company is sent once (a
+merge cannot happen twice, and an application records who applied it and when, which Intercom's
+webhooks and workflows react to); removing a tag or detaching a company (``DELETE``) leaves the
+same state however often it is sent. Notes and events are new objects each time: sent once.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from .. import canonical
 from ..collection import Collection, Page
 from ..errors import ResourceNotFound, ValidationError
-from ..http import encode_path
+from ..operations import Operation, declare
 from ..resource import Creatable, Deletable, Listable, Related, Retrievable, Updatable
 from . import schemas
-from .api import fetch_page, items_of
 from .base import IntercomResource, Searchable, _id_of, _resolve_tag
 
 
@@ -20,17 +26,33 @@ class Contact(Searchable, Retrievable, Creatable, Updatable, Deletable, Listable
               canonical.Contact):
     """An Intercom contact (user or lead)."""
 
-    _path = "/contacts"
     _schema = schemas.ContactSchema
-    _refs = {"tags": ("Tag", True), "companies": ("Company", True), "notes": ("Note", True)}
+    _refs = {"tags": ("Tag", True), "companies": ("Company", True)}
+    operations = declare(
+        find=Operation("GET", "/contacts/{id}"),
+        create=Operation("POST", "/contacts"),
+        update=Operation("PUT", "/contacts/{id}"),
+        delete=Operation("DELETE", "/contacts/{id}"),
+        all=Operation("GET", "/contacts", paging="cursor"),
+        search=Operation("POST", "/contacts/search", paging="search", safe=True),  # a read
+        of_company=Operation("GET", "/companies/{company}/contacts", paging="cursor", safe=True),
+        find_by_external_id=Operation("GET", "/contacts/find_by_external_id/{external_id}",
+                                      safe=True),
+        archive=Operation("POST", "/contacts/{id}/archive", safe=True),
+        unarchive=Operation("POST", "/contacts/{id}/unarchive", safe=True),
+        merge=Operation("POST", "/contacts/merge", safe=False),
+        add_tag=Operation("POST", "/contacts/{id}/tags", safe=False),
+        remove_tag=Operation("DELETE", "/contacts/{id}/tags/{tag}", safe=True),
+        attach_company=Operation("POST", "/contacts/{id}/companies", safe=False),
+        detach_company=Operation("DELETE", "/contacts/{id}/companies/{company}", safe=True),
+    )
 
     # -- lookups -----------------------------------------------------------------------------
     @classmethod
-    def _find_by(cls, id: Any = None, email: str | None = None,  # type: ignore[override]
+    def _find_by(cls, *, id: Any = None, email: str | None = None,  # type: ignore[override]
                  external_id: str | None = None) -> Contact:
         if external_id is not None:
-            data = cls._request("GET", encode_path("/contacts/find_by_external_id/{x}",
-                                                   x=external_id))
+            data = cls._call("find_by_external_id", external_id=external_id)
             return cls.from_wire(data)  # type: ignore[return-value]
         if email is not None:
             found = cls.search(email=email).page_size(1).first()
@@ -38,7 +60,7 @@ class Contact(Searchable, Retrievable, Creatable, Updatable, Deletable, Listable
                 raise ResourceNotFound(f"no contact with email {email}", provider="intercom",
                                        code="not_found")
             return found  # type: ignore[no-any-return]
-        raise TypeError("Contact.find() takes id=, email= or external_id=")
+        return cls.from_wire(cls._call("find", id=id))  # type: ignore[return-value]
 
     def _validate_create(self, payload: Mapping[str, Any]) -> None:
         if not (payload.get("email") or payload.get("external_id") or payload.get("role")):
@@ -47,11 +69,11 @@ class Contact(Searchable, Retrievable, Creatable, Updatable, Deletable, Listable
 
     # -- actions -----------------------------------------------------------------------------
     def archive(self) -> Contact:
-        self._request("POST", self._instance_path() + "/archive")
+        self._call("archive")
         return self
 
     def unarchive(self) -> Contact:
-        self._request("POST", self._instance_path() + "/unarchive")
+        self._call("unarchive")
         return self
 
     def merge_into(self, user: Any, *, skip_duplicate_validation: bool = False) -> Contact:
@@ -65,7 +87,7 @@ class Contact(Searchable, Retrievable, Creatable, Updatable, Deletable, Listable
         payload: dict[str, Any] = {"from": _id_of(self), "into": _id_of(user)}
         if skip_duplicate_validation:
             payload["skip_duplicate_validation"] = True
-        data = self._request("POST", "/contacts/merge", json=payload)
+        data = self._call("merge", json=payload)
         if isinstance(user, Contact):
             user._fill(data)
             return user
@@ -73,79 +95,93 @@ class Contact(Searchable, Retrievable, Creatable, Updatable, Deletable, Listable
 
     def add_tag(self, tag: Any) -> Contact:
         """Tag this contact (``tag`` is a Tag, an id, or a name to find or create)."""
-        tag_id = _resolve_tag(self, tag)
-        self._request("POST", self._instance_path() + "/tags", json={"id": tag_id})
-        self._drop_embedded("tags")
+        self._call("add_tag", json={"id": _resolve_tag(self, tag)})
+        self._forget("tags")  # the embedded list is reloaded on its next read
         return self
 
     def remove_tag(self, tag: Any) -> Contact:
-        self._request("DELETE", self._instance_path() + encode_path("/tags/{t}",
-                                                                    t=_resolve_tag(self, tag)))
-        self._drop_embedded("tags")
+        self._call("remove_tag", tag=_resolve_tag(self, tag))
+        self._forget("tags")
         return self
 
-    def _drop_embedded(self, key: str) -> None:
-        """Forget an embedded list after a side change, so the next read reloads it."""
-        self._forget(key)
-
     def list_tags(self) -> list[Any]:
-        """The tags of this contact, with names (``GET /contacts/{id}/tags``)."""
-        tag_cls = self._model("Tag")
-        data = self._request("GET", self._instance_path() + "/tags")
-        return [tag_cls.from_wire(t) for t in items_of(data)]
-
-    def add_note(self, body: str, admin: Any = None) -> Any:
-        return self._model("Note").create(contact=self, body=body, admin=admin)
-
-    def list_notes(self) -> Collection[Any]:
-        return self._model("Note").all(contact=self)  # type: ignore[no-any-return]
+        """The tags of this contact, with names: ``Tag.all(contact=self)`` as a list
+        (``contact.tags`` is the embedded list of the contact's answer)."""
+        return list(self._model("Tag").all(contact=self))
 
     def attach_company(self, company: Any) -> Contact:
-        self._request("POST", self._instance_path() + "/companies", json={"id": _id_of(company)})
-        self._drop_embedded("companies")
+        self._call("attach_company", json={"id": _id_of(company)})
+        self._forget("companies")
         return self
 
     def detach_company(self, company: Any) -> Contact:
-        self._request("DELETE", self._instance_path() + encode_path("/companies/{c}",
-                                                                    c=_id_of(company)))
-        self._drop_embedded("companies")
+        self._call("detach_company", company=_id_of(company))
+        self._forget("companies")
         return self
 
     def list_companies(self) -> list[Any]:
-        company_cls = self._model("Company")
-        data = self._request("GET", self._instance_path() + "/companies")
-        return [company_cls.from_wire(c) for c in items_of(data)]
+        """``Company.all(contact=self)`` as a list (``contact.companies`` is the embedded
+        list of the contact's answer)."""
+        return list(self._model("Company").all(contact=self))
+
+    # -- related -----------------------------------------------------------------------------
+    @property
+    def notes(self) -> Related:
+        """This contact's notes, newest first: ``contact.notes()`` / ``.all()`` (a collection
+        over ``Note.all(contact=...)``), ``contact.notes.create(body=..., admin=...)``."""
+        note = self._model("Note")
+        return Related(lambda: note.all(contact=self),
+                       lambda **kw: note.create(contact=self, **kw),
+                       f"notes of contact {self.id}")
+
+    def add_note(self, body: str, admin: Any = None) -> Any:
+        return self.notes.create(body=body, admin=admin)
+
+    def list_notes(self) -> Collection[Any]:
+        return self.notes.all()
+
+    @property
+    def segments(self) -> Related:
+        """The segments this contact is in: ``contact.segments()`` (over
+        ``Segment.all(contact=...)``); segments are defined in Intercom's UI."""
+        segment = self._model("Segment")
+        return Related(lambda: segment.all(contact=self), None,
+                       f"segments of contact {self.id}")
 
     def list_segments(self) -> list[Any]:
-        segment_cls = self._model("Segment")
-        data = self._request("GET", self._instance_path() + "/segments")
-        return [segment_cls.from_wire(s) for s in items_of(data)]
-
-    def track(self, name: str, metadata: Mapping[str, Any] | None = None,
-              created_at: dt.datetime | int | None = None) -> Any:
-        """Record a data event for this contact."""
-        return self._model("Event").create(name=name, contact=self, metadata=metadata,
-                                           created_at=created_at)
+        return list(self.segments)
 
     @property
     def events(self) -> Related:
-        """This contact's data events: ``contact.events()`` lists them (a collection),
-        ``contact.events.create(name=..., metadata=...)`` records one."""
+        """This contact's data events: ``contact.events()`` lists them (a collection over
+        ``Event.all(contact=...)``), ``contact.events.create(name=..., metadata=...)`` records
+        one."""
         event = self._model("Event")
         return Related(lambda: event.all(contact=self),
                        lambda **kw: event.create(contact=self, **kw),
                        f"events of contact {self.id}")
+
+    def track(self, name: str, metadata: Mapping[str, Any] | None = None,
+              created_at: dt.datetime | int | None = None) -> Any:
+        """Record a data event for this contact."""
+        return self.events.create(name=name, metadata=metadata, created_at=created_at)
 
     def conversations(self) -> Collection[Any]:
         """Conversations this contact takes part in (a conversation search)."""
         return self._model("Conversation").search(contact_ids=self.id)  # type: ignore
 
 
-class Note(IntercomResource, Retrievable, canonical.Note):
-    """A note on a contact. ``Note.create(contact=bob, body="...", admin=admin)``."""
+class Note(IntercomResource, Retrievable, Listable, canonical.Note):
+    """A note on a contact. ``Note.create(contact=bob, body="...", admin=admin)``;
+    ``Note.all(contact=bob)`` (also ``bob.notes``) lists a contact's notes, newest first."""
 
-    _path = "/notes"
     _schema = schemas.NoteSchema
+    _max_page_size: ClassVar[int] = 60
+    operations = declare(
+        find=Operation("GET", "/notes/{id}"),
+        all=Operation("GET", "/contacts/{contact}/notes", paging="pages"),
+        create=Operation("POST", "/contacts/{contact}/notes", safe=False),
+    )
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
         contact = values.get("contact")
@@ -160,26 +196,22 @@ class Note(IntercomResource, Retrievable, canonical.Note):
         payload: dict[str, Any] = {"body": body, "contact_id": _id_of(contact)}
         if admin is not None:
             payload["admin_id"] = _id_of(admin)
-        data = cls._request("POST", encode_path("/contacts/{c}/notes", c=_id_of(contact)),
-                            json=payload)
+        data = cls._call("create", contact=contact, json=payload)
         return cls.from_wire(data)  # type: ignore[return-value]
 
-    @classmethod
-    def all(cls, contact: Any) -> Collection[Any]:  # type: ignore[override]
-        """The notes of one contact, newest first."""
-        path = encode_path("/contacts/{c}/notes", c=_id_of(contact))
 
-        def page(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-            return fetch_page(cls, "GET", path, params=params, cursor=cursor, size=size,
-                              max_size=60)
-        return Collection(page, description=f"Note.all(contact={_id_of(contact)})")
+class Event(IntercomResource, Listable, canonical.Event):
+    """A data event. ``Event.create(name=..., contact=bob, metadata={...})``;
+    ``Event.all(contact=bob)`` (or ``email=``, ``user_id=``; also ``bob.events``)."""
 
-
-class Event(IntercomResource, canonical.Event):
-    """A data event. ``Event.create(name=..., contact=bob, metadata={...})``."""
-
-    _path = "/events"
     _schema = schemas.EventSchema
+    operations = declare(
+        create=Operation("POST", "/events", safe=False),
+        all=Operation("GET", "/events", paging="pages"),
+        summaries=Operation("GET", "/events", safe=True),
+    )
+    #: the keywords naming whose events ``all()`` lists
+    OWNERS: ClassVar[tuple[str, ...]] = ("contact", "email", "user_id")
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
         # in responses ``intercom_user_id`` is the contact; ``id`` is the contact only in requests
@@ -206,31 +238,33 @@ class Event(IntercomResource, canonical.Event):
             values["metadata"] = dict(metadata)
         obj = cls(**values)
         payload = obj._wire_changes(obj._values)
-        cls._request("POST", cls._path, json=payload)
+        cls._call("create", json=payload)
         obj._mark_clean()
         return obj
 
     @classmethod
-    def all(cls, contact: Any = None, *, email: str | None = None,  # type: ignore[override]
-            user_id: str | None = None) -> Collection[Any]:
-        """The events of one contact (``GET /events?type=user&intercom_user_id=...``)."""
-        if contact is not None:
-            query = {"intercom_user_id": _id_of(contact)}
-        elif email:
-            query = {"email": email}
-        elif user_id:
-            query = {"user_id": user_id}
-        else:
-            raise TypeError("Event.all() needs contact=, email= or user_id=")
-        query["type"] = "user"
+    def all(cls, **filters: Any) -> Collection[Any]:
+        """The events of one contact (``GET /events?type=user&intercom_user_id=...``):
+        ``all(contact=)``, ``all(email=)`` or ``all(user_id=)``."""
+        if not any(filters.get(k) for k in cls.OWNERS):
+            raise ValidationError("Event.all() needs contact=, email= or user_id=",
+                                  provider="intercom", field="contact")
+        return super().all(**filters)
 
-        def page(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-            return fetch_page(cls, "GET", cls._path, params={**query, **params}, cursor=cursor,
-                              size=size, max_size=150)
-        return Collection(page, description=f"Event.all({query})")
+    @classmethod
+    def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        if params.get("contact") is not None:
+            query = {"intercom_user_id": _id_of(params["contact"])}
+        elif params.get("email"):
+            query = {"email": params["email"]}
+        else:
+            query = {"user_id": params["user_id"]}
+        query["type"] = "user"
+        rest = {k: v for k, v in params.items() if k not in cls.OWNERS}
+        return cls._config.page(cls, cls.operation("all"), {**query, **rest}, cursor, size)
 
     @classmethod
     def summaries(cls, contact: Any) -> Any:
         """Per-event-name counts for a contact (``GET /events?summary=true``)."""
-        return cls._request("GET", cls._path, params={
+        return cls._call("summaries", params={
             "type": "user", "intercom_user_id": _id_of(contact), "summary": "true"})

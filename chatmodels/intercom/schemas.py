@@ -86,8 +86,9 @@ class ContactSchema(WireSchema):
     unsubscribed_from_emails = fields.Boolean(allow_none=True)
     language_override = _str()
     tags = EmbeddedList()
-    notes = EmbeddedList()
     companies = EmbeddedList()
+    # the embedded ``notes`` summary stays in ``extra``: ``contact.notes`` is the related
+    # collection (``Note.all(contact=...)``)
     location = Raw(load_only=True)
     workspace_id = _str(load_only=True)
 
