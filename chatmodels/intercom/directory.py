@@ -162,7 +162,7 @@ class Company(IntercomResource, Retrievable, Creatable, Updatable, Deletable, Li
     )
 
     @classmethod
-    def _find_by(cls, *, id: Any = None, company_id: str | None = None,  # type: ignore[override]
+    def _find_by(cls, *, id: Any = None, company_id: str | None = None,
                  name: str | None = None) -> Company:
         if company_id is None and name is None:
             return cls.from_wire(cls._call("find", id=id))  # type: ignore[return-value]

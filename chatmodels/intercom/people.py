@@ -49,7 +49,7 @@ class Contact(Searchable, Retrievable, Creatable, Updatable, Deletable, Listable
 
     # -- lookups -----------------------------------------------------------------------------
     @classmethod
-    def _find_by(cls, *, id: Any = None, email: str | None = None,  # type: ignore[override]
+    def _find_by(cls, *, id: Any = None, email: str | None = None,
                  external_id: str | None = None) -> Contact:
         if external_id is not None:
             data = cls._call("find_by_external_id", external_id=external_id)
