@@ -179,6 +179,22 @@ _ENTRIES: tuple[Provider, ...] = (
 _BY_NAME: dict[str, Provider] = {entry.name: entry for entry in _ENTRIES}
 
 
+def register(entry: Provider) -> Provider:
+    """Add a provider that lives outside this package (a plugin, or a scaffolded provider
+    before its entry is written above). A name already registered is refused."""
+    if entry.name in _BY_NAME:
+        raise ConfigurationError(f"provider {entry.name!r} is registered already")
+    _BY_NAME[entry.name] = entry
+    return entry
+
+
+def unregister(name: str) -> None:
+    """Remove a provider added with :func:`register` (the built-in entries stay)."""
+    if any(e.name == name for e in _ENTRIES):
+        raise ConfigurationError(f"provider {name!r} is built in")
+    _BY_NAME.pop(name, None)
+
+
 def names() -> tuple[str, ...]:
     """Registered provider names, in registry order."""
     return tuple(_BY_NAME)

@@ -1,0 +1,7 @@
+"""``python -m chatmodels.scaffold NAME``."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
