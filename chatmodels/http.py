@@ -1,4 +1,5 @@
-"""HTTP layer: one pooled ``requests`` session per client and thread, timeouts, retries, redaction.
+"""HTTP layer: sending -- one pooled ``requests`` session per client and thread, timeouts, retries,
+pacing, redaction.
 
 Retries: idempotent requests (GET, HEAD, PUT, DELETE, or any request marked ``idempotent=True``)
 are retried on connection errors, timeouts, answers broken off mid-body, 429 and 5xx with
@@ -8,13 +9,11 @@ it is retried only when the provider said it was not processed (429, or 503 with
 (:class:`~chatmodels.errors.APIConnectError`). Waits honour ``Retry-After`` and the provider's
 rate-limit reset header.
 
-Every answer goes through one guarded read and decode (:meth:`HttpClient._read_body`,
-:meth:`HttpClient._decode`): the body is streamed in small reads, so ``max_body_bytes`` (default
-50 MB, decoded size) and the per-attempt ``deadline`` (default 60 s, checked between reads, the
-read timeout is capped by it) bound what a server can make us read and wait for. Transport
-errors mid-body become :class:`~chatmodels.errors.ResponseReadError`; a 2xx (or unexpected 1xx/3xx)
-body that is not JSON, is truncated, nested deeper than ``max_json_depth`` or too large becomes a
-:class:`~chatmodels.errors.ResponseError` with a short redacted excerpt. An empty body is ``None``.
+Every answer goes through the one guarded read and decode of :mod:`chatmodels.decode`
+(``max_body_bytes``, default 50 MB decoded; the per-attempt ``deadline``, default 60 s, which also
+caps the read timeout; ``max_json_depth``). A 2xx (or unexpected 1xx/3xx) answer that cannot be
+used is a :class:`~chatmodels.errors.ResponseError`. The text helpers (``redact``, ``text_of``,
+``finite``...) live there too and are importable from here.
 
 Secrets are replaced by ``***`` in messages, error bodies and headers; log lines are redacted and
 have control characters escaped, so a server message cannot forge log lines. A header value
@@ -27,9 +26,7 @@ from __future__ import annotations
 import http.client
 import json as jsonlib
 import logging
-import math
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -42,6 +39,21 @@ import requests
 import urllib3.exceptions
 
 from . import __version__
+from .decode import (
+    CONTROL,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_JSON_DEPTH,
+    REDACTED,
+    AnswerReader,
+    escape_control,
+    finite,
+    header_text,
+    redact,
+    redact_value,
+    root_cause,
+    text_of,
+)
 from .errors import (
     APIConnectError,
     APIConnectionError,
@@ -50,27 +62,20 @@ from .errors import (
     APITimeoutError,
     ConfigurationError,
     RateLimitExceeded,
-    ResponseError,
-    ResponseReadError,
     ValidationError,
     class_for_status,
 )
 
 logger = logging.getLogger("chatmodels.http")
 
+__all__ = [
+    "DEFAULT_DEADLINE", "DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_JSON_DEPTH", "IDEMPOTENT_METHODS",
+    "REDACTED", "ErrorParser", "HttpClient", "RateLimit", "RateLimitParser", "Response",
+    "RetryPolicy", "default_error", "encode_path", "escape_control", "finite", "parse_retry_after",
+    "redact", "redact_value", "text_of",
+]
+
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-REDACTED = "***"
-#: largest body read (decoded bytes); larger answers raise ResponseError
-DEFAULT_MAX_BODY_BYTES = 50 * 1024 * 1024
-#: seconds one attempt may take from sending to the last body byte
-DEFAULT_DEADLINE = 60.0
-#: deepest JSON nesting accepted (deeper raises ResponseError)
-DEFAULT_MAX_JSON_DEPTH = 100
-_READ_SIZE = 64 * 1024
-_EXCERPT = 200
-_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 @dataclass(frozen=True)
@@ -139,41 +144,6 @@ def encode_path(template: str, **values: Any) -> str:
     return template.format(**encoded)
 
 
-def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every secret in ``text`` by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
-def redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
-    """``value`` with every secret replaced in its strings (dict keys and values, list items)."""
-    if not secrets:
-        return value
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if isinstance(value, Mapping):
-        return {redact_value(k, secrets): redact_value(v, secrets) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact_value(v, secrets) for v in value]
-    return value
-
-
-def escape_control(text: str) -> str:
-    """``text`` with control characters (CR, LF, NUL, ...) written as escapes: one log line."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
-def finite(value: Any) -> float | None:
-    """A header value as a finite float, or ``None`` (non-numeric, NaN, infinite)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); ``None``
     when absent or unreadable (non-numeric, NaN, infinite). Negative waits become 0."""
@@ -186,16 +156,6 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
-
-
-def text_of(value: Any) -> str | None:
-    """A message or code from an error body as text: strings as is, numbers written out,
-    anything else (lists, objects, booleans) ``None``."""
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return None
 
 
 def default_error(provider: str, response: requests.Response, body: Any) -> APIError:
@@ -238,10 +198,10 @@ class HttpClient:
         self._headers = {"User-Agent": f"chatmodels/{__version__}", "Accept": "application/json",
                          **(headers or {})}
         for name, value in self._headers.items():
-            if not isinstance(value, str) or _CONTROL.search(value):
+            if not isinstance(value, str) or CONTROL.search(value):
                 raise ConfigurationError(f"{provider}: the {name} header (built from a "
                                          "credential or setting) contains a control character")
-        if auth and any(not isinstance(v, str) or _CONTROL.search(v) for v in auth):
+        if auth and any(not isinstance(v, str) or CONTROL.search(v) for v in auth):
             raise ConfigurationError(f"{provider}: a credential contains a control character")
         self._auth = auth
         self._secrets = tuple(s for s in secrets if s)
@@ -411,7 +371,7 @@ class HttpClient:
         except requests.ConnectionError as exc:
             cls = APIConnectError if _never_sent(exc) else APIConnectionError
             raise cls(f"{self.provider}: connection failed on {where}: "
-                      f"{type(_root(exc)).__name__}",
+                      f"{type(root_cause(exc)).__name__}",
                       provider=self.provider, method=method, path=self._safe(path)) from None
         except requests.exceptions.InvalidJSONError:
             raise ValidationError(f"{self.provider}: the body of {where} is not valid JSON "
@@ -430,10 +390,11 @@ class HttpClient:
                                      method=method, path=self._safe(path)) from None
         self._local.last_response = raw
         self._update_rate_limit(raw.headers)
-        request_id = _header_text(raw.headers.get(self._request_id_header))
-        content = self._read_body(raw, started, method, path, request_id)
+        request_id = header_text(raw.headers.get(self._request_id_header))
+        reader = self._reader()
+        content = reader.read_body(raw, started, method, path, request_id)
         elapsed = time.monotonic() - started
-        body = self._decode(raw, content, request_id)
+        body = reader.decode(raw, content, request_id)
         if isinstance(body, Mapping) and not request_id:
             request_id = text_of(body.get("request_id"))
             request_id = self._safe(request_id) if request_id else None
@@ -442,8 +403,8 @@ class HttpClient:
         if raw.status_code >= 400:
             raise self._error(raw, body, request_id)
         if raw.status_code < 200 or raw.status_code >= 300:
-            raise self._response_error(raw, f"unexpected HTTP status {raw.status_code}",
-                                       content, request_id)
+            raise reader.response_error(raw, f"unexpected HTTP status {raw.status_code}",
+                                        content, request_id)
         return Response(status=raw.status_code, headers=raw.headers, body=body,
                         request_id=request_id, method=method, url=self._safe(raw.url),
                         elapsed=elapsed)
@@ -455,94 +416,10 @@ class HttpClient:
             return (timeout[0], min(timeout[1], self.deadline))
         return (timeout, min(timeout, self.deadline))
 
-    def _read_body(self, raw: requests.Response, started: float, method: str, path: str,
-                   request_id: str | None) -> bytes:
-        """The whole (decoded) body, read in small pieces under the size cap and the deadline."""
-        where = f"{method} {self._safe(path)}"
-        declared = _header_text(raw.headers.get("Content-Length"))
-        if (declared and declared.isdigit() and int(declared) > self.max_body_bytes
-                and "Content-Encoding" not in raw.headers):
-            raw.close()
-            raise self._too_large(raw, request_id)
-        reader = raw.raw
-        read = getattr(reader, "read1", None) or reader.read
-        chunks: list[bytes] = []
-        size = 0
-        complete = False
-        try:
-            while True:
-                if time.monotonic() - started > self.deadline:
-                    raise APITimeoutError(
-                        f"{self.provider}: {where} exceeded its {self.deadline:g}s deadline "
-                        "while reading the answer", provider=self.provider, method=method,
-                        path=self._safe(path))
-                chunk = read(_READ_SIZE, decode_content=True)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > self.max_body_bytes:
-                    raise self._too_large(raw, request_id)
-                chunks.append(chunk)
-            complete = True
-        except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
-            raise APITimeoutError(f"{self.provider}: read timeout in the body of {where}",
-                                  provider=self.provider, method=method,
-                                  path=self._safe(path)) from None
-        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError,
-                requests.RequestException) as exc:
-            raise ResponseReadError(
-                f"{self.provider}: the answer to {where} broke off mid-body "
-                f"({type(_root(exc)).__name__})", provider=self.provider, method=method,
-                path=self._safe(path)) from None
-        finally:
-            if complete:
-                reader.release_conn()
-            else:
-                raw.close()  # the connection is in an unknown state: never reuse it
-        content = b"".join(chunks)
-        # the raw response reads as usual (``client.last_response.content``)
-        raw._content = content
-        raw._content_consumed = True  # type: ignore[attr-defined]
-        return content
-
-    def _decode(self, raw: requests.Response, content: bytes, request_id: str | None) -> Any:
-        """JSON body, ``None`` when empty. An error status keeps a non-JSON body as
-        (redacted, shortened) text for its error parser; any other status raises."""
-        if not content:
-            return None
-        failure = None
-        try:
-            body = jsonlib.loads(content)
-        except RecursionError:
-            failure = "JSON nested too deep"
-        except ValueError:  # JSONDecodeError, UnicodeDecodeError
-            failure = "not JSON" if content.lstrip()[:1] not in (b"{", b"[") else (
-                "truncated or malformed JSON")
-        else:
-            if _deeper_than(content, self.max_json_depth):
-                failure = f"JSON nested deeper than {self.max_json_depth} levels"
-        if failure is None:
-            return body
-        if raw.status_code >= 400:
-            return self._safe(_excerpt(content, 2000))
-        raise self._response_error(raw, f"the answer body is {failure}", content, request_id)
-
-    def _response_error(self, raw: requests.Response, problem: str, content: bytes | None,
-                        request_id: str | None) -> ResponseError:
-        request = raw.request
-        where = f"{request.method} {self._safe(request.path_url)}" if request else "request"
-        excerpt = self._safe(_excerpt(content, _EXCERPT)) if content else None
-        content_type = _header_text(raw.headers.get("Content-Type")) or "none"
-        return ResponseError(
-            f"{self.provider}: {problem} (answer to {where}, content type "
-            f"{escape_control(self._safe(content_type[:80]))})",
-            provider=self.provider, status=raw.status_code, request_id=request_id,
-            headers=self._safe_headers(raw.headers), excerpt=excerpt)
-
-    def _too_large(self, raw: requests.Response, request_id: str | None) -> ResponseError:
-        return self._response_error(
-            raw, f"the answer body is larger than max_body_bytes={self.max_body_bytes}",
-            None, request_id)
+    def _reader(self) -> AnswerReader:
+        """The guarded reader of this attempt's answer, under the client's current limits."""
+        return AnswerReader(self.provider, self._secrets, self.max_body_bytes, self.deadline,
+                            self.max_json_depth)
 
     def _error(self, raw: requests.Response, body: Any, request_id: str | None) -> APIError:
         """The provider's error for an error status: parsed, then made safe to show."""
@@ -569,7 +446,7 @@ class HttpClient:
         return error
 
     def _safe_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        return {k: self._safe(v) if isinstance(v, str) else v for k, v in headers.items()}
+        return self._reader().safe_headers(headers)
 
     def _update_rate_limit(self, headers: Mapping[str, str]) -> None:
         if self._rate_limit_parser is None:
@@ -590,31 +467,6 @@ class HttpClient:
         return escape_control(redact(text, self._secrets))
 
 
-def _header_text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _excerpt(content: bytes, limit: int) -> str:
-    text = content[:limit * 4].decode("utf-8", errors="replace")
-    text = text if len(text) <= limit else text[:limit] + "..."
-    return escape_control(text)
-
-
-def _deeper_than(content: bytes, limit: int) -> bool:
-    """True when the (valid) JSON text ``content`` nests containers more than about ``limit``
-    levels deep (between ``limit`` and ``2 * limit``: each pass below peels one or two levels).
-    Runs at C speed: strings are dropped, then innermost empty pairs peeled off level by level.
-    """
-    if content.count(b"[") + content.count(b"{") <= limit:
-        return False
-    brackets = _STRINGS.sub(b"", content).translate(None, _NOT_BRACKETS)
-    for _ in range(limit):
-        if not brackets:
-            return False
-        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
-    return bool(brackets)
-
-
 def _short(body: Any, limit: int = 500) -> str:
     if body is None:
         return "-"
@@ -623,12 +475,6 @@ def _short(body: Any, limit: int = 500) -> str:
     except (ValueError, RecursionError):
         text = f"<{type(body).__name__}>"
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _root(exc: BaseException) -> BaseException:
-    while exc.__context__ is not None and exc.__context__ is not exc:
-        exc = exc.__context__
-    return exc
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:

@@ -16,9 +16,10 @@ Handlers are called as ``handler(ctx, **url_values)`` with the state lock held. 
 :class:`Context`. A handler returns a werkzeug ``Response``, a JSON-able value (status 200),
 ``(value, status)`` or ``(value, status, headers)``, or raises :class:`SimError`.
 
-Everything else (WSGI dispatch, request log, latency, injected failures, dropped connections,
-connections reset mid-body, seeded random faults (``chaos``), throttling and rate limiting) lives
-here. (Over 600 lines: every fault acts inside the one WSGI request path defined here.)
+Everything else lives here: the one WSGI request path (dispatch, authentication, request log,
+latency, throttling and rate limiting), which also decides what an injected fault does to the
+answer. The fault queue, ``chaos`` and the dropping or resetting of a connection are in
+:mod:`chatmodels.testing.faults` (mixed in as :class:`~chatmodels.testing.faults.FaultInjection`).
 """
 
 from __future__ import annotations
@@ -26,20 +27,20 @@ from __future__ import annotations
 import json
 import math
 import random
-import re
-import socket
 import sys
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
+
+from .faults import Drop, Fault, FaultInjection, drop_connection, reset_mid_answer
 
 __all__ = [
     "BaseSimulator",
@@ -113,42 +114,6 @@ class RecordedRequest:
     request_id: str | None = None
 
 
-@dataclass
-class Fault:
-    """An injected failure waiting for ``times`` matching requests."""
-
-    kind: str  # "fail" | "drop" | "throttle" | "slow" | "reset"
-    times: int = 1
-    status: int = 500
-    method: str | None = None
-    path: str | None = None
-    after_apply: bool = False
-    retry_after: float | None = None
-    delay: float = 0.0
-    code: str | None = None
-    message: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.method:
-            self.method = self.method.upper()
-        if self.path:
-            try:
-                self._regex = re.compile(self.path)
-            except re.error:
-                self._regex = None
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method and self.method != method:
-            return False
-        if self.path:
-            if path.startswith(self.path):
-                return True
-            return bool(self._regex is not None and self._regex.fullmatch(path))
-        return True
-
-
 class Context:
     """Everything a handler needs about the current request."""
 
@@ -184,10 +149,6 @@ class Context:
         return self.json
 
 
-class _Drop(Exception):
-    """Internal: close the connection without answering."""
-
-
 class _RateWindow:
     __slots__ = ("start", "count")
 
@@ -196,7 +157,7 @@ class _RateWindow:
         self.count = 0
 
 
-class BaseSimulator:
+class BaseSimulator(FaultInjection):
     """A provider simulator: a WSGI application plus inspectable state and fault injection."""
 
     name: str = "base"
@@ -325,107 +286,13 @@ class BaseSimulator:
         with self._meta_lock:
             self.requests.clear()
 
-    # ------------------------------------------------------------------ fault injection
-    def fail(self, status: int = 500, times: int = 1, method: str | None = None,
-             path: str | None = None, *, code: str | None = None, message: str | None = None,
-             retry_after: float | None = None, headers: dict[str, str] | None = None) -> None:
-        """The next ``times`` matching requests get ``status`` with the provider's error body."""
-        self._add_fault(Fault("fail", times=times, status=status, method=method, path=path,
-                              code=code, message=message, retry_after=retry_after,
-                              headers=dict(headers or {})))
-
-    def drop(self, times: int = 1, method: str | None = None, path: str | None = None,
-             after_apply: bool = False) -> None:
-        """Close the connection of the next ``times`` matching requests without answering.
-
-        With ``after_apply=True`` the request is processed (state changed) before the drop.
-        """
-        self._add_fault(Fault("drop", times=times, method=method, path=path,
-                              after_apply=after_apply))
-
-    def reset_mid_body(self, times: int = 1, method: str | None = None,
-                       path: str | None = None) -> None:
-        """Apply the next ``times`` matching requests, send the status line, the headers and
-        part of the body, then close the connection (a reset mid-body)."""
-        self._add_fault(Fault("reset", times=times, method=method, path=path,
-                              after_apply=True))
-
-    def slow(self, delay: float, times: int = 1, method: str | None = None,
-             path: str | None = None) -> None:
-        """Apply the next ``times`` matching requests, then wait ``delay`` seconds before
-        answering (a slow response: a client with a shorter timeout gives up on a request
-        that *was* applied)."""
-        self._add_fault(Fault("slow", times=times, method=method, path=path, delay=delay))
-
-    def throttle(self, times: int = 1, retry_after: float = 1, method: str | None = None,
-                 path: str | None = None) -> None:
-        """The next ``times`` matching requests get 429 with the provider's rate-limit headers."""
-        self._add_fault(Fault("throttle", times=times, status=429, method=method, path=path,
-                              retry_after=retry_after))
-
+    # ------------------------------------------------------------------ rate limiting
     def rate_limit(self, limit: int | None = 100, window: float = 10.0) -> None:
         """Enforce ``limit`` requests per ``window`` seconds per credential (None disables)."""
         with self._meta_lock:
             self._rate_limit = None if limit is None else (int(limit), float(window))
             self._windows.clear()
 
-    #: what :meth:`chaos` draws from
-    CHAOS_KINDS = ("fail", "drop", "drop_after", "reset", "slow", "throttle")
-
-    def chaos(self, rate: float = 0.1, seed: int = 0, kinds: Iterable[str] = CHAOS_KINDS,
-              method: str | None = None, delay: float = 1.0) -> None:
-        """From now on, each matching request fails with probability ``rate``, with a kind drawn
-        from ``kinds``: ``fail`` (500 or 503), ``drop`` (before applying), ``drop_after``
-        (applied, then dropped), ``reset`` (applied, reset mid-body), ``slow`` (applied, answered
-        after ``delay`` s: a client timeout) or ``throttle`` (429). Deterministic for a given
-        ``seed`` and request order. ``rate=0`` stops it (``clear_faults`` too)."""
-        with self._meta_lock:
-            self._chaos = None if rate <= 0 else (
-                float(rate), random.Random(seed), tuple(kinds),
-                method.upper() if method else None, float(delay))
-
-    def clear_faults(self) -> None:
-        with self._meta_lock:
-            self.faults.clear()
-            self._chaos = None
-
-    def _add_fault(self, fault: Fault) -> None:
-        if fault.times <= 0:
-            return
-        with self._meta_lock:
-            self.faults.append(fault)
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        if not self.faults and self._chaos is None:
-            return None
-        with self._meta_lock:
-            for fault in self.faults:
-                if fault.matches(method, path):
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                    return fault
-            if self._chaos is not None:
-                return self._chaos_fault(method)
-        return None
-
-    def _chaos_fault(self, method: str) -> Fault | None:
-        assert self._chaos is not None
-        rate, rng, kinds, only, delay = self._chaos
-        if (only and only != method) or rng.random() >= rate:
-            return None
-        kind = rng.choice(kinds)
-        if kind == "fail":
-            return Fault("fail", status=rng.choice((500, 503)))
-        if kind in ("drop", "drop_after"):
-            return Fault("drop", after_apply=kind == "drop_after")
-        if kind == "slow":
-            return Fault("slow", delay=delay)
-        if kind == "throttle":
-            return Fault("throttle", status=429, retry_after=0)
-        return Fault(kind, after_apply=True)
-
-    # ------------------------------------------------------------------ rate limiting
     def _count_request(self, key: str, now: float, count: bool = True,
                        ) -> tuple[bool, dict[str, str]]:
         """Count one request (unless ``count`` is false); return (allowed, rate-limit headers)."""
@@ -501,7 +368,7 @@ class BaseSimulator:
             if fault is not None:
                 if fault.kind == "drop":
                     if not fault.after_apply:
-                        raise _Drop()
+                        raise Drop()
                     drop_after = True
                 elif fault.kind == "slow":
                     slow_by = fault.delay
@@ -544,8 +411,9 @@ class BaseSimulator:
                 raise SimError(*self.not_found_error) from exc
             with self.lock:  # serialize under the lock: results may share state objects
                 response = self._to_response(handler(ctx, **values))
-        except _Drop:
-            return self._drop(environ, start_response, rec)
+        except Drop:
+            rec.status = None
+            return drop_connection(environ, start_response)
         except SimError as err:
             response = self._error_response(err.status, err.code, err.message, ctx, request_id,
                                             err.extra, err.headers)
@@ -554,7 +422,8 @@ class BaseSimulator:
             code, message = self.default_error(500)
             response = self._error_response(500, code, message, ctx, request_id)
         if drop_after:
-            return self._drop(environ, start_response, rec)
+            rec.status = None
+            return drop_connection(environ, start_response)
         if slow_by > 0:
             time.sleep(slow_by)
         if not extra_headers:
@@ -566,7 +435,8 @@ class BaseSimulator:
             response.headers[self.request_id_header] = request_id
         rec.status = response.status_code
         if reset_after:
-            return self._reset(environ, start_response, response, rec)
+            rec.status = None
+            return reset_mid_answer(environ, start_response, response)
         return response(environ, start_response)
 
     def _to_response(self, result: Any) -> Response:
@@ -577,43 +447,6 @@ class BaseSimulator:
                 return json_response(result[0], result[1])
             return json_response(result[0], result[1], result[2])
         return json_response(result)
-
-    @staticmethod
-    def _drop(environ: dict[str, Any], start_response: Callable[..., Any],
-              rec: RecordedRequest) -> Iterable[bytes]:
-        rec.status = None
-        sock = environ.get("werkzeug.socket")
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        # Writing the status line to the shut-down socket fails with EPIPE, which the werkzeug
-        # dev server treats as a dropped connection: the client gets no HTTP response at all.
-        start_response("500 Connection Dropped", [("Content-Length", "0")])
-        return []
-
-    @staticmethod
-    def _reset(environ: dict[str, Any], start_response: Callable[..., Any], response: Response,
-               rec: RecordedRequest) -> Iterable[bytes]:
-        rec.status = None
-        body = response.get_data()
-        part = body[:len(body) // 2]
-        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
-        # announce more than is sent, even for an empty body
-        headers.append(("Content-Length", str(max(len(body), len(part) + 16))))
-        start_response(response.status, headers)
-        sock = environ.get("werkzeug.socket")
-
-        def chunks() -> Iterable[bytes]:
-            yield part
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-        return chunks()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.wsgi_app(environ, start_response)
