@@ -186,7 +186,8 @@ class Brevo(ProviderConfig):
         """One page of a list, by paging style: ``offset`` (limit/offset, ``count`` total),
         ``bare`` (limit/offset, a bare list), ``numbered`` (page/limit: companies) or
         ``single`` (one answer, no paging). ``style:N`` caps the page size at N for that route
-        (default: the resource's ``_max_page_size``)."""
+        (default: the resource's ``_max_page_size``). Numbered pages all ask the first page's
+        limit (page N of another size would be other items)."""
         style, _, cap = (op.paging or "offset").partition(":")
         query = dict(params)
         ids = {name: id_of(query.pop(name), name, resource)
@@ -194,6 +195,8 @@ class Brevo(ProviderConfig):
         query = resource._wire_filters(query)
         largest = int(cap) if cap else resource._max_page_size
         limit = min(size or largest, largest)
+        if isinstance(cursor, tuple):  # numbered: page N keeps the first page's limit
+            cursor, limit = cursor
         start = int(cursor or (1 if style == "numbered" else 0))
         if style == "numbered":
             query.update(page=start, limit=limit)
@@ -216,7 +219,7 @@ class Brevo(ProviderConfig):
         if style == "single":
             return Page(objects, None, len(objects))
         if style == "numbered":
-            return Page(objects, None if len(items) < limit else start + 1, total)
+            return Page(objects, None if len(items) < limit else (start + 1, limit), total)
         end = start + len(items)
         done = not items or len(items) < limit or (total is not None and end >= total)
         return Page(objects, None if done else end, total)

@@ -238,7 +238,12 @@ class Event(BrevoResource, Creatable, Listable, canonical.Event):
                 raise _invalid("a Brevo event cannot be changed once sent",
                                self.dirty_fields[0])
             return self
-        return super().save()
+        # not Model.save(): it requires an id in the answer to a create, and events have none
+        if self._account is None:
+            object.__setattr__(self, "_account", type(self)._account_of_class())
+        self._create({k: v for k, v in self._values.items()
+                      if v is not None or k in self._touched})
+        return self
 
     def _create(self, payload: dict[str, Any]) -> Any:
         if not payload.get("name"):

@@ -49,6 +49,49 @@ class _WithFields(Retrievable):
 
 
 # -- customers --------------------------------------------------------------------------------
+class _SessionFields(dict):  # type: ignore[type-arg]
+    """A customer's ``custom_attributes``: every change is written back to its
+    ``session_fields`` (a list of one-key objects), so in-place edits are saved."""
+
+    def __init__(self, owner: Any, items: Mapping[str, Any]) -> None:
+        super().__init__(items)
+        self._owner = owner
+
+    def _sync(self) -> None:
+        self._owner.session_fields = [{str(k): v} for k, v in self.items()]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        self._sync()
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(key)
+        self._sync()
+
+    def pop(self, *args: Any) -> Any:
+        value = super().pop(*args)
+        self._sync()
+        return value
+
+    def popitem(self) -> Any:
+        item = super().popitem()
+        self._sync()
+        return item
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        value = super().setdefault(key, default)
+        self._sync()
+        return value
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._sync()
+
+    def clear(self) -> None:
+        super().clear()
+        self._sync()
+
+
 class Contact(LiveChatResource, Retrievable, Updatable, canonical.Contact):
     """A LiveChat customer. ``custom_attributes`` reads and writes ``session_fields``
     (a list of one-key objects); ``location`` is the last visit's geolocation."""
@@ -72,12 +115,13 @@ class Contact(LiveChatResource, Retrievable, Updatable, canonical.Contact):
 
     @Derived
     def custom_attributes(self) -> dict[str, Any]:
-        """``session_fields`` as one dict (assign a dict to replace them all)."""
+        """``session_fields`` as one dict (assign a dict to replace them all; an edit in place,
+        ``custom_attributes["plan"] = "pro"``, is written back to ``session_fields`` too)."""
         merged: dict[str, Any] = {}
         for item in self.session_fields or []:
             if isinstance(item, Mapping):
                 merged.update(item)
-        return merged
+        return _SessionFields(self, merged)
 
     @custom_attributes.setter  # type: ignore[no-redef]
     def custom_attributes(self, value: Mapping[str, Any]) -> None:

@@ -221,16 +221,21 @@ class Sendbee(ProviderConfig):
              size: int | None) -> Page[Any]:
         """One page of a list: ``?page=N`` (and ``&limit=M`` where the endpoint takes it,
         ``op.paging == "page"``; ``"page_only"`` endpoints choose their own size, ``"none"``
-        endpoints answer everything at once)."""
-        number = int(cursor or 1)
+        endpoints answer everything at once). The ``limit`` of the first page is kept for the
+        next ones (in the cursor): page N of another size would be other items."""
+        number, limit = cursor if isinstance(cursor, tuple) else (int(cursor or 1), None)
         query = dict(params)
         query["page"] = number
         if op.paging == "none":  # one answer holds every item
             query.pop("page")
         elif op.paging == "page":
-            query["limit"] = max(1, min(MAX_LIMIT, size or MAX_LIMIT))
+            limit = limit or max(1, min(MAX_LIMIT, size or MAX_LIMIT))
+            query["limit"] = limit
         body = resource._call(op.name, params=query)
-        return envelope_page(resource, body, number)
+        page = envelope_page(resource, body, number)
+        if limit is not None and page.next_cursor is not None:
+            page.next_cursor = (page.next_cursor, limit)
+        return page
 
 
 def envelope_page(resource: Any, body: Any, number: int) -> Page[Any]:

@@ -35,7 +35,7 @@ def pytest_terminal_summary(terminalreporter):
 @contextmanager
 def served_sim(profile: Profile, seed: int, **counts):
     """``serve()`` for a profile, with a spec recorder in front when it has a spec."""
-    with serve(profile.name, seed=seed, **counts) as sim:
+    with serve(profile.name, seed=seed, **profile.sim_options, **counts) as sim:
         yield sim, (openapi.record(sim) if profile.spec else None)
 
 
@@ -73,7 +73,9 @@ def client(profile, sim):
     api.close()
 
 
-def writes(sim, prefix: str) -> list[tuple[str, str, object]]:
-    """The requests that change something, paths relative to ``prefix``."""
+def writes(sim, profile: Profile) -> list[tuple[str, str, object]]:
+    """The requests that may change something (not ``profile.is_read``), paths relative to
+    the profile's prefix."""
+    prefix = profile.prefix(sim)
     return [(r.method, r.path[len(prefix):], r.json) for r in sim.requests
-            if r.method not in ("GET", "HEAD")]
+            if not profile.is_read(r.method, r.path)]

@@ -45,6 +45,11 @@ def find(case, cls, owner, **lookup):
     return cls.find(**(owner if case.find_in_owner else {}), **lookup)
 
 
+def find_again(case, cls, owner, obj):
+    """``find`` by the object's key (its id, or what the provider's find needs)."""
+    return find(case, cls, owner, **case.key_of(obj))
+
+
 def test_every_resource_class_has_a_case(profile, client):
     cases = {c.name for c in profile.cases}
     classes = {}
@@ -77,13 +82,15 @@ def test_create_find_list_round_trip(profile, case, client, sim):
         assert not obj.is_dirty
     if "find" in ops:
         assert obj.id is not None
-        found = find(case, cls, owner, id=obj.id)
+        found = find_again(case, cls, owner, obj)
         assert found == obj and found.id == obj.id
         for name, value in case.expect.items():
             assert getattr(found, name) == value, name
         for key, value in (case.lookups(obj) if case.lookups else {}).items():
             assert find(case, cls, owner, **{key: value}).id == obj.id, key
     if "all" in ops:
+        if case.listed:
+            case.listed(client, obj)
         listed = [o.id for o in cls.all(**owner)]
         ids = [i for i in listed if i is not None]  # data events, built-in attributes: no id
         assert len(ids) == len(set(ids)), "duplicates in all()"
@@ -103,24 +110,23 @@ def test_save_sends_only_the_changes(profile, case, client, sim):
         pytest.skip(f"{case.name} cannot be saved")
     owner = owner_of(case, client)
     made = subject(case, client, owner)
-    obj = find(case, cls, owner, id=made.id) if "find" in cls.supported_operations() else made
-    prefix = profile.prefix(sim)
+    obj = find_again(case, cls, owner, made) if "find" in cls.supported_operations() else made
     sim.clear_requests()
     obj.save()  # nothing changed: nothing sent
-    assert writes(sim, prefix) == []
+    assert writes(sim, profile) == []
     for edit in case.edits():
         sim.clear_requests()
         edit.apply(obj)
         assert obj.changes() == dict(edit.changes)
         expected = edit.sends(obj)
         obj.save()
-        assert writes(sim, prefix) == expected
+        assert writes(sim, profile) == expected
         assert not obj.is_dirty and obj.changes() == {}
         sim.clear_requests()
         obj.save()
-        assert writes(sim, prefix) == []
+        assert writes(sim, profile) == []
         if "find" in cls.supported_operations():
-            again = find(case, cls, owner, id=obj.id)
+            again = find_again(case, cls, owner, obj)
             for name, value in edit.changes.items():
                 current = getattr(again, name)
                 if isinstance(value, dict):
@@ -140,7 +146,7 @@ def test_delete_removes_the_object(profile, case, client, sim):
     obj.delete()
     if "find" in ops:
         with pytest.raises(errors.ResourceNotFound):
-            find(case, cls, owner, id=obj.id)
+            find_again(case, cls, owner, obj)
     if "all" in ops:
         assert obj.id not in [o.id for o in cls.all(**owner)]
     with pytest.raises(errors.ChatModelsError):
@@ -149,13 +155,13 @@ def test_delete_removes_the_object(profile, case, client, sim):
 
 def test_missing_id_is_a_404(profile, client):
     with pytest.raises(errors.ResourceNotFound) as info:
-        client.resource(profile.paged).find(id=profile.missing_id)
+        client.resource(profile.record_class).find(id=profile.missing_id)
     assert (info.value.status, info.value.provider) == (404, profile.name)
 
 
 def test_partial_object_loads_once_on_first_read(profile, client, sim):
-    cls = client.resource(profile.paged)
-    ident = sorted(profile.state_ids(sim))[0]
+    cls = client.resource(profile.record_class)
+    ident = sorted(profile.record_state(sim))[0]
     full = cls.find(id=ident)
     ref = cls.ref(ident)
     assert ref.is_partial and ref.id == ident
@@ -163,7 +169,7 @@ def test_partial_object_loads_once_on_first_read(profile, client, sim):
     assert getattr(ref, profile.partial_field) == getattr(full, profile.partial_field)
     prefix = profile.prefix(sim)
     assert [(r.method, r.path[len(prefix):]) for r in sim.requests] == [
-        ("GET", profile.instance_path(ident))]
+        (profile.instance_method, profile.instance_path(ident))]
     assert not ref.is_partial
     getattr(ref, profile.partial_field)
     ref.load()  # complete already: no request
@@ -173,14 +179,17 @@ def test_partial_object_loads_once_on_first_read(profile, client, sim):
 
 
 def test_reload_discards_unsaved_changes(profile, client, sim):
-    cls = client.resource(profile.paged)
-    obj = cls.find(id=sorted(profile.state_ids(sim))[0])
-    before = obj.name
-    obj.name = "Not Saved"
+    """The record class's case edit, unsaved, is gone after ``reload()``."""
+    cls = client.resource(profile.record_class)
+    case = profile.case(profile.record_class)
+    assert case is not None and case.edit, "the record class needs a case with an edit"
+    obj = cls.find(id=sorted(profile.record_state(sim))[0])
+    before = obj.to_dict()
+    case.edit(obj)
     assert obj.is_dirty
     obj.reload()
-    assert obj.name == before and not obj.is_dirty
-    assert writes(sim, profile.prefix(sim)) == []
+    assert obj.to_dict() == before and not obj.is_dirty and obj.changes() == {}
+    assert writes(sim, profile) == []
 
 
 def test_every_registered_provider_has_a_profile():

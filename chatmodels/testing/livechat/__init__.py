@@ -40,6 +40,9 @@ from .models import LiveChatState
 from .seed import populate as _populate
 from .urls import ROUTES, VERSION
 
+#: error types about the state of a chat or an agent, not about a request
+STATE_ERRORS = frozenset({"chat_inactive", "agent_offline"})
+
 __all__ = ["LiveChatSimulator", "LiveChatState", "Simulator"]
 
 
@@ -115,8 +118,10 @@ class LiveChatSimulator(BaseSimulator):
         return {"error": error}
 
     def default_error(self, status: int) -> tuple[str, str]:
+        """The error of an injected failure: a generic type of that status, never one that
+        describes a chat's or an agent's state (a bare 422 is a ``validation``)."""
         for kind, code in STATUSES.items():
-            if code == status:
+            if code == status and kind not in STATE_ERRORS:
                 return kind, kind.replace("_", " ").capitalize()
         return ("internal" if status >= 500 else "validation"), "Error"
 

@@ -1,0 +1,25 @@
+"""What the conformance kit needs to know about each provider: one :class:`Profile` each, one
+module each (``profiles/<provider>.py``); the shapes are in :mod:`.base`.
+
+A provider joins the kit by adding its module and listing its profile in :data:`PROFILES` (and
+its migration pairs in :data:`MIGRATIONS` once the engine supports them).
+"""
+
+from __future__ import annotations
+
+from .base import Case, Edit, Profile, Write, first
+from .brevo import BREVO
+from .crisp import CRISP
+from .intercom import INTERCOM
+from .livechat import LIVECHAT
+from .sendbee import SENDBEE
+
+PROFILES: tuple[Profile, ...] = (INTERCOM, CRISP, LIVECHAT, BREVO, SENDBEE)
+BY_NAME: dict[str, Profile] = {p.name: p for p in PROFILES}
+
+#: ordered (source, target) pairs the migration engine supports today
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("crisp", "intercom"), ("intercom", "crisp"), ("intercom", "intercom"))
+
+__all__ = ["BREVO", "BY_NAME", "CRISP", "INTERCOM", "LIVECHAT", "MIGRATIONS", "PROFILES",
+           "SENDBEE", "Case", "Edit", "Profile", "Write", "first"]
