@@ -80,10 +80,12 @@ class Collection(Generic[T]):
         """Yield page after page (each a list), honouring ``limit``."""
         remaining = self._limit
         cursor: Any = None
+        # one page size for the whole walk: with page-number paging a smaller last page would
+        # be another slicing of the list (page 3 of 3-item pages is not items 21-23)
+        size = self._page_size
+        if remaining is not None:
+            size = remaining if size is None else min(size, remaining)
         while remaining is None or remaining > 0:
-            size = self._page_size
-            if remaining is not None:
-                size = remaining if size is None else min(size, remaining)
             page = self._fetch(self._params, cursor, size)
             items = page.items
             if remaining is not None:

@@ -240,3 +240,17 @@ def test_nested_listings_follow_the_object_account(monkeypatch):
         assert all(n.account is contact.account for n in notes)
         assert len(b.requests) == before
     intercom.Intercom.configure(access_token=None, base_url=None)
+
+
+def test_a_limit_keeps_one_page_size_across_numbered_pages():
+    """Page-number paging: the last page of .page_size(30).limit(65) is page 3 of 30-item
+    pages, trimmed, never page 3 of 5-item pages (which would repeat items 11-15)."""
+    from chatmodels import crisp
+
+    with serve("crisp", seed=4, contacts=80) as sim:
+        api = crisp.connect(base_url=sim.base_url, **sim.credentials)
+        every = [c.id for c in api.Contact.all().page_size(30)]
+        limited = [c.id for c in api.Contact.all().page_size(30).limit(65)]
+        assert limited == every[:65] and len(set(limited)) == 65
+        sizes = {r.query.get("per_page") for r in sim.requests if "/people/profiles/" in r.path}
+        assert sizes == {"30"}
