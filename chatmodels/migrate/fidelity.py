@@ -30,6 +30,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .targets import provider_of
+
 #: the object kinds a declaration may name
 OBJECTS = ("contact", "note", "event", "conversation", "message", "tag", "contact_field",
            "agent")
@@ -138,14 +140,7 @@ def notes(target: Any, kind: str, obj: Any) -> list[str]:
     lines = [d.line for d in declarations(target).get(kind, ()) if d.applies(obj)]
     extra = getattr(obj, "extra", None) if kind in EXTRA_KINDS else None
     if isinstance(extra, Mapping):
-        lines += [f"{kind}.{name}: {_provider(obj)} field without a canonical name: not "
+        lines += [f"{kind}.{name}: {provider_of(obj)} field without a canonical name: not "
                   "carried" for name, value in extra.items()
                   if name not in IGNORED_EXTRA and not _empty(value)]
     return lines
-
-
-def _provider(obj: Any) -> str:
-    try:
-        return str(type(obj)._provider_name())
-    except Exception:  # noqa: BLE001 - any object: the report must not fail on it
-        return "source"

@@ -136,11 +136,10 @@ def source_ref(obj: Any) -> str:
 
 
 def provider_of(obj: Any) -> str:
-    """The provider name of an object of the model (``"source"`` when it has none)."""
-    try:
-        return str(type(obj)._provider_name())
-    except (AttributeError, ChatModelsError):
-        return "source"
+    """The provider of the account an object was loaded from (``"source"`` when it has none).
+    Stable across runs: Crisp message fingerprints and session markers are built from it."""
+    account = getattr(obj, "account", None)
+    return str(getattr(account, "provider", None) or "source")
 
 
 class TargetUnavailable(ConfigurationError):
