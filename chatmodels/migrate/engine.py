@@ -34,14 +34,11 @@ from ..errors import (
 from . import fidelity
 from .journal import Journal
 from .report import Report, StepStats
-from .targets import MARKER_FIELD, Target, account_identity, target_for
+from .targets import KINDS, MARKER_FIELD, Target, account_identity, target_for
 
 logger = logging.getLogger("chatmodels.migrate")
 
 RESOURCES = ("agents", "tags", "contact_fields", "contacts", "conversations")
-#: the kinds a target may write, in report order
-RESOURCES_WRITTEN = ("contacts", "tags", "contact_fields", "notes", "events", "conversations",
-                     "messages")
 #: what the source must have for each kind: the resource class, by collection name (messages
 #: are the conversations' own)
 SOURCE_CLASSES = {"agents": "agents", "tags": "tags", "contact_fields": "contact_fields",
@@ -287,7 +284,7 @@ class Migration:
         reason = None
         if kind not in ("agents", "contacts") and kind not in self.writer.writes:
             reason = f"{self.writer.display_name} does not hold them (the target writes " \
-                     f"{', '.join(k for k in RESOURCES_WRITTEN if k in self.writer.writes)})"
+                     f"{', '.join(k for k in KINDS if k in self.writer.writes)})"
         else:
             try:
                 self.source.resource(SOURCE_CLASSES[kind])
