@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import inflection
 from cachetools import TTLCache
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, UnknownResource
 from .http import HttpClient, RateLimit, encode_path
 
 if TYPE_CHECKING:
@@ -72,11 +72,12 @@ class Client:
         return value
 
     def model(self, name: str) -> Any:
-        """The resource class called ``name`` in this account (``"Contact"``, ``"Agent"``...)."""
+        """The resource class called ``name`` in this account (``"Contact"``, ``"Agent"``...);
+        :class:`~chatmodels.errors.UnknownResource` (also an ``AttributeError``) otherwise."""
         try:
             return self._classes[name]
         except KeyError:
-            raise AttributeError(f"{self.provider} has no resource {name!r}") from None
+            raise UnknownResource(self.provider, name) from None
 
     def resource(self, name: str) -> Any:
         """A resource class by class name or collection name: ``"ContactField"``,

@@ -4,6 +4,7 @@ Every failure is raised, never returned as ``None``::
 
     ChatModelsError
      ├── ConfigurationError            missing or invalid credentials/settings (raised before any request)
+     ├── UnknownResource               the provider has no such resource class (also an AttributeError)
      ├── APIConnectionError            the request did not get a complete HTTP answer
      │    ├── APIConnectError          never reached the server: safe to resend, even a POST
      │    │    └── APIConnectTimeoutError   connect timeout (also an APITimeoutError)
@@ -45,6 +46,17 @@ class ChatModelsError(Exception):
 
 class ConfigurationError(ChatModelsError):
     """Credentials or settings are missing or invalid."""
+
+
+class UnknownResource(ChatModelsError, AttributeError):
+    """The provider has no resource of that name (``client.model("Note")`` on a provider
+    without notes): a library error that is also the ``AttributeError`` attribute access
+    expects, so ``hasattr(client, "Note")`` is simply False."""
+
+    def __init__(self, provider: str, name: str) -> None:
+        self.provider = provider
+        self.resource = name
+        super().__init__(f"{provider} has no resource {name!r}")
 
 
 class APIConnectionError(ChatModelsError):
@@ -218,8 +230,9 @@ def error_for(status: int, *, provider: str, code: str | None = None,
 
 
 __all__ = [
-    "ChatModelsError", "ConfigurationError", "APIConnectionError", "APITimeoutError",
-    "APIConnectError", "APIConnectTimeoutError", "ResponseReadError", "APIError", "ResponseError",
+    "ChatModelsError", "ConfigurationError", "UnknownResource", "APIConnectionError",
+    "APITimeoutError", "APIConnectError", "APIConnectTimeoutError", "ResponseReadError",
+    "APIError", "ResponseError",
     "BadRequestError", "ValidationError", "FieldError", "AuthenticationError", "PermissionDenied",
     "ResourceNotFound", "ConflictError", "RateLimitExceeded", "ServerError",
     "ServiceUnavailableError", "class_for_status", "error_for",

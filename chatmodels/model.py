@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import MethodType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,6 +38,8 @@ logger = logging.getLogger("chatmodels.model")
 _MISSING: Any = object()
 _MUTABLE = (dict, list)
 _NONE: frozenset[str] = frozenset()
+#: per thread: while > 0 (inside ``peek``), nothing is loaded lazily
+_PEEKING = threading.local()
 _INTERNAL = frozenset({"_values", "_orig", "_touched", "_partial", "extra", "_raw", "_deleted",
                        "_account", "_stale"})
 
@@ -233,6 +236,8 @@ class Model:
     def _complete(self, key: str) -> bool:
         """Fetch a field the object lacks through its loader; False when there is none to
         call (a full object without the field, a deleted one, an unsaved one for reload)."""
+        if getattr(_PEEKING, "depth", 0):
+            return False  # peek(): what is loaded, never a request
         loader = self._loader_for(key)
         if loader is None or self._deleted or (loader == "reload" and self.id is None):
             return False
@@ -241,6 +246,23 @@ class Model:
                          type(self).__name__, key, self.id, loader)
         getattr(self, loader)()
         return True
+
+    def peek(self, name: str, default: Any = None) -> Any:
+        """The value of field ``name`` as far as the object holds it, without any request.
+
+        Like reading the attribute (aliases, ``extra`` and derived fields included), except
+        that nothing is loaded lazily: a field a partial object lacks, or one behind a loader
+        of its own (Crisp people data), is ``default``; so is ``None`` and an unknown name.
+        For code that must not cost requests (fidelity reports, logs).
+        """
+        _PEEKING.depth = getattr(_PEEKING, "depth", 0) + 1
+        try:
+            value = getattr(self, name)
+        except AttributeError:
+            return default
+        finally:
+            _PEEKING.depth -= 1
+        return default if value is None else value
 
     def _forget(self, *keys: str) -> None:
         """Drop fields the server changed on the side; their next read reloads them."""

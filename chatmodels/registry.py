@@ -146,14 +146,14 @@ _ENTRIES: tuple[Provider, ...] = (
         display_name="Intercom",
         config_ref="chatmodels.intercom:Intercom",
         simulator_ref="chatmodels.testing.intercom:Simulator",
-        target_ref="chatmodels.migrate.targets:IntercomTarget",
+        target_ref="chatmodels.intercom.target:IntercomTarget",
     ),
     Provider(
         name="crisp",
         display_name="Crisp",
         config_ref="chatmodels.crisp:Crisp",
         simulator_ref="chatmodels.testing.crisp:Simulator",
-        target_ref="chatmodels.migrate.crisp_target:CrispTarget",
+        target_ref="chatmodels.crisp.target:CrispTarget",
     ),
     Provider(
         name="livechat",
@@ -177,6 +177,9 @@ _ENTRIES: tuple[Provider, ...] = (
 )
 
 _BY_NAME: dict[str, Provider] = {entry.name: entry for entry in _ENTRIES}
+
+#: the (source, target) pair ``chatmodels demo`` migrates between two local simulators
+DEMO_MIGRATION: tuple[str, str] = ("crisp", "intercom")
 
 
 def register(entry: Provider) -> Provider:

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from chatmodels import crisp, intercom
+from chatmodels.crisp.target import EVENT_TIME_KEY, MARKER_KEY, CrispTarget
 from chatmodels.migrate import Migration
-from chatmodels.migrate.crisp_target import EVENT_TIME_KEY, MARKER_KEY, CrispTarget
 from chatmodels.migrate.targets import plain
 from chatmodels.testing import serve
 

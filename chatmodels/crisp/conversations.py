@@ -446,11 +446,17 @@ class Conversation(CrispResource, Retrievable, Creatable, Updatable, Deletable, 
 
     def add_tag(self, tag: Any) -> Conversation:
         """Add a segment to ``meta.segments`` now (a new name creates the segment)."""
-        name = _name_of(tag)
+        return self.add_tags([tag])
+
+    def add_tags(self, tags: Iterable[Any]) -> Conversation:
+        """Add several segments in one ``PATCH .../meta`` (names it has already are skipped;
+        nothing is sent when none is missing). The PATCH sets the whole list: safe to resend."""
+        names = [_name_of(t) for t in tags]
         meta = self.meta if isinstance(self.meta, Mapping) else {}
         segments = list(meta.get("segments") or [])
-        if name not in segments:
-            self._set_segments(segments + [name])
+        missing = [n for n in dict.fromkeys(names) if n not in segments]
+        if missing:
+            self._set_segments(segments + missing)
         return self
 
     def remove_tag(self, tag: Any) -> Conversation:

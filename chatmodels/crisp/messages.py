@@ -150,6 +150,15 @@ class Message(CrispResource, Retrievable, Updatable, Deletable, canonical.Messag
             return _one_page(ordered)
         return MessageList(page, description=f"messages of {sid}")
 
+    @classmethod
+    def latest(cls, conversation: Any) -> Message | None:
+        """The newest message of a conversation, ``None`` when it has none: one request (the
+        latest batch Crisp serves first), where ``all()`` reads every batch."""
+        sid = _id_of(conversation, "conversation")
+        batch = next(iter(cls._list("all", f"latest messages of {sid}",
+                                    conversation=sid).pages()), [])
+        return max(batch, key=lambda m: int(m.raw.get("timestamp") or 0), default=None)
+
     # -- save / delete / marks ---------------------------------------------------------------
     def _update(self, diff: dict[str, Any]) -> Any:
         if set(diff) - {"content"}:

@@ -272,6 +272,18 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
         self._set_clean("unsubscribed_from_emails", not email)
         return self
 
+    def merge_data(self, values: Mapping[str, Any]) -> Contact:
+        """Set these people data keys now (``PATCH /people/data``: Crisp merges them, other keys
+        stay). Exactly the keys given are sent, also a value that only changed type (``1`` ->
+        ``True``, which a dirty diff would not see). Setting a value is safe to resend."""
+        data = _check_data(values)
+        if data:
+            self._call("update_data", json={"data": data})
+            current = self._values.get("custom_attributes")
+            if isinstance(current, Mapping):  # loaded: keep it true (else it loads later)
+                self._set_clean("custom_attributes", {**current, **data})
+        return self
+
     # -- lookups, lists -----------------------------------------------------------------------
     @classmethod
     def _find_by(cls, id: Any = None, *, email: Any = None) -> Contact:

@@ -4,12 +4,14 @@
 >>> m = Migration(source=crisp.connect(...), target=intercom.connect(...), journal="run.db")
 >>> report = m.run(resources=["agents", "tags", "contact_fields", "contacts", "conversations"])
 
-See docs/migration.md: exactly-once journal, delta and dry runs, fidelity report, rate limits.
+Each provider's writer is the ``Target`` its registry entry names (``chatmodels/<provider>/
+target.py``); ``target_for(client)`` finds it. See docs/migration.md: exactly-once journal,
+capabilities and fidelity report, delta and dry runs, rate limits.
 """
 
 from .engine import RESOURCES, Migration, MigrationAborted, Report, StepStats
 from .journal import Journal
-from .targets import IntercomTarget, Target, target_for
+from .targets import KINDS, Target, TargetUnavailable, target_class, target_for
 
-__all__ = ["RESOURCES", "Migration", "MigrationAborted", "Report", "StepStats", "Journal",
-           "Target", "IntercomTarget", "target_for"]
+__all__ = ["RESOURCES", "KINDS", "Migration", "MigrationAborted", "Report", "StepStats",
+           "Journal", "Target", "TargetUnavailable", "target_class", "target_for"]

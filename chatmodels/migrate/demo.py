@@ -1,8 +1,10 @@
-"""``chatmodels demo``: a full Crisp -> Intercom migration between two local simulators.
+"""``chatmodels demo``: a full migration between two local simulators (the registry's
+``DEMO_MIGRATION`` pair, Crisp -> Intercom).
 
-Seeds a Crisp simulator with a few thousand contacts and conversations, starts an empty
-Intercom simulator (each in its own process, so they do not share the client's interpreter),
-migrates everything with progress bars, then counts and compares both sides.
+Seeds the source simulator with a few thousand contacts and conversations, starts an empty
+target simulator with the same team (each in its own process, so they do not share the
+client's interpreter), migrates everything with progress bars, then counts and compares both
+sides through the canonical model.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def _verify(src: Any, dst: Any, workers: int) -> list[tuple[str, int, int]]:
     one that creates the conversation): the same number as the report's "messages created".
     """
     rows = []
-    rows.append(("contacts", src.Contact.count(), dst.Count.contacts()))
+    rows.append(("contacts", src.Contact.count(), dst.Contact.count()))
     source_tags = {t.name.lower() for t in src.Tag.all()}
     target_tags = {t.name.lower() for t in dst.Tag.all()}
     rows.append(("tags", len(source_tags), len(source_tags & target_tags)))
@@ -50,24 +52,28 @@ def _verify(src: Any, dst: Any, workers: int) -> list[tuple[str, int, int]]:
     return rows
 
 
-def main(contacts: int = 1500, conversations: int | None = None, workers: int = 16) -> int:
-    from .. import crisp, intercom
+def main(contacts: int = 1500, conversations: int | None = None, workers: int = 16, *,
+         source: str | None = None, target: str | None = None) -> int:
+    from .. import registry
     from ..testing import serve_process
     from .engine import Migration
 
+    source = source or registry.DEMO_MIGRATION[0]
+    target = target or registry.DEMO_MIGRATION[1]
+    src_entry, dst_entry = registry.get(source), registry.get(target)
     conversations = contacts // 2 if conversations is None else conversations
     started = time.monotonic()
-    print(f"Starting a Crisp simulator with {contacts} contacts and {conversations} "
-          "conversations, and an empty Intercom simulator...")
-    with serve_process("crisp", seed=7, contacts=contacts, conversations=conversations) as a:
-        src = crisp.connect(base_url=a.base_url, **a.credentials)
+    print(f"Starting a {src_entry.display_name} simulator with {contacts} contacts and "
+          f"{conversations} conversations, and an empty {dst_entry.display_name} simulator...")
+    with serve_process(source, seed=7, contacts=contacts, conversations=conversations) as a:
+        src = src_entry.connect(base_url=a.base_url, **a.credentials)
         # the team exists on both sides: agents are matched by email, never created
         team = [(op.name, op.email) for op in src.Agent.all()]
-        with serve_process("intercom", seed=7, contacts=0, conversations=0,
+        with serve_process(target, seed=7, contacts=0, conversations=0,
                            teammates=team) as b:  # type: ignore[arg-type]
-            dst = intercom.connect(base_url=b.base_url, **b.credentials)
+            dst = dst_entry.connect(base_url=b.base_url, **b.credentials)
             with tempfile.TemporaryDirectory() as tmp:
-                journal = os.path.join(tmp, "crisp-to-intercom.db")
+                journal = os.path.join(tmp, f"{source}-to-{target}.db")
                 migration = Migration(src, dst, journal, workers=workers)
                 report = migration.run()
                 migration.close()
@@ -75,7 +81,7 @@ def main(contacts: int = 1500, conversations: int | None = None, workers: int = 
             print(report)
             print("\nVerification (source vs target):")
             rows = _verify(src, dst, workers)
-    print(f"  {'':<15}{'crisp':>10}{'intercom':>10}")
+    print(f"  {'':<15}{source:>10}{target:>10}")
     ok = True
     for what, s, t in rows:
         ok = ok and s == t

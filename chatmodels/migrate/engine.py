@@ -24,14 +24,28 @@ from functools import partial
 from typing import Any
 
 from ..client import Client
-from ..errors import APIConnectionError, ChatModelsError, ConflictError, ServerError
+from ..errors import (
+    APIConnectionError,
+    ChatModelsError,
+    ConflictError,
+    ServerError,
+    UnknownResource,
+)
+from . import fidelity
 from .journal import Journal
 from .report import Report, StepStats
-from .targets import MARKER_FIELD, Target, account_identity, target_for
+from .targets import KINDS, MARKER_FIELD, Target, account_identity, target_for
 
 logger = logging.getLogger("chatmodels.migrate")
 
 RESOURCES = ("agents", "tags", "contact_fields", "contacts", "conversations")
+#: what the source must have for each kind: the resource class, by collection name (messages
+#: are the conversations' own)
+SOURCE_CLASSES = {"agents": "agents", "tags": "tags", "contact_fields": "contact_fields",
+                  "contacts": "contacts", "notes": "notes", "events": "events",
+                  "conversations": "conversations", "messages": "conversations"}
+#: message kinds the engine writes; the others are state changes (the final state is applied)
+WRITTEN_MESSAGES = ("comment", "note")
 UNSURE = (APIConnectionError, ServerError)  # the write may have been applied
 
 
@@ -105,6 +119,8 @@ class Migration:
         self._report = Report(dry_run=dry_run, since=self.since)
         self._lock = threading.Lock()
         self._source_tag_names: dict[str, str] = {}
+        self._agent_map: dict[str, str] = {}
+        self._available: dict[str, bool] = {}
         self._pool: ThreadPoolExecutor | None = None
 
     # -- public --------------------------------------------------------------------------
@@ -253,6 +269,33 @@ class Migration:
         with self._lock:
             self._report.fidelity[note] += n
 
+    def _fidelity(self, kind: str, obj: Any) -> None:
+        """Count the target's fidelity declarations that apply to one source object."""
+        for line in fidelity.notes(self.writer, kind, obj):
+            self._note(line)
+
+    def _can(self, kind: str) -> bool:
+        """Whether ``kind`` can be migrated: the target declares it (``Target.writes``) and
+        the source has its class. If not, the report says why (once) and the kind is skipped."""
+        with self._lock:
+            known = self._available.get(kind)
+        if known is not None:
+            return known
+        reason = None
+        if kind not in ("agents", "contacts") and kind not in self.writer.writes:
+            reason = f"{self.writer.display_name} does not hold them (the target writes " \
+                     f"{', '.join(k for k in KINDS if k in self.writer.writes)})"
+        else:
+            try:
+                self.source.resource(SOURCE_CLASSES[kind])
+            except UnknownResource:
+                reason = "the source has none"
+        with self._lock:
+            self._available[kind] = reason is None
+            if reason is not None:
+                self._report.unavailable[kind] = reason
+        return reason is None
+
     def _fail(self, step: str, kind: str, sid: str, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}"
         logger.warning("%s %s failed: %s", kind, sid, message)
@@ -367,10 +410,13 @@ class Migration:
 
     # -- steps ---------------------------------------------------------------------------
     def _step_agents(self) -> None:
+        self._stats("agents")
+        if not self._can("agents"):
+            return
         agents = list(self.source.resource("agents").all())
         mapping = self.writer.match_agents(agents)
-        self._stats("agents")
         for agent in agents:
+            self._fidelity("agent", agent)
             tid = mapping.get(str(agent.id))
             if tid is None:
                 self._note("agent without a matching target agent (by email): its messages "
@@ -384,11 +430,14 @@ class Migration:
 
     def _step_tags(self) -> None:
         self._stats("tags")
+        if not self._can("tags"):
+            return
         for tag in self.source.resource("tags").all():
             name = tag.name
             if not name:
                 continue
             self._source_tag_names[str(tag.id)] = name
+            self._fidelity("tag", tag)
             if self.dry_run and not self.writer.implicit_tags:
                 if self.writer.find_tag(name) is None:
                     self._count("tags", "planned")
@@ -413,6 +462,8 @@ class Migration:
 
     def _step_contact_fields(self) -> None:
         self._stats("contact_fields")
+        if not self._can("contact_fields"):
+            return
         try:
             fields = list(self.source.resource("contact_fields").all())
         except ChatModelsError as exc:
@@ -426,6 +477,7 @@ class Migration:
             sid = str(f.id or name)
             if name == MARKER_FIELD:
                 continue  # a previous migration's marker, not data
+            self._fidelity("contact_field", f)
             if self.writer.schemaless_fields:
                 self._skip("contact_fields", self.writer.schemaless_fields)
                 continue
@@ -452,9 +504,11 @@ class Migration:
             yield obj
 
     def _tag_names(self, contact: Any) -> list[str]:
+        if not self._can("tags"):
+            return []
         names = []
         for tag in contact.tags or []:
-            name = tag._values.get("name") or self._source_tag_names.get(str(tag.id))
+            name = tag.peek("name") or self._source_tag_names.get(str(tag.id))
             if name:
                 names.append(name)
         return names
@@ -462,21 +516,24 @@ class Migration:
     def _step_contacts(self) -> None:
         self._current_step = "contacts"
         self._stats("contacts")
+        if not self._can("contacts"):
+            return
         contact_cls = self.source.resource("contacts")
         collection = contact_cls.all()
-        try:
-            total: int | None = contact_cls.count()  # one request on both providers
-        except ChatModelsError:
-            total = None
+        total: int | None = None  # for the progress bar only
+        if "count" in contact_cls.supported_operations():
+            try:
+                total = contact_cls.count()  # one request where the provider has a total
+            except ChatModelsError:
+                total = None
         self._parallel("contacts", self._selected(collection), self._contact, total)
-        if not self.dry_run:
+        if not self.dry_run and self._can("tags"):
             self._apply_tags()
 
     def _contact(self, contact: Any) -> None:
         sid = str(contact.id)
         try:
-            for note in self.writer.fidelity_contact(contact):
-                self._note(note)
+            self._fidelity("contact", contact)
             tags = self._tag_names(contact)
             version = _ts(contact.updated_at)
             reason = self.writer.cannot_create_contact(contact)
@@ -502,9 +559,10 @@ class Migration:
         """Count the notes and events of a contact the target cannot hold as skipped."""
         why = "their contact cannot be created on the target"
         try:
-            self._skip("notes", why, len(list(self.source.resource("notes").all(
-                contact=contact))))
-            self._skip("events", why, len(list(contact.events())))
+            for kind in ("notes", "events"):
+                if self._can(kind):
+                    self._skip(kind, why, len(list(self.source.resource(kind).all(
+                        contact=contact))))
         except ChatModelsError as exc:
             self._fail("contacts", "note", f"{sid}/*", exc)
         tags = self._tag_names(contact)
@@ -512,24 +570,27 @@ class Migration:
             self._skip("contact_tags", why, len(tags))
 
     def _contact_children(self, contact: Any, sid: str, tid: str | None) -> None:
-        notes = self.source.resource("notes")
-        try:
-            source_notes = list(notes.all(contact=contact))
-        except ChatModelsError as exc:
-            self._fail("contacts", "note", f"{sid}/*", exc)
-            source_notes = []
+        source_notes: list[Any] = []
+        if self._can("notes"):
+            try:
+                source_notes = list(self.source.resource("notes").all(contact=contact))
+            except ChatModelsError as exc:
+                self._fail("contacts", "note", f"{sid}/*", exc)
         for note in source_notes:
+            self._fidelity("note", note)
             nsid = f"{sid}/{note.id}"
             author = self._agent_map.get(str(note.author_id)) if note.author_id else None
             self._once("notes", "note", nsid, None,
                        partial(self.writer.find_note, tid, note),
                        partial(self.writer.create_note, tid, note, author))
-        try:
-            events = list(contact.events())
-        except ChatModelsError as exc:
-            self._fail("contacts", "event", f"{sid}/*", exc)
-            events = []
+        events: list[Any] = []
+        if self._can("events"):
+            try:
+                events = list(self.source.resource("events").all(contact=contact))
+            except ChatModelsError as exc:
+                self._fail("contacts", "event", f"{sid}/*", exc)
         for event in events:
+            self._fidelity("event", event)
             esid = f"{sid}/{event.name}/{_ts(event.created_at)}"
             self._once("events", "event", esid, None,
                        partial(self.writer.find_event, tid, event),
@@ -570,6 +631,9 @@ class Migration:
     def _step_conversations(self) -> None:
         self._current_step = "conversations"
         self._stats("conversations")
+        if not self._can("conversations"):
+            return
+        self._can("messages")  # reported once, before the workers start
         collection = self.source.resource("conversations").all()
         self._parallel("conversations", self._selected(collection), self._conversation,
                        _total(collection))
@@ -582,14 +646,22 @@ class Migration:
             if entry is not None and entry.state == "done" and entry.version == version:
                 self._count("conversations", "skipped")
                 return
-            messages = [m for m in conv.messages
-                        if m.kind in ("comment", "note") and (m.body or m.attachments)]
-            for note in self.writer.fidelity_conversation(conv, conv.messages):
-                self._note(note)
+            everything = list(conv.messages)
+            messages = [m for m in everything
+                        if m.kind in WRITTEN_MESSAGES and (m.body or m.attachments)]
+            self._fidelity("conversation", conv)
+            for msg in everything:
+                if msg.kind in WRITTEN_MESSAGES:
+                    self._fidelity("message", msg)
+                else:
+                    self._note(f"message.kind={msg.kind}: state changes are not replayed (the "
+                               "final state and assignee are)")
             if not messages:
                 self._note("conversation without any message: not migrated")
                 self._count("conversations", "skipped")
                 return
+            if not self._can("messages"):
+                messages = messages[:1]  # the first one starts the conversation
             contact_tid = self._contact_target(conv)
             fresh = entry is None or entry.state != "done"
             if self.dry_run:
@@ -618,8 +690,8 @@ class Migration:
                            partial(self.writer.add_message, tid, msg, contact_tid,
                                    self._author(msg)))
             assignee = self._agent_map.get(str(conv.assignee_id)) if conv.assignee_id else None
-            tags = [t._values.get("name") or self._source_tag_names.get(str(t.id))
-                    for t in (conv.tags or [])]
+            tags = [t.peek("name") or self._source_tag_names.get(str(t.id))
+                    for t in (conv.tags or [])] if self._can("tags") else []
             self._mark()
             _again(self.writer.finish_conversation, tid, conv, assignee, [t for t in tags if t])
             self.journal.done("conversation", sid, tid, version)

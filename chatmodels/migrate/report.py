@@ -32,6 +32,9 @@ class Report:
     fidelity: Counter[str] = field(default_factory=Counter)
     #: (step, reason) -> objects skipped for a reason other than "already migrated"
     skips: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: kind -> why it is not migrated at all (the target does not write it, the source has
+    #: no such class)
+    unavailable: dict[str, str] = field(default_factory=dict)
     #: why the run looked up every object before creating it (None: it did not)
     reconcile: str | None = None
     elapsed: float = 0.0
@@ -47,6 +50,7 @@ class Report:
                           if not k.startswith("_")},
                 "errors": self.errors[:100], "fidelity": dict(self.fidelity),
                 "skips": {f"{step}: {why}": n for (step, why), n in self.skips.items()},
+                "unavailable": dict(self.unavailable),
                 "reconcile": self.reconcile, "elapsed": round(self.elapsed, 3)}
 
     def __str__(self) -> str:
@@ -62,6 +66,10 @@ class Report:
         text = head + "\n".join(lines) + f"\nelapsed {self.elapsed:.1f}s"
         if self.reconcile:
             text += f"\n\nReconcile mode (every create looked up first): {self.reconcile}"
+        if self.unavailable:
+            text += "\n\nNot migrated:"
+            for kind, why in self.unavailable.items():
+                text += f"\n  {kind}: {why}"
         if self.skips:
             text += "\n\nSkipped (besides objects already migrated):"
             for (step, why), count in sorted(self.skips.items()):

@@ -1,25 +1,57 @@
-"""Writers: how canonical objects are created on, and looked up on, each target provider.
+"""The ``Target`` contract: how the engine writes canonical objects to a provider, and the
+generic helpers targets share.
 
-A :class:`Target` has one method per write and one *lookup* per write (used to reconcile a
-write whose response was lost). Lookups use natural keys: email for contacts and agents,
-name for tags and fields, body and time for notes, events, conversations and messages.
+A target lives in its provider's package (``chatmodels/<provider>/target.py``) and is named by
+the provider's registry entry (``target_ref``); :func:`target_for` finds it there. It writes
+through the provider's object model only (``Contact.create``, ``conv.reply``, ``tag.tag``...),
+never raw routes.
+
+What a target can do is *declared*, as data the engine and the fidelity report read:
+
+* :attr:`Target.writes`: the kinds it writes (``contacts`` always; any of ``tags``,
+  ``contact_fields``, ``notes``, ``events``, ``conversations``, ``messages``). The engine
+  skips the other kinds with a report line. Each kind has its methods (:data:`KIND_METHODS`):
+  a class that declares a kind must implement them and a class that implements them must
+  declare the kind, or it cannot be instantiated (``TypeError``, like any incomplete ABC).
+* :attr:`Target.fidelity`: what happens to each canonical field that the target cannot hold
+  exactly, keyed ``"<object>.<field>"``, ``"<object>.<field>=<value>"``... (grammar in
+  :mod:`chatmodels.migrate.fidelity`), counted per source object by the engine.
+
+Exactly once (see docs/reliability.md): every ``create_*`` is preceded, after a crash or a
+lost answer, by its ``find_*``. A ``find_*`` must find what its ``create_*`` wrote, by a
+natural key (email, name, body and time, a marker the create left), and return the same target
+id the create returned; it returns ``None`` only when the object is not on the target.
 """
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import html
 import json
 import re
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
+from .. import registry
 from ..client import Client
-from ..errors import ChatModelsError, ResourceNotFound
+from ..errors import ChatModelsError, ConfigurationError
 
 _TAGS = re.compile(r"<[^>]+>")
+
+#: the kinds of objects a target may write, in the engine's order
+KINDS = ("contacts", "tags", "contact_fields", "notes", "events", "conversations", "messages")
+#: the methods each optional kind needs (contacts' are abstract: every target writes them)
+KIND_METHODS: Mapping[str, tuple[str, ...]] = {
+    "tags": ("find_tag", "create_tag", "tag_contacts"),
+    "contact_fields": ("find_field", "create_field"),
+    "notes": ("find_note", "create_note"),
+    "events": ("find_event", "create_event"),
+    "conversations": ("find_conversation", "create_conversation", "finish_conversation"),
+    "messages": ("find_message", "add_message"),
+}
 
 
 def plain(text: Any) -> str:
@@ -72,9 +104,22 @@ def with_attachments(msg: Any) -> str:
     return body.strip()
 
 
-#: name of the marker each run leaves on the target (an Intercom contact attribute, a Crisp
-#: session's meta data key): ``{"journal": <journal id>, "generation": <run generation>}``
+def scalars(values: Any) -> dict[str, Any]:
+    """The entries of a dict whose keys are non-empty and whose values are strings, numbers or
+    booleans (what flat custom data can hold)."""
+    if not isinstance(values, Mapping):
+        return {}
+    return {str(k): v for k, v in values.items()
+            if k and isinstance(v, (str, int, float, bool))}
+
+
+#: name of the marker each run leaves on the target (see docs/reliability.md):
+#: ``{"journal": <journal id>, "generation": <run generation>}``
 MARKER_FIELD = "chatmodels_journal"
+
+
+def marker_text(journal_id: str, generation: int) -> str:
+    return json.dumps({"journal": journal_id, "generation": generation})
 
 
 def parse_marker(text: Any) -> dict[str, Any] | None:
@@ -85,37 +130,51 @@ def parse_marker(text: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and "journal" in value else None
 
 
-def account_identity(client: Client) -> dict[str, str]:
-    """What identifies the account a client talks to: provider, account id, base URL."""
-    account = ""
-    if client.provider == "crisp":
-        account = str(client.options.get("website_id") or "")
-    elif client.provider == "intercom":
-        me = client.Admin.me()
-        app = me._values.get("app") or me.extra.get("app") or {}
-        account = str(app.get("id_code") or "") if isinstance(app, dict) else ""
-    url = urlsplit(str(client.http.base_url))
-    host = url.netloc.rpartition("@")[2]  # never keep credentials written into the URL
-    return {"provider": client.provider, "account": account,
-            "base_url": urlunsplit((url.scheme, host, url.path, "", ""))}
-
-
 def source_ref(obj: Any) -> str:
     """``provider:id`` of a source object (kept on the target where no natural key exists)."""
-    return f"{type(obj)._provider_name()}:{obj.id}"
+    return f"{provider_of(obj)}:{obj.id}"
 
 
-class Target:
-    """Base writer. Subclasses implement every method; ``dry_run`` writers never write."""
+def provider_of(obj: Any) -> str:
+    """The provider of the account an object was loaded from (``"source"`` when it has none).
+    Stable across runs: Crisp message fingerprints and session markers are built from it."""
+    account = getattr(obj, "account", None)
+    return str(getattr(account, "provider", None) or "source")
 
-    provider = ""
-    #: why tags need no creation here (None: they are created); they are counted as skipped
-    implicit_tags: str | None = None
+
+class TargetUnavailable(ConfigurationError):
+    """The provider cannot be a migration target (its registry entry names no target)."""
+
+
+class KindNotWritten(ChatModelsError):
+    """A target was asked to write a kind of object it does not declare in ``writes``."""
+
+
+class Target(abc.ABC):
+    """Writes canonical objects to one target account. Subclass per provider.
+
+    ``dry_run`` targets are only asked to look things up (``find_*``, ``read_marker``,
+    ``cannot_create_contact``) and must not write in them either. Methods may be called from
+    several worker threads at once; ``self._lock`` is there for the target's caches.
+    ``contact_id`` arguments are the target ids ``create_contact``/``find_contact`` returned
+    (``""`` for a contact the target holds no object for, ``None`` when there is no contact).
+    """
+
+    #: the provider name, as in the registry (its entry's ``target_ref`` names this class)
+    provider: ClassVar[str] = ""
+    #: the kinds this target writes (see the module docstring); ``contacts`` is implied
+    writes: ClassVar[frozenset[str]] = frozenset({"contacts"})
+    #: canonical field condition -> what becomes of it here (see chatmodels.migrate.fidelity)
+    fidelity: ClassVar[Mapping[str, str]] = {}
+    #: why tags need no creation here (None: they are created); the tags step counts them as
+    #: skipped with this reason and ``tag_contacts`` applies them
+    implicit_tags: ClassVar[str | None] = None
     #: why contact fields need no definition here (None: they are defined)
-    schemaless_fields: str | None = None
+    schemaless_fields: ClassVar[str | None] = None
 
     def __init__(self, client: Client, *, dry_run: bool = False,
                  default_agent_email: str | None = None) -> None:
+        self._check_declarations()
         self.client = client
         self.dry_run = dry_run
         self.default_agent_email = default_agent_email
@@ -123,381 +182,183 @@ class Target:
         #: called with a field's name when a write defines it on the fly (the engine counts it)
         self.on_field_created: Callable[[str], None] | None = None
 
-    def cannot_create_contact(self, contact: Any) -> str | None:
-        """Why this contact cannot exist on the target (None: it can)."""
-        return None
+    @classmethod
+    def _check_declarations(cls) -> None:
+        """``writes`` and the kind methods agree, and every fidelity key parses."""
+        from .fidelity import declarations
+        unknown = sorted(set(cls.writes) - set(KINDS))
+        if unknown:
+            raise TypeError(f"{cls.__name__}.writes: unknown kind(s) {', '.join(unknown)}; "
+                            f"kinds: {', '.join(KINDS)}")
+        for kind, methods in KIND_METHODS.items():
+            missing = [m for m in methods if getattr(cls, m) is getattr(Target, m)]
+            if kind in cls.writes and missing:
+                raise TypeError(f"Can't instantiate {cls.__name__}: it writes {kind} but does "
+                                f"not implement {', '.join(missing)}")
+            if kind not in cls.writes and len(missing) < len(methods):
+                raise TypeError(f"Can't instantiate {cls.__name__}: it implements "
+                                f"{kind} methods but does not declare {kind!r} in writes")
+        declarations(cls)  # raises ValueError naming a key that does not parse
 
-    # the marker of the last run (see docs/reliability.md)
-    def read_marker(self) -> dict[str, Any] | None: raise NotImplementedError
-    def write_marker(self, journal_id: str, generation: int) -> None: raise NotImplementedError
+    @property
+    def display_name(self) -> str:
+        """The provider's display name (``"Intercom"``), from the registry."""
+        try:
+            return registry.get(self.client.provider).display_name
+        except registry.UnknownProvider:
+            return self.client.provider
 
-    # agents
+    # -- identity and marker -----------------------------------------------------------------
+    @classmethod
+    @abc.abstractmethod
+    def account_of(cls, client: Client) -> str:
+        """The id of the account ``client`` talks to (a workspace, a website), for the journal's
+        identity check; ``client`` is a client of this target's provider, used as a source or a
+        target. ``""`` when the provider gives none."""
+
+    @abc.abstractmethod
+    def read_marker(self) -> dict[str, Any] | None:
+        """The marker the last run left on the target (what :meth:`write_marker` wrote, as
+        ``parse_marker`` reads it), ``None`` when there is none. Never writes."""
+
+    @abc.abstractmethod
+    def write_marker(self, journal_id: str, generation: int) -> None:
+        """Leave ``{"journal": journal_id, "generation": generation}`` on the target, replacing
+        the previous marker (one marker per target). Idempotent: the engine resends it when
+        the outcome is unknown, so it must look before it creates."""
+
+    # -- agents -------------------------------------------------------------------------------
     def match_agents(self, agents: Iterable[Any]) -> dict[str, str | None]:
+        """Source agent id -> target agent id, matched by email (case-insensitive), ``None``
+        when no target agent has it. Agents are never created."""
         by_email = {(a.email or "").lower(): str(a.id) for a in self.client.Agent.all()}
         return {str(a.id): by_email.get((a.email or "").lower()) for a in agents}
 
-    # everything else is provider specific
-    def find_tag(self, name: str) -> str | None: raise NotImplementedError
-    def create_tag(self, name: str) -> str: raise NotImplementedError
-    def tag_contacts(self, name: str, contact_ids: list[str]) -> None: raise NotImplementedError
-    def find_field(self, name: str) -> str | None: raise NotImplementedError
-    def create_field(self, name: str, data_type: str, description: str | None) -> str:
-        raise NotImplementedError
-    def find_contact(self, contact: Any) -> str | None: raise NotImplementedError
-    def create_contact(self, contact: Any) -> str: raise NotImplementedError
-    def update_contact(self, target_id: str, contact: Any) -> None: raise NotImplementedError
-    def find_note(self, contact_id: str | None, note: Any) -> str | None:
-        raise NotImplementedError
-    def create_note(self, contact_id: str | None, note: Any, author_id: str | None) -> str:
-        raise NotImplementedError
-    def find_event(self, contact_id: str | None, event: Any) -> str | None:
-        raise NotImplementedError
-    def create_event(self, contact_id: str | None, event: Any) -> str:
-        raise NotImplementedError
-    def find_conversation(self, contact_id: str | None, conv: Any, first: Any) -> str | None:
-        raise NotImplementedError
-    def create_conversation(self, contact_id: str | None, conv: Any, first: Any,
-                            author_id: str | None) -> str: raise NotImplementedError
-    def find_message(self, conversation_id: str, msg: Any) -> str | None:
-        raise NotImplementedError
-    def add_message(self, conversation_id: str, msg: Any, contact_id: str | None,
-                    author_id: str | None) -> str: raise NotImplementedError
-    def finish_conversation(self, conversation_id: str, conv: Any, assignee_id: str | None,
-                            tags: list[str]) -> None: raise NotImplementedError
+    # -- contacts (every target) ---------------------------------------------------------------
+    def cannot_create_contact(self, contact: Any) -> str | None:
+        """Why this source contact cannot exist on the target (a report reason), ``None``
+        when it can. Such a contact is skipped with its notes, events and tags."""
+        return None
 
-    # fidelity: what cannot be carried over exactly
-    def fidelity_contact(self, contact: Any) -> list[str]:
-        return []
+    @abc.abstractmethod
+    def find_contact(self, contact: Any) -> str | None:
+        """The target id of the contact :meth:`create_contact` made for this source contact,
+        by natural key (email, external id, or a source reference the create stored), else
+        ``None``. It may complete a create that stopped half-way (except in dry runs)."""
 
-    def fidelity_conversation(self, conv: Any, messages: Iterable[Any]) -> list[str]:
-        return []
+    @abc.abstractmethod
+    def create_contact(self, contact: Any) -> str:
+        """Create the contact and return its target id. Not idempotent: the engine calls
+        :meth:`find_contact` first whenever a previous attempt may have applied."""
 
+    @abc.abstractmethod
+    def update_contact(self, target_id: str, contact: Any) -> None:
+        """Bring the target contact up to date with the source contact (a delta run), sending
+        only what differs. Idempotent."""
 
-class IntercomTarget(Target):
-    """Writes to Intercom 2.16."""
-
-    provider = "intercom"
-    CONTACT_FIELDS = ("email", "name", "phone", "external_id", "role", "avatar_url",
-                      "unsubscribed_from_emails")
-
-    def __init__(self, client: Client, **kwargs: Any) -> None:
-        super().__init__(client, **kwargs)
-        self._tags: dict[str, Any] | None = None
-        self._fields: dict[str, Any] | None = None
-        self._default_admin: str | None = None
-        self._latest: dict[str, Any] = {}
-
-    # -- agents --------------------------------------------------------------------------
-    def default_admin(self) -> str:
-        if self._default_admin is None:
-            if self.default_agent_email:
-                self._default_admin = str(
-                    self.client.Admin.find_by_email(self.default_agent_email).id)
-            else:
-                self._default_admin = str(self.client.Admin.me().id)
-        return self._default_admin
-
-    # -- tags ----------------------------------------------------------------------------
-    def _tag_index(self) -> dict[str, Any]:
-        with self._lock:
-            if self._tags is None:
-                self._tags = {t.name.lower(): t for t in self.client.Tag.all() if t.name}
-            return self._tags
-
+    # -- tags -----------------------------------------------------------------------------------
     def find_tag(self, name: str) -> str | None:
-        tag = self._tag_index().get(name.lower())
-        return str(tag.id) if tag is not None else None
+        """The target id of the tag called ``name`` (as the provider compares names)."""
+        raise KindNotWritten(f"{type(self).__name__} does not write tags")
 
     def create_tag(self, name: str) -> str:
-        tag = self.client.Tag.create(name=name)
-        with self._lock:
-            self._tag_index()[name.lower()] = tag
-        return str(tag.id)
+        """Create the tag (or, with ``implicit_tags``, remember it) and return its id."""
+        raise KindNotWritten(f"{type(self).__name__} does not write tags")
 
     def tag_contacts(self, name: str, contact_ids: list[str]) -> None:
-        tag = self._tag_index().get(name.lower())
-        if tag is None:
-            self.create_tag(name)
-            tag = self._tag_index()[name.lower()]
-        tag.tag(contacts=contact_ids)
+        """Apply tag ``name`` to these target contacts (at most 50), creating the tag when it
+        is missing. Idempotent: the engine resends a batch whose outcome is unknown."""
+        raise KindNotWritten(f"{type(self).__name__} does not write tags")
 
-    # -- fields --------------------------------------------------------------------------
-    def _field_index(self) -> dict[str, Any]:
-        with self._lock:
-            if self._fields is None:
-                self._fields = {f.name: f for f in self.client.DataAttribute.all(model="contact")}
-            return self._fields
-
+    # -- contact fields ------------------------------------------------------------------------
     def find_field(self, name: str) -> str | None:
-        f = self._field_index().get(name)
-        return str(f.id if f.id is not None else f.name) if f is not None else None
+        """The target id of the contact field definition called ``name``, else ``None``."""
+        raise KindNotWritten(f"{type(self).__name__} does not write contact_fields")
 
     def create_field(self, name: str, data_type: str, description: str | None) -> str:
-        kind = data_type if data_type in ("string", "integer", "float", "boolean", "date") \
-            else "string"
-        attr = self.client.DataAttribute.create(name=name, model="contact", data_type=kind,
-                                                description=description or "migrated")
-        with self._lock:
-            self._field_index()[name] = attr
-        return str(attr.id)
+        """Define a contact field (``data_type`` one of the canonical types) and return its
+        id; :meth:`find_field` finds it by ``name``."""
+        raise KindNotWritten(f"{type(self).__name__} does not write contact_fields")
 
-    def ensure_fields(self, values: dict[str, Any]) -> None:
-        """Define the custom attributes a contact uses that the target lacks (once each)."""
-        index = self._field_index()
-        for key, value in values.items():
-            if key in index:
-                continue
-            with self._lock:
-                if key in index:
-                    continue
-            try:
-                self.create_field(key, python_type(value), None)
-            except ChatModelsError:
-                self._fields = None  # another worker created it: refresh and go on
-                if key not in self._field_index():
-                    raise
-            else:
-                if self.on_field_created is not None:
-                    self.on_field_created(key)
-
-    # -- marker --------------------------------------------------------------------------
-    def _marker_attribute(self) -> Any:
-        for attr in self.client.DataAttribute.all(model="contact"):
-            if attr.name == MARKER_FIELD:
-                return attr
-        return None
-
-    def read_marker(self) -> dict[str, Any] | None:
-        attr = self._marker_attribute()
-        return parse_marker(attr.description) if attr is not None else None
-
-    def write_marker(self, journal_id: str, generation: int) -> None:
-        """A contact attribute whose description holds the journal id and generation."""
-        text = json.dumps({"journal": journal_id, "generation": generation})
-        attr = self._marker_attribute()
-        if attr is None:
-            try:
-                self.client.DataAttribute.create(name=MARKER_FIELD, model="contact",
-                                                 data_type="string", description=text)
-                return
-            except ChatModelsError:
-                attr = self._marker_attribute()  # created meanwhile (a lost answer)
-                if attr is None:
-                    raise
-        self.client.request("PUT", f"/data_attributes/{attr.id}", json={"description": text},
-                            idempotent=True)
-
-    # -- contacts ------------------------------------------------------------------------
-    def _values(self, contact: Any) -> dict[str, Any]:
-        values = {k: getattr(contact, k) for k in self.CONTACT_FIELDS}
-        values = {k: v for k, v in values.items() if v is not None}
-        if values.get("role") not in ("user", "lead"):
-            values["role"] = "user"
-        if contact.created_at is not None:
-            values["signed_up_at"] = contact.created_at
-        if contact.last_seen_at is not None:
-            values["last_seen_at"] = contact.last_seen_at
-        custom = {k: v for k, v in (contact.custom_attributes or {}).items()
-                  if (isinstance(v, (str, int, float, bool)) or v is None)
-                  and k != MARKER_FIELD}
-        if custom:
-            self.ensure_fields(custom)
-            index = self._field_index()
-            values["custom_attributes"] = {
-                k: coerce(v, getattr(index.get(k), "data_type", None)) for k, v in custom.items()}
-        return values
-
-    #: custom attribute naming the source of a contact that has no email or external_id, so
-    #: that a lost write can still be found again (``crisp:<people_id>``...)
-    SOURCE_ATTRIBUTE = "migrated_from"
-
-    def find_contact(self, contact: Any) -> str | None:
-        for key in ("email", "external_id"):
-            value = getattr(contact, key)
-            if value:
-                try:
-                    return str(self.client.Contact.find(**{key: value}).id)
-                except ResourceNotFound:
-                    continue
-        if contact.email or contact.external_id \
-                or self.SOURCE_ATTRIBUTE not in self._field_index():
-            return None
-        key = f"custom_attributes__{self.SOURCE_ATTRIBUTE}"
-        found = self.client.Contact.search(**{key: source_ref(contact)}).first()
-        return str(found.id) if found is not None else None
-
-    def create_contact(self, contact: Any) -> str:
-        values = self._values(contact)
-        if not (values.get("email") or values.get("external_id")):
-            values["role"] = "lead"
-            self.ensure_fields({self.SOURCE_ATTRIBUTE: ""})
-            values.setdefault("custom_attributes", {})[self.SOURCE_ATTRIBUTE] = \
-                source_ref(contact)
-        return str(self.client.Contact.create(**values).id)
-
-    def update_contact(self, target_id: str, contact: Any) -> None:
-        current = self.client.Contact.find(id=target_id)
-        for key, value in self._values(contact).items():
-            if key == "custom_attributes":
-                current.custom_attributes.update(value)
-            elif key != "role":
-                setattr(current, key, value)
-        current.save()
-
-    # -- notes and events ----------------------------------------------------------------
+    # -- notes and events ----------------------------------------------------------------------
     def find_note(self, contact_id: str | None, note: Any) -> str | None:
-        body = plain(note.body)
-        for existing in self.client.Note.all(contact=contact_id):
-            if plain(existing.body) == body:
-                return str(existing.id)
-        return None
+        """The target id of the note :meth:`create_note` wrote for this source note on this
+        contact (by its text), else ``None``."""
+        raise KindNotWritten(f"{type(self).__name__} does not write notes")
 
     def create_note(self, contact_id: str | None, note: Any, author_id: str | None) -> str:
-        admin = author_id or self.default_admin()
-        return str(self.client.Note.create(contact=contact_id, body=note.body, admin=admin).id)
+        """Write the note on the target contact (``author_id``: the matched target agent, or
+        ``None`` for the default one) and return an id :meth:`find_note` returns too."""
+        raise KindNotWritten(f"{type(self).__name__} does not write notes")
 
     def find_event(self, contact_id: str | None, event: Any) -> str | None:
-        ts = epoch(event.created_at)
-        for existing in self.client.Event.all(contact=contact_id):
-            if existing.name == event.name and epoch(existing.created_at) == ts:
-                return f"{contact_id}/{event.name}/{ts}"
-        return None
+        """The id of the event :meth:`create_event` wrote for this source event (by name and
+        time), else ``None``."""
+        raise KindNotWritten(f"{type(self).__name__} does not write events")
 
     def create_event(self, contact_id: str | None, event: Any) -> str:
-        metadata = {k: v for k, v in (event.metadata or {}).items()
-                    if isinstance(v, (str, int, float, bool))}
-        self.client.Event.create(name=event.name, contact=contact_id,
-                                 created_at=event.created_at, metadata=metadata or None)
-        return f"{contact_id}/{event.name}/{epoch(event.created_at)}"
+        """Record the event on the target contact, keeping its time where the provider allows
+        (else where :meth:`find_event` can read it back), and return its id."""
+        raise KindNotWritten(f"{type(self).__name__} does not write events")
 
-    # -- conversations -------------------------------------------------------------------
+    # -- conversations and messages ------------------------------------------------------------
     def find_conversation(self, contact_id: str | None, conv: Any, first: Any) -> str | None:
-        body = plain(with_attachments(first))
-        for candidate in self.client.Conversation.search(contact_ids=contact_id):
-            full = self.client.Conversation.find(id=candidate.id)
-            if full.messages and plain(full.messages[0].body) == body:
-                return str(full.id)
-        return None
+        """The target id of the conversation :meth:`create_conversation` made for ``conv``
+        (by its first message, or a marker the create left), else ``None``. It may finish a
+        create that stopped before its first message (except in dry runs)."""
+        raise KindNotWritten(f"{type(self).__name__} does not write conversations")
 
     def create_conversation(self, contact_id: str | None, conv: Any, first: Any,
                             author_id: str | None) -> str:
-        if contact_id is None:
-            raise ChatModelsError("a conversation needs a contact on Intercom")
-        if first.author_type == "agent":
-            # created_at (2.16): the first message keeps its time, not the migration's
-            msg = self.client.Message.create(
-                body=with_attachments(first), to=self.client.Contact.ref(contact_id),
-                from_=author_id or self.default_admin(), message_type="in_app",
-                created_at=epoch(first.created_at))
-            conversation_id = msg.conversation_id or msg.extra.get("conversation_id")
-            if not conversation_id:
-                raise ChatModelsError("Intercom did not return the conversation of the message")
-            return str(conversation_id)
-        # POST /conversations answers with the first message and the conversation id: that
-        # is all the migration needs (Conversation.create would GET the whole conversation)
-        payload: dict[str, Any] = {"from": {"type": "contact", "id": contact_id},
-                                   "body": with_attachments(first)}
-        ts = epoch(first.created_at)
-        if ts:
-            payload["created_at"] = ts
-        data = self.client.request("POST", "/conversations", json=payload)
-        return str(data["conversation_id"] if "conversation_id" in data else data["id"])
-
-    def find_message(self, conversation_id: str, msg: Any) -> str | None:
-        conv = self.client.Conversation.find(id=conversation_id)
-        body, ts = plain(with_attachments(msg)), epoch(msg.created_at)
-        for part in conv.messages:
-            if plain(part.body) == body and (ts is None or epoch(part.created_at) == ts):
-                return str(part.id)
-        return None
-
-    def add_message(self, conversation_id: str, msg: Any, contact_id: str | None,
-                    author_id: str | None) -> str:
-        conv = self.client.Conversation.ref(conversation_id)
-        ts = epoch(msg.created_at)
-        if msg.author_type == "contact" and contact_id is not None:
-            conv.reply(body=with_attachments(msg), author=self.client.Contact.ref(contact_id),
-                       created_at=ts)
-        else:
-            conv.reply(body=with_attachments(msg), author=author_id or self.default_admin(),
-                       message_type="note" if msg.kind == "note" else "comment",
-                       created_at=ts)
-        with self._lock:
-            self._latest[conversation_id] = conv  # finish_conversation reuses it
-        return str(conv.messages[-1].id)
+        """Start the conversation with its first message ``first`` (from the contact, or from
+        ``author_id`` when an agent started it), keeping its time where the provider allows,
+        and return the target conversation id."""
+        raise KindNotWritten(f"{type(self).__name__} does not write conversations")
 
     def finish_conversation(self, conversation_id: str, conv: Any, assignee_id: str | None,
                             tags: list[str]) -> None:
-        with self._lock:
-            target = self._latest.pop(conversation_id, None)
-        if target is None:
-            target = self.client.Conversation.find(id=conversation_id)
-        admin = self.default_admin()
-        if assignee_id and str(target.assignee_id) != str(assignee_id):
-            target.assign(self.client.Admin.ref(assignee_id), admin=admin)
-        have = {t.id for t in (target.tags or [])}
-        for name in tags:
-            tag_id = self.find_tag(name) or self.create_tag(name)
-            if tag_id not in have:
-                target.add_tag(tag_id, admin=admin)
-        wanted = conv.state
-        if wanted == "closed" and target.state != "closed":
-            target.close(admin)
-        elif wanted in ("open", "pending", "snoozed") and target.state == "closed":
-            target.open(admin)
+        """Apply the source conversation's final state, assignee (a target agent id) and tags
+        (names). Idempotent: it reads the target's state and changes only what differs."""
+        raise KindNotWritten(f"{type(self).__name__} does not write conversations")
 
-    # -- fidelity ------------------------------------------------------------------------
-    def fidelity_contact(self, contact: Any) -> list[str]:
-        notes = ["contact.created_at: Intercom sets its own; kept as signed_up_at"]
-        if _value(contact, "companies"):
-            notes.append("contact.companies: not carried (companies are not migrated)")
-        if _value(contact, "location"):
-            notes.append("contact.location: not carried (Intercom geolocates on its own)")
-        for key in contact.extra:
-            if key not in ("type",):
-                notes.append(f"contact.{key}: no home on Intercom (dropped)")
-        if not (contact.email or contact.external_id):
-            notes.append("contact without email or external_id: created as a lead, with "
-                         "custom attribute migrated_from=<provider>:<id> to find it again")
-        return notes
+    def find_message(self, conversation_id: str, msg: Any) -> str | None:
+        """The target id of the message :meth:`add_message` wrote for ``msg`` in this
+        conversation (by body and time, or a fingerprint), else ``None``."""
+        raise KindNotWritten(f"{type(self).__name__} does not write messages")
 
-    def fidelity_conversation(self, conv: Any, messages: Iterable[Any]) -> list[str]:
-        notes = []
-        if conv.state == "pending":
-            notes.append("conversation.state pending: Intercom has no pending state (open)")
-        if conv.state == "snoozed":
-            notes.append("conversation.state snoozed: migrated as open")
-        for key, why in (("title", "not carried (the first message carries the text)"),
-                         ("priority", "not carried"),
-                         ("team_id", "team assignment not carried (admin assignee is)"),
-                         ("custom_attributes", "conversation attributes not carried")):
-            value = _value(conv, key)
-            if value not in (None, "", {}, [], "not_priority", "none"):
-                notes.append(f"conversation.{key}: {why}")
-        first = next((m for m in messages if m.kind in ("comment", "note")), None)
-        if first is not None and first.author_type not in ("agent", "contact"):
-            notes.append(f"conversation started by a {first.author_type}: migrated as started "
-                         "by the contact")
-        for m in messages:
-            if m.kind not in ("comment", "note"):
-                notes.append(f"message.kind {m.kind}: state changes are not replayed, "
-                             "the final state is")
-            if m.attachments:
-                notes.append("message.attachments: carried as links in the body")
-        return notes
+    def add_message(self, conversation_id: str, msg: Any, contact_id: str | None,
+                    author_id: str | None) -> str:
+        """Append ``msg`` (a comment or a note; from the contact, or from ``author_id``/the
+        default agent) with its original time where the provider allows; return its id."""
+        raise KindNotWritten(f"{type(self).__name__} does not write messages")
 
 
-def _value(obj: Any, key: str) -> Any:
-    """A field's loaded value (None when the provider has no such field); never a request."""
-    values = getattr(obj, "_values", {})
-    return values.get(key) if isinstance(values, dict) else None
+def target_class(provider: str) -> type[Target]:
+    """The Target class of a registered provider; :class:`TargetUnavailable` when it has none."""
+    entry = registry.get(provider)
+    if entry.target_ref is None:
+        raise TargetUnavailable(f"{entry.display_name} cannot be a migration target (it is a "
+                                "source only)")
+    cls = entry.target_class()
+    if not (isinstance(cls, type) and issubclass(cls, Target)) or cls.provider != entry.name:
+        raise TargetUnavailable(f"{entry.display_name}: the registered target is not a Target "
+                                f"of {entry.name!r}")
+    return cls
 
 
 def target_for(client: Client, **kwargs: Any) -> Target:
-    """The writer for a client's provider."""
-    if client.provider == "intercom":
-        return IntercomTarget(client, **kwargs)
-    if client.provider == "crisp":
-        from .crisp_target import CrispTarget
-        return CrispTarget(client, **kwargs)
-    raise ChatModelsError(f"no migration writer for {client.provider}")
+    """The writer for a client's provider, as its registry entry names it."""
+    return target_class(client.provider)(client, **kwargs)
+
+
+def account_identity(client: Client) -> dict[str, str]:
+    """What identifies the account a client talks to: provider, account id (from the
+    provider's Target, ``""`` for a source-only provider), base URL without credentials."""
+    try:
+        account = target_class(client.provider).account_of(client)
+    except TargetUnavailable:
+        account = ""
+    url = urlsplit(str(client.http.base_url))
+    host = url.netloc.rpartition("@")[2]  # never keep credentials written into the URL
+    return {"provider": client.provider, "account": account,
+            "base_url": urlunsplit((url.scheme, host, url.path, "", ""))}

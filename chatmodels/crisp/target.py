@@ -1,11 +1,10 @@
-"""The Crisp writer of the migration engine (REST API v1, one website).
-
-How canonical objects land on Crisp:
+"""The Crisp migration target (REST API v1, one website): canonical objects written through
+the object model of :mod:`chatmodels.crisp`.
 
 * agents are matched to operators by email (operators cannot be created);
 * tags are people segments: there is no bare segment, so ``create_tag`` only remembers the
-  name and ``tag_contacts`` adds it to each profile (one PATCH per profile that lacks it);
-* contact fields are people data keys: nothing to create, a key exists once a profile has it;
+  name and ``tag_contacts`` adds it to each profile that lacks it (``Contact.add_tag``);
+* contact fields are people data keys: nothing to define, a key exists once a profile has it;
 * contacts are people profiles, found by email (a contact without email has no profile: its
   target id is ``""``, its notes and events are dropped and its conversations become
   anonymous sessions);
@@ -14,11 +13,12 @@ How canonical objects land on Crisp:
 * conversations are sessions linked to the profile by the meta email, marked with
   ``meta.data.migrated_from = "<provider>:<conversation id>"``; messages keep their time and
   get a fingerprint derived from the source message id, so a lost write is found again with
-  ``GET .../message/{fingerprint}`` and a resent one is refused (409).
+  ``Message.find(id=fingerprint, conversation=...)`` and a resent one is refused (409).
 
 Lookups (``find_*``) only run to reconcile a write that may have happened. Two of them finish
 a half-done create so that "found" always means "complete": ``find_contact`` brings the
 profile's data up to date and ``find_conversation`` sends the first message if it is missing.
+The contract of each method is :class:`chatmodels.migrate.targets.Target`'s.
 """
 
 from __future__ import annotations
@@ -26,16 +26,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
-import json
 import re
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ..client import Client
 from ..errors import APIConnectionError, ChatModelsError, ResourceNotFound, ServerError
-from ..http import encode_path
-from .targets import MARKER_FIELD, Target, epoch, parse_marker, with_attachments
+from ..migrate.targets import (
+    MARKER_FIELD,
+    Target,
+    epoch,
+    marker_text,
+    parse_marker,
+    provider_of,
+    scalars,
+    with_attachments,
+)
 
 #: meta.data key naming the source of a migrated conversation
 MARKER_KEY = "migrated_from"
@@ -67,29 +74,42 @@ def _ms(value: Any) -> int | None:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
-        return int(value.timestamp() * 1000)
+        return round(value.timestamp() * 1000)
     return None
-
-
-def _scalars(values: Any) -> dict[str, Any]:
-    """The entries Crisp data can hold: non-empty keys, string/number/boolean values."""
-    if not isinstance(values, Mapping):
-        return {}
-    return {str(k): v for k, v in values.items()
-            if k and isinstance(v, (str, int, float, bool))}
-
-
-def _provider_of(obj: Any) -> str:
-    try:
-        return str(type(obj)._provider_name())
-    except (AttributeError, ChatModelsError):
-        return "source"
 
 
 class CrispTarget(Target):
     """Writes to Crisp (see the module docstring for the mapping)."""
 
     provider = "crisp"
+    writes = frozenset({"contacts", "tags", "contact_fields", "notes", "events",
+                        "conversations", "messages"})
+    fidelity: ClassVar[dict[str, str]] = {
+        "contact.created_at": "not carried (Crisp sets its own)",
+        "contact.email=": "no Crisp people profile: skipped with its notes, events and tags; "
+                          "its conversations become anonymous sessions",
+        "contact.role=lead": "a people profile (Crisp has no leads)",
+        "contact.external_id": "kept as people data external_id",
+        "contact.companies[1]": "only the first company is kept (a profile has one)",
+        "contact.location": "not carried (Crisp geolocates on its own)",
+        "contact.custom_attributes": "kept as people data (values that are lists or objects "
+                                     "are dropped)",
+        "note.author_id": "not carried (notes are appended to the profile notepad)",
+        "note.created_at": "not carried (notes are appended to the profile notepad)",
+        "event.created_at": f"kept as event data {EVENT_TIME_KEY} (Crisp stamps events itself)",
+        "event.metadata": "flat scalar values kept as event data (lists and objects dropped)",
+        "conversation.created_at": "not carried (Crisp sets its own; messages keep their times)",
+        "conversation.state=snoozed": "migrated as open (unresolved)",
+        "conversation.team_id": "not carried (Crisp has no teams)",
+        "conversation.priority!=none|not_priority": "not carried (no home on Crisp)",
+        "conversation.contacts[1]": "linked to the first contact only",
+        "message.attachments": "appended to the text as links (not uploaded)",
+        "message.author_type=agent": "an operator message showing the operator's name and "
+                                     "avatar (Crisp records it as the website's)",
+        "message.author_type=bot": "an automated operator message",
+        "message.author_type=system": "an operator message (Crisp has no system messages)",
+        "message.kind=note": "a Crisp note message from an operator",
+    }
     implicit_tags = "Crisp segments exist only on profiles: applied by the contacts step"
     schemaless_fields = "Crisp people data has no definitions: keys come with the values"
     #: meta.data[MARKER_KEY] of the (empty) session holding the run marker
@@ -97,7 +117,6 @@ class CrispTarget(Target):
 
     def __init__(self, client: Client, **kwargs: Any) -> None:
         super().__init__(client, **kwargs)
-        self._prefix = encode_path("/website/{w}", w=client.options["website_id"])
         self._tags: set[str] | None = None
         self._fields: set[str] | None = None
         self._operators: dict[str, Any] | None = None
@@ -106,53 +125,58 @@ class CrispTarget(Target):
         self._links: dict[str, dict[str, str]] = {}  # people_id -> conversation meta link
         self._last_ts: dict[str, int] = {}  # session_id -> latest message timestamp sent
 
-    # -- plumbing ------------------------------------------------------------------------
-    def _path(self, template: str, **values: Any) -> str:
-        return self._prefix + encode_path(template, **values)
+    # -- identity and marker -------------------------------------------------------------------
+    @classmethod
+    def account_of(cls, client: Client) -> str:
+        """The website id the client is bound to."""
+        return str(client.options.get("website_id") or "")
 
-    def _write(self, method: str, path: str, body: Any) -> Any:
-        """A write that is safe to repeat (PATCH/PUT of values): retried like a GET."""
-        return self.client.request(method, path, json=body, idempotent=True)
+    @staticmethod
+    def _is_marked(conv: Any, marker: str) -> bool:
+        data = conv.custom_attributes  # meta.data
+        return isinstance(data, Mapping) and data.get(MARKER_KEY) == marker
 
-    # -- marker --------------------------------------------------------------------------
-    def _marker_session(self) -> tuple[str, Any] | None:
+    def _search_marked(self, marker: str) -> Any:
+        """The session whose ``meta.data`` is marked ``marker`` (empty sessions included)."""
         query = [{"model": "session", "criterion": f"meta.data.{MARKER_KEY}",
-                  "operator": "eq", "query": [self.MARKER_SESSION]}]
+                  "operator": "eq", "query": [marker]}]
         for candidate in self.client.Conversation.search(filter=query, include_empty=True):
-            meta = candidate.meta if isinstance(candidate.meta, Mapping) else {}
-            if self._is_marked(meta, self.MARKER_SESSION):
-                return str(candidate.id), meta
+            if self._is_marked(candidate, marker):
+                return candidate
         return None
 
     def read_marker(self) -> dict[str, Any] | None:
-        found = self._marker_session()
-        if found is None:
-            return None
-        data = found[1].get("data") or {}
-        return parse_marker(data.get(MARKER_FIELD)) if isinstance(data, Mapping) else None
+        found = self._search_marked(self.MARKER_SESSION)
+        return parse_marker(found.custom_attributes.get(MARKER_FIELD)) \
+            if found is not None else None
 
     def write_marker(self, journal_id: str, generation: int) -> None:
         """An empty session whose meta data holds the journal id and generation."""
         data = {MARKER_KEY: self.MARKER_SESSION,
-                MARKER_FIELD: json.dumps({"journal": journal_id, "generation": generation})}
-        found = self._marker_session()
+                MARKER_FIELD: marker_text(journal_id, generation)}
+        found = self._search_marked(self.MARKER_SESSION)
         if found is not None:
-            self._write("PATCH", self._path("/conversation/{s}/meta", s=found[0]),
-                        {"data": data})
+            found.custom_attributes.update(data)
+            found.save()  # PATCH .../meta with the changed data keys
             return
-        created = self.client.request("POST", self._path("/conversation"), json={})
-        sid = str(created["session_id"])
-        try:
-            self._write("PATCH", self._path("/conversation/{s}/meta", s=sid),
-                        {"nickname": "chatmodels migration marker", "data": data})
-        except ChatModelsError:
-            try:
-                self.client.request("DELETE", self._path("/conversation/{s}", s=sid))
-            except ChatModelsError:
-                pass
-            raise
+        self._start_session({"nickname": "chatmodels migration marker", "data": data})
 
-    # -- agents --------------------------------------------------------------------------
+    def _start_session(self, meta: dict[str, Any]) -> str:
+        """A new session with its meta (``Conversation.save``: create, then the meta PATCH);
+        a session whose meta could not be written is deleted, as it could never be found."""
+        session = self.client.Conversation(meta=meta)
+        try:
+            session.save()
+        except ChatModelsError:
+            if session.id is not None:
+                try:
+                    session.delete()
+                except ChatModelsError:
+                    pass
+            raise
+        return str(session.id)
+
+    # -- agents --------------------------------------------------------------------------------
     def match_agents(self, agents: Iterable[Any]) -> dict[str, str | None]:
         mapping = super().match_agents(agents)
         with self._lock:
@@ -180,7 +204,7 @@ class CrispTarget(Target):
         user = {"nickname": op.name, "avatar": op.avatar_url}
         return {k: v for k, v in user.items() if v} or None
 
-    # -- tags ----------------------------------------------------------------------------
+    # -- tags ----------------------------------------------------------------------------------
     def _tag_index(self) -> set[str]:
         with self._lock:
             if self._tags is None:
@@ -199,15 +223,10 @@ class CrispTarget(Target):
 
     def tag_contacts(self, name: str, contact_ids: list[str]) -> None:
         for pid in contact_ids:
-            if not pid:
-                continue
-            profile = self.client.Contact.find(id=pid)
-            segments = list(profile.segments or [])
-            if name not in segments:
-                self._write("PATCH", self._path("/people/profile/{p}", p=pid),
-                            {"segments": segments + [name]})
+            if pid:
+                self.client.Contact.find(id=pid).add_tag(name)  # a PATCH only if it lacks it
 
-    # -- fields --------------------------------------------------------------------------
+    # -- fields --------------------------------------------------------------------------------
     def _field_index(self) -> set[str]:
         with self._lock:
             if self._fields is None:
@@ -223,49 +242,39 @@ class CrispTarget(Target):
             self._field_index().add(name)
         return name
 
-    # -- contacts ------------------------------------------------------------------------
-    def _company(self, contact: Any) -> dict[str, Any]:
+    # -- contacts ------------------------------------------------------------------------------
+    @staticmethod
+    def _company(contact: Any) -> dict[str, Any]:
         companies = contact.companies or []
         if not companies:
             return {}
-        first = companies[0]
         try:
-            name, website = first.name, first.website
+            company = {"name": companies[0].name, "url": companies[0].website}
         except ChatModelsError:
             return {}
-        company = {"name": name, "url": website}
         return {k: v for k, v in company.items() if v}
 
-    def _card(self, contact: Any) -> dict[str, Any]:
-        """The profile card of a contact (only the keys that have a value)."""
-        person = {"nickname": contact.name, "phone": contact.phone,
-                  "avatar": contact.avatar_url}
-        card: dict[str, Any] = {"email": str(contact.email).strip()}
-        person = {k: v for k, v in person.items() if v}
-        if person:
-            card["person"] = person
-        company = self._company(contact)
-        if company.get("name"):
-            card["company"] = company
-        names = [t._values.get("name") for t in (contact.tags or [])]
-        if any(names):
-            card["segments"] = sorted({n for n in names if n})
-        active = _ms(contact.last_seen_at)
-        if active:
-            card["active"] = active
-        return card
+    @staticmethod
+    def _person(contact: Any) -> dict[str, Any]:
+        """The canonical person fields that have a value (``name``, ``phone``, ``avatar_url``)."""
+        person = {"name": contact.name, "phone": contact.phone, "avatar_url": contact.avatar_url}
+        return {k: v for k, v in person.items() if v}
+
+    @staticmethod
+    def _segments(contact: Any) -> list[str]:
+        return sorted({n for n in (t.peek("name") for t in (contact.tags or [])) if n})
 
     @staticmethod
     def _data(contact: Any) -> dict[str, Any]:
-        data = _scalars(contact.custom_attributes)
+        data = scalars(contact.custom_attributes)
         if contact.external_id:
             data["external_id"] = str(contact.external_id)
         return data
 
-    def _remember(self, pid: str, card: Mapping[str, Any]) -> None:
-        person = card.get("person") or {}
-        link = {"email": card.get("email"), "nickname": person.get("nickname"),
-                "phone": person.get("phone"), "avatar": person.get("avatar")}
+    def _remember(self, pid: str, email: Any, person: Mapping[str, Any]) -> None:
+        """The meta keys linking a session to this profile (email first of all)."""
+        link = {"email": email, "nickname": person.get("name"), "phone": person.get("phone"),
+                "avatar": person.get("avatar_url")}
         with self._lock:
             self._links[pid] = {k: str(v) for k, v in link.items() if v}
 
@@ -276,72 +285,82 @@ class CrispTarget(Target):
 
     def find_contact(self, contact: Any) -> str | None:
         if not contact.email:
-            return ""  # no profile on Crisp (see fidelity_contact)
+            return ""  # no profile on Crisp (see cannot_create_contact)
         try:
             found = self.client.Contact.find(email=str(contact.email).strip())
         except ResourceNotFound:
             return None
         pid = str(found.id)
         if not self.dry_run:
-            self.update_contact(pid, contact)  # a create may have stopped half-way
+            self._update(found, contact)  # a create may have stopped half-way
         return pid
 
     def create_contact(self, contact: Any) -> str:
         if not contact.email:
             return ""
-        card = self._card(contact)
-        created = self.client.request("POST", self._path("/people/profile"), json=card)
-        pid = str(created["people_id"])
-        self._remember(pid, card)
+        email = str(contact.email).strip()
+        person = self._person(contact)
+        profile = self.client.Contact(email=email, **person)
+        company = self._company(contact)
+        if company.get("name"):
+            profile.company = company
+        segments = self._segments(contact)
+        if segments:
+            profile.segments = segments
+        if contact.last_seen_at:
+            profile.last_seen_at = contact.last_seen_at
+        data = self._data(contact)
+        if data:
+            profile.custom_attributes = data
+        if contact.unsubscribed_from_emails is True:
+            profile.unsubscribed_from_emails = True
         try:
-            data = self._data(contact)
-            if data:
-                self._write("PATCH", self._path("/people/data/{p}", p=pid), {"data": data})
-            if isinstance(contact.unsubscribed_from_emails, bool) \
-                    and contact.unsubscribed_from_emails:
-                self._write("PATCH", self._path("/people/subscription/{p}", p=pid),
-                            {"email": False})
+            profile.save()  # the card, then people data, then the subscription
         except _UNSURE as exc:
+            if profile.id is None:
+                raise  # the card itself: the engine looks it up before trying again
             # not "unsure": the profile exists but is incomplete; the next run completes it
-            raise ChatModelsError(f"people profile {pid} was created but its data could not "
-                                  f"be saved: {exc}") from exc
+            raise ChatModelsError(f"people profile {profile.id} was created but its data "
+                                  f"could not be saved: {exc}") from exc
+        pid = str(profile.id)
+        self._remember(pid, email, person)
         return pid
 
     def update_contact(self, target_id: str, contact: Any) -> None:
         """Send only what differs: card keys, person keys, data keys, subscription."""
         if not target_id or not contact.email:
             return
-        current = self.client.Contact.find(id=target_id)
-        card = self._card(contact)
-        changes: dict[str, Any] = {}
-        if str(current.email or "").lower() != card["email"].lower():
-            changes["email"] = card["email"]
-        have = current.person if isinstance(current.person, Mapping) else {}
-        person = {k: v for k, v in (card.get("person") or {}).items() if have.get(k) != v}
-        if person:
-            changes["person"] = person
-        company = card.get("company")
-        have_company = current.company if isinstance(current.company, Mapping) else {}
-        if company and any(have_company.get(k) != v for k, v in company.items()):
-            changes["company"] = company
-        missing = [s for s in card.get("segments", []) if s not in (current.segments or [])]
+        self._update(self.client.Contact.find(id=target_id), contact)
+
+    def _update(self, current: Any, contact: Any) -> None:
+        email = str(contact.email).strip()
+        if str(current.email or "").lower() != email.lower():
+            current.email = email
+        person = self._person(contact)
+        for key, value in person.items():
+            if getattr(current, key) != value:
+                setattr(current, key, value)
+        company = self._company(contact)
+        have = current.company if isinstance(current.company, Mapping) else {}
+        if company.get("name") and any(have.get(k) != v for k, v in company.items()):
+            current.company = {**have, **company}
+        missing = [s for s in self._segments(contact) if s not in (current.segments or [])]
         if missing:
-            changes["segments"] = list(current.segments or []) + missing
-        if changes:
-            self._write("PATCH", self._path("/people/profile/{p}", p=target_id), changes)
-        self._remember(target_id, {**card, "person": {**have, **(card.get("person") or {})}})
+            current.segments = list(current.segments or []) + missing
+        current.save()  # the card's changed keys (nothing when none changed)
+        self._remember(str(current.id), email,
+                       {"name": current.name, "phone": current.phone,
+                        "avatar_url": current.avatar_url})
         data = self._data(contact)
         have_data = current.custom_attributes or {}
         changed = {k: v for k, v in data.items() if k not in have_data or have_data[k] != v
                    or type(have_data[k]) is not type(v)}
-        if changed:
-            self._write("PATCH", self._path("/people/data/{p}", p=target_id), {"data": changed})
+        current.merge_data(changed)
         unsub = contact.unsubscribed_from_emails
         if isinstance(unsub, bool) and current.unsubscribed_from_emails != unsub:
-            self._write("PATCH", self._path("/people/subscription/{p}", p=target_id),
-                        {"email": not unsub})
+            current.set_subscription(not unsub)
 
-    # -- notes and events ----------------------------------------------------------------
+    # -- notes and events ----------------------------------------------------------------------
     def find_note(self, contact_id: str | None, note: Any) -> str | None:
         if not contact_id:
             return ""
@@ -358,7 +377,8 @@ class CrispTarget(Target):
             self.client.Note.create(contact=contact_id, body=body)
         return str(contact_id or "")
 
-    def _event_id(self, contact_id: str, event: Any) -> str:
+    @staticmethod
+    def _event_id(contact_id: str, event: Any) -> str:
         return f"{contact_id}/{event.name}/{epoch(event.created_at)}"
 
     def find_event(self, contact_id: str | None, event: Any) -> str | None:
@@ -374,25 +394,25 @@ class CrispTarget(Target):
     def create_event(self, contact_id: str | None, event: Any) -> str:
         if not contact_id:
             return ""
-        data = _scalars(event.metadata)
+        data = scalars(event.metadata)
         ts = epoch(event.created_at)
         if ts is not None:
             data[EVENT_TIME_KEY] = ts
         self.client.Event.create(contact=contact_id, text=event.name, data=data)
         return self._event_id(contact_id, event)
 
-    # -- conversations -------------------------------------------------------------------
+    # -- conversations -------------------------------------------------------------------------
     @staticmethod
     def marker(conv: Any) -> str:
         """``"<source provider>:<source conversation id>"``, kept in ``meta.data``."""
-        return f"{_provider_of(conv)}:{conv.id}"
+        return f"{provider_of(conv)}:{conv.id}"
 
     @staticmethod
     def fingerprint(msg: Any) -> int:
         """The Crisp fingerprint of a source message: a hash of its provider, conversation
         and id (of its time and text when it has no id)."""
         key = msg.id if msg.id is not None else f"{epoch(msg.created_at)}/{text_of(msg.body)}"
-        return message_fingerprint(f"{_provider_of(msg)}:{msg.conversation_id}/{key}")
+        return message_fingerprint(f"{provider_of(msg)}:{msg.conversation_id}/{key}")
 
     def _link(self, contact_id: str) -> dict[str, str]:
         """The meta keys linking a session to a profile (email first of all)."""
@@ -407,27 +427,17 @@ class CrispTarget(Target):
                 self._links[contact_id] = link
         return dict(link)
 
-    def _is_marked(self, meta: Any, marker: str) -> bool:
-        data = meta.get("data") if isinstance(meta, Mapping) else None
-        return isinstance(data, Mapping) and data.get(MARKER_KEY) == marker
-
     def find_conversation(self, contact_id: str | None, conv: Any, first: Any) -> str | None:
         marker = self.marker(conv)
         found: str | None = None
         if contact_id:
-            for ref in self.client.Contact.ref(contact_id).conversations():
-                meta = self.client.request("GET", self._path("/conversation/{s}/meta",
-                                                             s=ref.id))
-                if self._is_marked(meta, marker):
-                    found = str(ref.id)
+            for session in self.client.Contact.ref(contact_id).conversations():
+                if self._is_marked(session, marker):  # loads the session (one GET)
+                    found = str(session.id)
                     break
         else:
-            query = [{"model": "session", "criterion": f"meta.data.{MARKER_KEY}",
-                      "operator": "eq", "query": [marker]}]
-            for candidate in self.client.Conversation.search(filter=query, include_empty=True):
-                if self._is_marked(candidate.meta, marker):
-                    found = str(candidate.id)
-                    break
+            session = self._search_marked(marker)
+            found = str(session.id) if session is not None else None
         if found is not None and not self.dry_run and self.find_message(found, first) is None:
             # the create stopped before its first message: finish it
             author = self._agents.get(str(first.author_id)) if first.author_id else None
@@ -441,22 +451,13 @@ class CrispTarget(Target):
             meta.update(self._link(contact_id))
         else:
             source = (conv.contacts or [None])[0]
-            name = source._values.get("name") if source is not None else None
+            name = source.peek("name") if source is not None else None
             if name:
                 meta["nickname"] = str(name)
         if conv.title:
             meta["subject"] = str(conv.title)
-        meta["data"] = {**_scalars(conv.custom_attributes), MARKER_KEY: self.marker(conv)}
-        created = self.client.request("POST", self._path("/conversation"), json={})
-        sid = str(created["session_id"])
-        try:
-            self._write("PATCH", self._path("/conversation/{s}/meta", s=sid), meta)
-        except ChatModelsError:
-            try:  # an unmarked session could never be found again: do not leave it behind
-                self.client.request("DELETE", self._path("/conversation/{s}", s=sid))
-            except ChatModelsError:
-                pass
-            raise
+        meta["data"] = {**scalars(conv.custom_attributes), MARKER_KEY: self.marker(conv)}
+        sid = self._start_session(meta)
         with self._lock:
             self._last_ts[sid] = 0
         self._send(sid, first, author_id)
@@ -467,10 +468,8 @@ class CrispTarget(Target):
             known = self._last_ts.get(sid)
         if known is not None:
             return known
-        batch = self.client.request("GET", self._path("/conversation/{s}/messages", s=sid))
-        stamps = [int(m.get("timestamp") or 0) for m in (batch or [])
-                  if isinstance(m, Mapping)]
-        return max(stamps, default=0)
+        latest = self.client.Message.latest(sid)
+        return (_ms(latest.created_at) or 0) if latest is not None else 0
 
     def _timestamp(self, sid: str, msg: Any) -> int:
         """The message time in ms, moved 1 ms past the previous one on ties (Crisp orders
@@ -513,71 +512,11 @@ class CrispTarget(Target):
     def finish_conversation(self, conversation_id: str, conv: Any, assignee_id: str | None,
                             tags: list[str]) -> None:
         target = self.client.Conversation.find(id=conversation_id)
-        meta = target.meta if isinstance(target.meta, Mapping) else {}
-        segments = list(meta.get("segments") or [])
-        missing = [t for t in dict.fromkeys(tags) if t not in segments]
-        if missing:
-            self._write("PATCH", self._path("/conversation/{s}/meta", s=conversation_id),
-                        {"segments": segments + missing})
+        target.add_tags(tags)  # one meta PATCH with the missing segments, if any
         if assignee_id and str(target.assignee_id or "") != str(assignee_id):
-            self._write("PATCH", self._path("/conversation/{s}/routing", s=conversation_id),
-                        {"assigned": {"user_id": str(assignee_id)}})
+            target.assign(assignee_id)
         if conv.read is True and target.read is False:
-            self._write("PATCH", self._path("/conversation/{s}/read", s=conversation_id),
-                        {"from": "operator", "origin": "chat"})
+            target.mark_read()
         wanted = STATES.get(str(conv.state), "unresolved")
         if target.crisp_state != wanted:
-            self._write("PATCH", self._path("/conversation/{s}/state", s=conversation_id),
-                        {"state": wanted})
-
-    # -- fidelity ------------------------------------------------------------------------
-    def fidelity_contact(self, contact: Any) -> list[str]:
-        notes = ["contact.created_at: Crisp sets its own (not migrated)"]
-        if not contact.email:
-            notes.append("contact without email: no Crisp people profile (skipped with its "
-                         "notes, events and tags; its conversations become anonymous "
-                         "sessions)")
-            return notes
-        if contact.role == "lead":
-            notes.append("contact.role lead: Crisp has no leads (a people profile)")
-        if contact.external_id:
-            notes.append("contact.external_id: kept as people data external_id")
-        if len(contact.companies or []) > 1:
-            notes.append("contact.companies beyond the first: a Crisp profile has one company")
-        if contact.location:
-            notes.append("contact.location: not migrated (Crisp geolocates on its own)")
-        custom = contact.custom_attributes or {}
-        if len(_scalars(custom)) != len([v for v in custom.values() if v is not None]):
-            notes.append("contact.custom_attributes that are not scalars: dropped")
-        if contact._values.get("notes"):
-            notes.append("contact notes: appended to the profile notepad (author and date "
-                         "dropped)")
-        for key in contact.extra:
-            if key not in ("type",):
-                notes.append(f"contact.{key}: no home on Crisp (dropped)")
-        return notes
-
-    def fidelity_conversation(self, conv: Any, messages: Iterable[Any]) -> list[str]:
-        notes = ["conversation.created_at: Crisp sets its own (messages keep their times)"]
-        if conv.state == "snoozed":
-            notes.append("conversation.state snoozed: migrated as open (unresolved)")
-        if conv.team_id:
-            notes.append("conversation.team_id: Crisp has no teams (dropped)")
-        if conv.priority not in (None, "", "none", "not_priority"):
-            notes.append("conversation.priority: no home on Crisp (dropped)")
-        if len(conv.contacts or []) > 1:
-            notes.append("conversation with several contacts: linked to the first one only")
-        for m in messages:
-            if m.kind not in ("comment", "note"):
-                notes.append(f"message.kind {m.kind}: not replayed (only the final state and "
-                             "assignee are)")
-                continue
-            if m.attachments:
-                notes.append("message.attachments: appended to the text as links (not "
-                             "uploaded)")
-            if m.author_type in ("agent", "bot", "system", "team"):
-                notes.append("message author (agent): Crisp records operator messages as the "
-                             "website, showing the operator's name and avatar")
-            if m.kind == "note":
-                notes.append("conversation note: a Crisp note message from an operator")
-        return notes
+            target.set_state(wanted)
