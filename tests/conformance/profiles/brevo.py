@@ -116,3 +116,6 @@ BREVO = Profile(
         "Agent": "no API but the online ping: no list, find or save",
         "Conversation": "assembled from messages and webhooks: no API of its own"},
 )
+
+#: migration pairs this provider adds to the round-trip suite (see ``MIGRATIONS``)
+PAIRS: tuple[tuple[str, str], ...] = ()

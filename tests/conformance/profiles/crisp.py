@@ -105,3 +105,6 @@ CRISP = Profile(
     skipped_classes={"Company": "no API of its own: a field of the profile",
                      "Website": "the account itself: no operations"},
 )
+
+#: migration pairs this provider adds to the round-trip suite (see ``MIGRATIONS``)
+PAIRS: tuple[tuple[str, str], ...] = (("crisp", "intercom"), ("intercom", "crisp"))

@@ -98,3 +98,6 @@ INTERCOM = Profile(
     ),
     skipped_classes={"Count": "not a resource: totals computed from list answers"},
 )
+
+#: migration pairs this provider adds to the round-trip suite (see ``MIGRATIONS``)
+PAIRS: tuple[tuple[str, str], ...] = (("intercom", "intercom"),)

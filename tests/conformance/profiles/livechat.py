@@ -121,3 +121,6 @@ LIVECHAT = Profile(
         "Message": "a chat event: sent by chat.reply()/send_event(), read through "
                    "chat.messages; no find, list or save of its own"},
 )
+
+#: migration pairs this provider adds to the round-trip suite (see ``MIGRATIONS``)
+PAIRS: tuple[tuple[str, str], ...] = ()

@@ -112,3 +112,6 @@ SENDBEE = Profile(
     skipped_classes={
         "Bot": "the chatbot switch of a conversation (Bot.status/turn_on/turn_off): no objects"},
 )
+
+#: migration pairs this provider adds to the round-trip suite (see ``MIGRATIONS``)
+PAIRS: tuple[tuple[str, str], ...] = ()
