@@ -122,9 +122,10 @@ def _sandbox(args: argparse.Namespace, ctx: _Context) -> int:
 
 def _demo(args: argparse.Namespace, ctx: _Context) -> int:
     if args.tour:
-        from .demo import main as tour
-        return tour(contacts=300 if args.contacts is None else args.contacts,
-                    conversations=args.conversations)
+        from .registry import DEMO_TOUR, resolve
+        tour = resolve(DEMO_TOUR)
+        return int(tour(contacts=300 if args.contacts is None else args.contacts,
+                        conversations=args.conversations))
     from .migrate.demo import main as demo_main
     return demo_main(contacts=1500 if args.contacts is None else args.contacts,
                      conversations=args.conversations, workers=args.workers)

@@ -180,6 +180,8 @@ _BY_NAME: dict[str, Provider] = {entry.name: entry for entry in _ENTRIES}
 
 #: the (source, target) pair ``chatmodels demo`` migrates between two local simulators
 DEMO_MIGRATION: tuple[str, str] = ("crisp", "intercom")
+#: the guided tour of the object model ``chatmodels demo --tour`` runs (a provider's own module)
+DEMO_TOUR = "chatmodels.intercom.tour:main"
 
 
 def register(entry: Provider) -> Provider:

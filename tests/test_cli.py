@@ -420,10 +420,10 @@ def test_the_tour_does_not_depend_on_seeded_values(argv, capsys):
 
 
 def test_the_tour_changes_the_value_whatever_the_seed(capsys):
-    from chatmodels import demo
+    from chatmodels.intercom import tour
 
     for seed in range(3):
-        assert demo.main(contacts=20, conversations=2, seed=seed) == 0
+        assert tour.main(contacts=20, conversations=2, seed=seed) == 0
         assert capsys.readouterr().out.count("  sent: PUT /contacts/") == 1
 
 

@@ -1,4 +1,4 @@
-"""``chatmodels demo``: the object model at work against a local Intercom simulator.
+"""``chatmodels demo --tour``: the object model at work against a local Intercom simulator.
 
 Starts a seeded simulator on loopback, then finds, edits and saves a contact (printing the
 exact diff that went over the wire), pages through every contact, lazily loads an embedded
@@ -21,8 +21,8 @@ def _changed(value: Any) -> str:
 
 
 def main(contacts: int = 300, conversations: int | None = None, *, seed: int = 7) -> int:
-    from . import intercom
-    from .testing import serve
+    from .. import intercom
+    from ..testing import serve
 
     counts: dict[str, Any] = {"contacts": contacts}
     if conversations is not None:
