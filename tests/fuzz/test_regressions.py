@@ -1,0 +1,65 @@
+"""Leaks the fuzz suites found, pinned as plain tests over the scripted server."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatmodels import errors, livechat
+from chatmodels.http import RetryPolicy
+
+from ..scripted import ScriptedServer, answer
+
+NO_RETRY = RetryPolicy(max_retries=0)
+
+CHAT = {"id": "C1", "thread": {"id": "T1", "active": True, "events": [], "tags": []},
+        "users": [{"id": "a@example.com", "type": "agent"}]}
+
+
+@pytest.fixture(scope="module")
+def server():
+    with ScriptedServer() as srv:
+        yield srv
+
+
+def _livechat(server, body, status=200):
+    server.script = answer(status, body)
+    return livechat.connect(account_id="a", token="t", base_url=server.url, retry=NO_RETRY)
+
+
+@pytest.mark.parametrize("bad", [
+    {"users": True}, {"users": ["x"]}, {"thread": 5}, {"thread": {"events": [1]}},
+    {"thread": {"tags": [3]}}, {"users": [{"type": "agent"}]}, {"access": {"group_ids": 1}},
+    {"last_event_per_type": {"message": {"event": {"created_at": 7}}}},
+])
+def test_livechat_chat_of_another_shape_is_a_response_error(server, bad):
+    api = _livechat(server, {"chats_summary": [{**CHAT, **bad}]})
+    with pytest.raises(errors.ResponseError, match="Conversation answer has a value"):
+        api.Conversation.all().to_list()
+    api = _livechat(server, {"chats": [{**CHAT, **bad}]})
+    with pytest.raises(errors.ResponseError):
+        api.Contact.all().to_list()  # customers are read from the archived chats' users
+
+
+def test_livechat_good_chat_still_loads(server):
+    api = _livechat(server, {"chats_summary": [CHAT]})
+    [chat] = api.Conversation.all().to_list()
+    assert (chat.id, chat.thread_id, chat.state, chat.assignee_id) == ("C1", "T1", "open",
+                                                                        "a@example.com")
+
+
+@pytest.mark.parametrize(("call", "body", "field"), [
+    (lambda api: api.Contact.create(email="a@example.com"), 1, None),
+    (lambda api: api.Contact.create(email="a@example.com"), {}, "customer_id"),
+    (lambda api: api.Contact.create(email="a@example.com"), {"customer_id": 5}, "customer_id"),
+    (lambda api: api.Agent.create(email="a@example.com", name="A"), [1], None),
+    (lambda api: api.Team.create(name="T"), 1, None),
+    (lambda api: api.Team.create(name="T"), {}, "id"),
+    (lambda api: api.Conversation.ref("C1").reply("hi"), [], None),
+    (lambda api: api.Conversation.ref("C1").reply("hi"), {"event_id": None}, "event_id"),
+])
+def test_livechat_create_answers_are_checked(server, call, body, field):
+    api = _livechat(server, body)
+    with pytest.raises(errors.ResponseError) as caught:
+        call(api)
+    assert caught.value.code == "bad_answer"
+    assert caught.value.field == field
