@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatmodels import errors, livechat
+from chatmodels import brevo, errors, livechat
 from chatmodels.http import RetryPolicy
 
 from ..scripted import ScriptedServer, answer
@@ -63,3 +63,41 @@ def test_livechat_create_answers_are_checked(server, call, body, field):
         call(api)
     assert caught.value.code == "bad_answer"
     assert caught.value.field == field
+
+
+def _brevo(server, body, status=200):
+    server.script = answer(status, body)
+    return brevo.connect(api_key="k", base_url=server.url + "/v3", retry=NO_RETRY)
+
+
+@pytest.mark.parametrize("body", [None, 5, [], {"contacts": {"a": 1}},
+                                  {"contacts": "x"}])
+def test_brevo_list_answer_without_a_list_is_a_response_error(server, body):
+    api = _brevo(server, body)
+    with pytest.raises(errors.ResponseError) as caught:
+        api.Contact.all().to_list()
+    assert (caught.value.code, caught.value.field) == ("bad_answer", "contacts")
+
+
+@pytest.mark.parametrize("body", [5, {"a": 1}, None])
+def test_brevo_bare_list_answer_must_be_a_list(server, body):
+    with pytest.raises(errors.ResponseError):
+        _brevo(server, body).Note.all().to_list()
+
+
+def test_brevo_list_items_that_are_not_objects_are_not_skipped(server):
+    api = _brevo(server, {"contacts": [{"id": 1, "email": "a@example.com"}, 7], "count": 2})
+    with pytest.raises(errors.ResponseError, match="not a JSON object"):
+        api.Contact.all().to_list()
+
+
+def test_brevo_empty_list_left_out_is_empty(server):
+    assert _brevo(server, {"count": 0}).Contact.all().to_list() == []
+
+
+@pytest.mark.parametrize("body", [{"id": True}, {"id": ""}, {"id": None}, {"id": [1]}, [], 3])
+def test_brevo_create_answer_needs_an_id(server, body):
+    api = _brevo(server, body)
+    with pytest.raises(errors.ResponseError) as caught:
+        api.Contact.create(email="a@example.com")
+    assert (caught.value.code, caught.value.field) == ("bad_answer", "id")
