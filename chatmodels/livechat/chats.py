@@ -417,6 +417,9 @@ class Conversation(LiveChatResource, Retrievable, Listable, canonical.Conversati
         thread_cls, account, chat_id = self._model("Thread"), self._account, self.id
 
         def wrap(item: Mapping[str, Any]) -> Thread:
+            if not isinstance(item, Mapping):
+                raise ResponseError("livechat: a thread of list_threads is not a JSON object",
+                                    provider="livechat", code="bad_answer", field="threads")
             return thread_cls.from_wire({**item, "_chat_id": chat_id}, account=account)
 
         def fetch(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:

@@ -65,6 +65,13 @@ def test_livechat_create_answers_are_checked(server, call, body, field):
     assert caught.value.field == field
 
 
+@pytest.mark.parametrize("thread", [None, 5, "t", []])
+def test_livechat_thread_that_is_not_an_object_is_a_response_error(server, thread):
+    api = _livechat(server, {"threads": [thread], "found_threads": 1})
+    with pytest.raises(errors.ResponseError):
+        api.Conversation.ref("C1").messages
+
+
 def _brevo(server, body, status=200):
     server.script = answer(status, body)
     return brevo.connect(api_key="k", base_url=server.url + "/v3", retry=NO_RETRY)
