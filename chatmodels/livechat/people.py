@@ -205,7 +205,7 @@ class Agent(LiveChatResource, _WithFields, Listable, Updatable, Deletable, canon
         obj = cls(**fields)
         sent = {"id": email, **obj._wire_changes(dict(obj._values))}
         answer = answer_object(cls._call("create", json=sent), "create_agent")
-        obj._fill({**sent, **answer})
+        obj._fill({**answer, **sent})  # the id (email) and fields sent stand
         return obj
 
     def suspend(self) -> None:

@@ -65,6 +65,12 @@ def test_livechat_create_answers_are_checked(server, call, body, field):
     assert caught.value.field == field
 
 
+@pytest.mark.parametrize("body", [{}, {"id": None}, {"id": "other@example.com"}])
+def test_livechat_created_agent_keeps_the_id_it_was_created_with(server, body):
+    agent = _livechat(server, body).Agent.create(email="a@example.com", name="A")
+    assert (agent.id, agent.email, agent.name) == ("a@example.com", "a@example.com", "A")
+
+
 @pytest.mark.parametrize("thread", [None, 5, "t", []])
 def test_livechat_thread_that_is_not_an_object_is_a_response_error(server, thread):
     api = _livechat(server, {"threads": [thread], "found_threads": 1})
