@@ -211,6 +211,10 @@ class Sendbee(ProviderConfig):
         path = encode_path(op.path or "", **ids)
         if op.method == "GET":
             query = {k: query_value(v) for k, v in (params or {}).items() if v is not None}
+            for name, value in query.items():
+                if isinstance(value, str) and not _encodable(value):  # lone surrogates
+                    raise ValidationError(f"sendbee: {name} is not valid text",
+                                          provider="sendbee", field=name)
             return op.method, path, query or None, None
         if params:
             body = {**params, **(body or {})}
@@ -231,6 +235,14 @@ class Sendbee(ProviderConfig):
             query["limit"] = max(1, min(MAX_LIMIT, size or MAX_LIMIT))
         body = resource._call(op.name, params=query)
         return envelope_page(resource, body, number)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def envelope_page(resource: Any, body: Any, number: int) -> Page[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatmodels import brevo, errors, livechat
+from chatmodels import brevo, errors, livechat, sendbee
 from chatmodels.http import RetryPolicy
 
 from ..scripted import ScriptedServer, answer
@@ -75,7 +75,7 @@ def test_livechat_created_agent_keeps_the_id_it_was_created_with(server, body):
 def test_livechat_thread_that_is_not_an_object_is_a_response_error(server, thread):
     api = _livechat(server, {"threads": [thread], "found_threads": 1})
     with pytest.raises(errors.ResponseError):
-        api.Conversation.ref("C1").messages
+        list(api.Conversation.ref("C1").messages)
 
 
 def _brevo(server, body, status=200):
@@ -114,3 +114,13 @@ def test_brevo_create_answer_needs_an_id(server, body):
     with pytest.raises(errors.ResponseError) as caught:
         api.Contact.create(email="a@example.com")
     assert (caught.value.code, caught.value.field) == ("bad_answer", "id")
+
+
+def test_sendbee_query_value_that_is_not_text_is_a_validation_error(server):
+    server.script = answer(200, {"data": []})
+    server.requests.clear()
+    api = sendbee.connect(api_key="k", api_secret="s", base_url=server.url, retry=NO_RETRY)
+    with pytest.raises(errors.ValidationError) as caught:
+        api.Conversation.find(id="a\ud800")
+    assert caught.value.field == "conversation_id"
+    assert server.requests == []
