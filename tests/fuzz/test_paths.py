@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from chatmodels import errors
 
@@ -79,6 +79,16 @@ def _check(server: ScriptedServer, api: Any, probe: Probe, value: Any) -> None:
         _check_request(request, probe.route, value)
 
 
+#: always tried, whatever the draw
+KEY_IDS = [".", "..", "", "%2e%2e", "a/../b", "\ud800", "&id=1#x", "\r\n", 0, -1]
+
+
+def _with_key_ids(test: Any) -> Any:
+    for value in KEY_IDS:
+        test = example(value=value)(test)
+    return test
+
+
 def _cases() -> list[Any]:
     return [pytest.param(p.name, id=p.name) for p in PROVIDERS.values() if p.probes]
 
@@ -88,6 +98,7 @@ def test_ids_stay_in_their_route(server, provider):
     table: Provider = PROVIDERS[provider]
 
     @PATHS
+    @_with_key_ids
     @given(value=hostile_ids)
     def prop(value: Any) -> None:
         api = table.connect(server.url)
