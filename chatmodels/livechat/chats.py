@@ -91,6 +91,11 @@ def mapping(value: Any, what: str) -> Mapping[str, Any]:
     return value
 
 
+def _strings(value: Any) -> bool:
+    """``None`` or a list of strings."""
+    return value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
 def answer_object(answer: Any, what: str) -> Mapping[str, Any]:
     """An action's answer that must be a JSON object (``None``: ``{}``)."""
     if answer is None:
@@ -330,15 +335,17 @@ class Conversation(LiveChatResource, Retrievable, Listable, canonical.Conversati
                                   "event").get("created_at"))
         if not all(s is None or isinstance(s, str) for s in stamps + [thread.get("id")]):
             raise TypeError("event times and thread ids are strings")
-        if not all(isinstance(t, str) for t in thread.get("tags") or []):
+        if not _strings(thread.get("tags")):
             raise TypeError("tags must be a list of names")
-        if not isinstance(thread.get("user_ids") or [], list):
-            raise TypeError("user_ids must be a list")
+        if not _strings(thread.get("user_ids")):
+            raise TypeError("user_ids must be a list of ids")
         for user in objects(data.get("users"), "users"):
             if user.get("type") == "agent" and not isinstance(user.get("id"), str):
                 raise TypeError("an agent of a chat needs an id")
-        if not isinstance(mapping(data.get("access"), "access").get("group_ids") or [], list):
-            raise TypeError("group_ids must be a list")
+        groups = mapping(data.get("access"), "access").get("group_ids") or []
+        if not isinstance(groups, list) or not all(
+                type(g) is int for g in groups):  # a bool is no group id
+            raise TypeError("group_ids must be a list of numbers")
 
     def _thread_data(self) -> Mapping[str, Any]:
         raw = self._raw or {}

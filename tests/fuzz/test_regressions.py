@@ -30,6 +30,8 @@ def _livechat(server, body, status=200):
     {"users": True}, {"users": ["x"]}, {"thread": 5}, {"thread": {"events": [1]}},
     {"thread": {"tags": [3]}}, {"users": [{"type": "agent"}]}, {"access": {"group_ids": 1}},
     {"last_event_per_type": {"message": {"event": {"created_at": 7}}}},
+    {"thread": {"user_ids": [["a"]]}}, {"thread": {"tags": "vip"}},
+    {"access": {"group_ids": ["0"]}}, {"access": {"group_ids": [True]}},
 ])
 def test_livechat_chat_of_another_shape_is_a_response_error(server, bad):
     api = _livechat(server, {"chats_summary": [{**CHAT, **bad}]})
