@@ -126,3 +126,13 @@ def test_sendbee_query_value_that_is_not_text_is_a_validation_error(server):
         api.Conversation.find(id="a\ud800")
     assert caught.value.field == "conversation_id"
     assert server.requests == []
+
+
+@pytest.mark.parametrize("data", [None, 5, {}, {"message_id": None}, {"message_id": True},
+                                  {"message_id": ""}])
+def test_sendbee_send_answer_needs_a_message_id(server, data):
+    server.script = answer(200, {"data": data})
+    api = sendbee.connect(api_key="k", api_secret="s", base_url=server.url, retry=NO_RETRY)
+    with pytest.raises(errors.ResponseError) as caught:
+        api.Message.send("+15550100", text="hi")
+    assert (caught.value.code, caught.value.field) == ("bad_answer", "message_id")
