@@ -31,7 +31,8 @@ def _agent(api: Any) -> Any:
 def _discover(api: Any) -> Mapping[str, Any]:
     contact = api.Contact.all().first()
     message = api.Message.create(visitor_id="v-fuzz", text="seed", agent=_agent(api))
-    return {"contact": contact.id, "tag": api.Tag.all().first().id, "message": message.id,
+    return {"contact": contact.id, "email": contact.email, "agent": message.agent_id,
+            "tag": api.Tag.all().first().id, "message": message.id,
             "company": getattr(api.Company.all().first(), "id", "1")}
 
 
@@ -44,7 +45,8 @@ PROVIDER = Provider(
     ops={
         "contact_list": lambda api, ids: api.Contact.all().limit(3).to_list(),
         "contact_find": lambda api, ids: api.Contact.find(id=ids.get("contact", 1)),
-        "contact_find_email": lambda api, ids: api.Contact.find(email="fuzz@example.com"),
+        "contact_find_email": lambda api, ids: api.Contact.find(
+            email=ids.get("email", "fuzz@example.com")),
         "contact_create": lambda api, ids: api.Contact.create(email="fuzz@example.com"),
         "attribute_list": lambda api, ids: api.ContactField.all().to_list(),
         "tag_list": lambda api, ids: api.Tag.all().limit(3).to_list(),
@@ -65,7 +67,7 @@ PROVIDER = Provider(
         "message_create": lambda api, ids: api.Message.create(visitor_id="v1", text="hi",
                                                               agent=_agent(api)),
         "pushed_message_create": lambda api, ids: api.PushedMessage.create(
-            visitor_id="v1", text="hi", agent=_agent(api)),
+            visitor_id="v1", text="hi", agent=ids.get("agent", "agent-1")),
     },
     probes=(
         Probe("contact_load", lambda api, v: api.Contact.find(id=v),

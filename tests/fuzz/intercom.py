@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from chatmodels import intercom
 
 from .table import Probe, Provider, Route
+
+
+def _discover(api: Any) -> Mapping[str, Any]:
+    return {"contact": api.Contact.all().first().id,
+            "conversation": api.Conversation.all().first().id}
+
 
 PROVIDER = Provider(
     name="intercom",
     module=intercom,
     credentials={"access_token": "fuzz-token"},
+    discover=_discover,
     ops={
         "contact_list": lambda api, ids: api.Contact.all().limit(3).to_list(),
-        "contact_find": lambda api, ids: api.Contact.find(id="1"),
+        "contact_find": lambda api, ids: api.Contact.find(id=ids.get("contact", "1")),
         "contact_create": lambda api, ids: api.Contact.create(email="fuzz@example.com"),
         "conversation_list": lambda api, ids: api.Conversation.all().limit(2).to_list(),
-        "conversation_find": lambda api, ids: api.Conversation.find(id="1"),
+        "conversation_find": lambda api, ids: api.Conversation.find(
+            id=ids.get("conversation", "1")),
         "tag_list": lambda api, ids: api.Tag.all().to_list(),
         "tag_create": lambda api, ids: api.Tag.create(name="vip"),
         "company_list": lambda api, ids: api.Company.all().limit(2).to_list(),

@@ -14,7 +14,8 @@ from .table import Probe, Provider, Route
 def _discover(api: Any) -> Mapping[str, Any]:
     chat = api.Conversation.all().first()
     customer = next(u["id"] for u in chat.users if u.get("type") == "customer")
-    return {"chat": chat.id, "customer": customer, "agent": api.Agent.all().first().id,
+    active = next(c for c in api.Conversation.all() if c.state == "open")
+    return {"chat": chat.id, "active_chat": active.id, "customer": customer, "agent": api.Agent.all().first().id,
             "team": api.Team.all().first().id}
 
 
@@ -42,7 +43,8 @@ PROVIDER = Provider(
         "thread_list": lambda api, ids: api.Conversation.ref(ids.get("chat", "c1")).threads(
         ).limit(2).to_list(),
         "message_list": lambda api, ids: api.Conversation.ref(ids.get("chat", "c1")).messages,
-        "message_create": lambda api, ids: api.Conversation.ref(ids.get("chat", "c1")).reply(
+        "message_create": lambda api, ids: api.Conversation.ref(
+            ids.get("active_chat", "c1")).reply(
             "hello"),
         "agent_list": lambda api, ids: api.Agent.all().to_list(),
         "agent_find": lambda api, ids: api.Agent.find(id=ids.get("agent", "a@example.com")),

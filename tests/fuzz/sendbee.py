@@ -13,7 +13,17 @@ from .table import Probe, Provider, Route
 
 def _discover(api: Any) -> Mapping[str, Any]:
     contact = api.Contact.all().first()
-    return {"conversation": api.Conversation.all().first().id, "phone": contact.phone}
+    template = next(t for t in api.MessageTemplate.all(status="approved")
+                    if not t.attachment)
+    return {"conversation": api.Conversation.all().first().id, "phone": contact.phone,
+            "template": template.keyword, "language": template.language,
+            "tags": {str(t["name"] if isinstance(t, dict) else t): "x"
+                     for t in template.tags or []}}
+
+
+def _send_template(api: Any, ids: Mapping[str, Any]) -> Any:
+    return api.Message.send_template(ids.get("phone", PHONE), ids.get("template", "welcome"),
+                                     language=ids.get("language", "en"), tags=ids.get("tags"))
 
 
 PHONE = "+15550100"
@@ -23,6 +33,7 @@ PROVIDER = Provider(
     module=sendbee,
     credentials={"api_key": "fuzz-key", "api_secret": "fuzz-secret"},
     discover=_discover,
+    error_seeds=frozenset({"message_create"}),  # outside the 24-hour window: an error answer
     ops={
         "contact_list": lambda api, ids: api.Contact.all().limit(3).to_list(),
         "contact_find": lambda api, ids: api.Contact.find(phone=ids.get("phone", PHONE)),
@@ -36,6 +47,7 @@ PROVIDER = Provider(
         "message_list": lambda api, ids: api.Message.all(
             conversation=ids.get("conversation", "c1")).to_list(),
         "message_create": lambda api, ids: api.Message.send(PHONE, text="hi"),
+        "template_message_create": _send_template,
         "template_list": lambda api, ids: api.MessageTemplate.all().limit(3).to_list(),
         "agent_list": lambda api, ids: api.Agent.all().to_list(),
         "team_list": lambda api, ids: api.Team.all().limit(3).to_list(),

@@ -65,6 +65,8 @@ class Provider:
     #: simulator arguments for the seed answers
     sim_options: Mapping[str, Any] = dataclasses.field(
         default_factory=lambda: {"seed": 8, "contacts": 2, "conversations": 2})
+    #: ops whose seed is an error answer on purpose (any other op must succeed on the simulator)
+    error_seeds: frozenset[str] = frozenset()
     #: op name -> why it is expected to leak (xfail, not strict) until its provider is fixed
     leaks: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
