@@ -5,7 +5,8 @@ item 3), for every provider's table (see ``providers.py``).
 A scripted raw-socket server serves hypothesis-generated answers: random JSON of any shape,
 real seeded simulator answers with mutated fields, truncated bodies, HTML, odd content types,
 statuses from 1xx to 5xx, odd rate-limit headers and resets mid-body. An answer cut off by a
-reset, and a 200 answer to a list or find that is not a JSON object or list, must raise.
+reset, and a 200 answer to a list or find that is not a JSON object or list, must raise; a
+created or found object has an id.
 """
 
 from __future__ import annotations
@@ -83,11 +84,11 @@ def _must_raise(name: str, reply: Answer) -> bool:
     return not isinstance(value, (dict, list))
 
 
-def _check(result: Any, created: bool) -> None:
+def _check(result: Any, identified: bool) -> None:
     items = result if isinstance(result, list) else [result]
     for item in items:
         assert isinstance(item, Model)
-        assert not created or item.id is not None  # a create answer without an id raises
+        assert not identified or item.id is not None  # a create/find answer without an id raises
         try:
             item.to_dict()  # builds embedded references and derived values
         except errors.ResponseError:
@@ -106,7 +107,7 @@ def _run(server: ScriptedServer, provider: Provider, name: str, ids: Any, reply:
     finally:
         api.close()
     assert not _must_raise(name, reply), f"silently accepted: {reply.data[:300]!r}"
-    _check(result, "_create" in name)
+    _check(result, "_create" in name or "_find" in name)
 
 
 def _cases() -> list[Any]:
