@@ -26,6 +26,7 @@ from ..errors import (
     PermissionDenied,
     RateLimitExceeded,
     ResourceNotFound,
+    ResponseError,
     ValidationError,
     error_for,
 )
@@ -206,16 +207,22 @@ class Brevo(ProviderConfig):
         body = resource._client().request(method, path, params=wire_query)
         total = None
         if op.answer is None:
-            items: list[Any] = body if isinstance(body, list) else []
-        else:
-            found = body.get(op.answer) if isinstance(body, Mapping) else None
-            items = found if isinstance(found, list) else []
-            count = body.get("count") if isinstance(body, Mapping) else None
+            items: Any = body
+        elif isinstance(body, Mapping):
+            # Brevo leaves the list out when it is empty; any other shape is an error
+            items = body.get(op.answer)
+            items = [] if items is None else items
+            count = body.get("count")
             total = count if isinstance(count, int) and not isinstance(count, bool) else None
+        else:
+            items = None
+        if not isinstance(items, list):
+            where = "the answer" if op.answer is None else f"{op.answer!r} of the answer"
+            raise ResponseError(f"brevo: {resource.__name__}.{op.name}: {where} is not a list",
+                                provider="brevo", code="bad_answer", field=op.answer)
         account = resource._account_of_class(build=False)
         build = resource.from_wire
-        objects = [build(item, account=account) for item in items
-                   if type(item) is dict or isinstance(item, Mapping)]
+        objects = [build(item, account=account) for item in items]  # non-objects: ResponseError
         if style == "single":
             return Page(objects, None, len(objects))
         if style == "numbered":

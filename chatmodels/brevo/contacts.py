@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from .. import canonical
 from ..collection import Collection
-from ..errors import BadRequestError, ValidationError
+from ..errors import BadRequestError, ResponseError, ValidationError
 from ..model import Derived, Model, derived_names
 from ..operations import Operation, declare
 from ..resource import (
@@ -89,11 +89,11 @@ class BrevoResource(Resource):
 def created_id(obj: Resource, answer: Any, *stale: str) -> dict[str, Any]:
     """Brevo answers a create with ``{"id": ...}`` only: keep what was sent, take the id, and
     let the server-set fields load on first read."""
-    if not isinstance(answer, Mapping) or "id" not in answer:
-        from ..errors import APIError
-        raise APIError(f"{type(obj).__name__}: the create answer has no id", provider="brevo",
-                       code="bad_answer")
-    obj._values["id"] = answer["id"]
+    new_id = answer.get("id") if isinstance(answer, Mapping) else None
+    if isinstance(new_id, bool) or not isinstance(new_id, (int, str)) or new_id == "":
+        raise ResponseError(f"brevo: the {type(obj).__name__} create answer has no id",
+                            provider="brevo", code="bad_answer", field="id")
+    obj._values["id"] = new_id
     obj._mark_clean()
     obj._forget(*stale)
     return {}

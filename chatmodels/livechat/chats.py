@@ -14,7 +14,7 @@ from typing import IO, Any, ClassVar
 
 from .. import canonical
 from ..collection import Collection, Page
-from ..errors import APIError, ChatModelsError, ValidationError
+from ..errors import APIError, ChatModelsError, ResponseError, ValidationError
 from ..model import Derived, Model
 from ..operations import declare
 from ..resource import Listable, Resource, Retrievable
@@ -70,6 +70,49 @@ def shape_filters(params: Mapping[str, Any]) -> dict[str, Any]:
     if filters:
         body["filters"] = filters
     return body
+
+
+def objects(value: Any, what: str) -> list[Mapping[str, Any]]:
+    """A list of JSON objects from an answer (``None``: empty); another shape is a
+    ``TypeError``, which the core's loading turns into a ``ResponseError``."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise TypeError(f"{what} must be a list of objects")
+    return value
+
+
+def mapping(value: Any, what: str) -> Mapping[str, Any]:
+    """A JSON object from an answer (``None``/empty: ``{}``), else a ``TypeError``."""
+    if not value:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} must be an object")
+    return value
+
+
+def _strings(value: Any) -> bool:
+    """``None`` or a list of strings."""
+    return value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def answer_object(answer: Any, what: str) -> Mapping[str, Any]:
+    """An action's answer that must be a JSON object (``None``: ``{}``)."""
+    if answer is None:
+        return {}
+    if not isinstance(answer, Mapping):
+        raise ResponseError(f"livechat: the {what} answer is not a JSON object",
+                            provider="livechat", code="bad_answer")
+    return answer
+
+
+def answer_id(answer: Any, key: str, what: str) -> str:
+    """The new id at ``key`` of a create-like action's answer (a non-empty string)."""
+    value = answer_object(answer, what).get(key)
+    if not isinstance(value, str) or not value:
+        raise ResponseError(f"livechat: the {what} answer has no {key}", provider="livechat",
+                            code="bad_answer", field=key)
+    return value
 
 
 class LiveChatResource(Resource):
@@ -175,6 +218,11 @@ class Thread(LiveChatResource):
                         safe=False),
     )
 
+    def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
+        objects(data.get("events"), "events")
+        if not isinstance(data.get("tags") or [], list):
+            raise TypeError("tags must be a list")
+
     def _fill(self, data: Mapping[str, Any], *, partial: bool = False) -> None:
         chat_id = data.get("_chat_id")
         super()._fill({k: v for k, v in data.items() if k != "_chat_id"}, partial=partial)
@@ -277,9 +325,27 @@ class Conversation(LiveChatResource, Retrievable, Listable, canonical.Conversati
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
         # the rest of the canonical values are computed on first read (see ``cached``)
-        thread = data.get("thread") or data.get("last_thread_summary") or {}
+        thread = mapping(data.get("thread") or data.get("last_thread_summary"), "thread")
         values["thread_id"] = thread.get("id")
         values["state"] = "open" if thread.get("active") else "closed"
+        # the shapes the cached values read later, checked now (a bad answer fails here)
+        stamps = [e.get("created_at") for e in objects(thread.get("events"), "events")]
+        for entry in mapping(data.get("last_event_per_type"), "last_event_per_type").values():
+            stamps.append(mapping(mapping(entry, "last_event_per_type").get("event"),
+                                  "event").get("created_at"))
+        if not all(s is None or isinstance(s, str) for s in stamps + [thread.get("id")]):
+            raise TypeError("event times and thread ids are strings")
+        if not _strings(thread.get("tags")):
+            raise TypeError("tags must be a list of names")
+        if not _strings(thread.get("user_ids")):
+            raise TypeError("user_ids must be a list of ids")
+        for user in objects(data.get("users"), "users"):
+            if user.get("type") == "agent" and not isinstance(user.get("id"), str):
+                raise TypeError("an agent of a chat needs an id")
+        groups = mapping(data.get("access"), "access").get("group_ids") or []
+        if not isinstance(groups, list) or not all(
+                type(g) is int for g in groups):  # a bool is no group id
+            raise TypeError("group_ids must be a list of numbers")
 
     def _thread_data(self) -> Mapping[str, Any]:
         raw = self._raw or {}
@@ -358,6 +424,9 @@ class Conversation(LiveChatResource, Retrievable, Listable, canonical.Conversati
         thread_cls, account, chat_id = self._model("Thread"), self._account, self.id
 
         def wrap(item: Mapping[str, Any]) -> Thread:
+            if not isinstance(item, Mapping):
+                raise ResponseError("livechat: a thread of list_threads is not a JSON object",
+                                    provider="livechat", code="bad_answer", field="threads")
             return thread_cls.from_wire({**item, "_chat_id": chat_id}, account=account)
 
         def fetch(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
@@ -481,7 +550,7 @@ class Conversation(LiveChatResource, Retrievable, Listable, canonical.Conversati
         answer = self._call("send_event", json={"event": dict(event)})
         self._values.pop("messages", None)
         return self._model("Message").from_event(  # type: ignore[no-any-return]
-            {**event, "id": answer.get("event_id")}, chat_id=self.id,
+            {**event, "id": answer_id(answer, "event_id", "send_event")}, chat_id=self.id,
             thread_id=self._values.get("thread_id"), account=self._account)
 
     def reply(self, text: str | None = None, *, body: str | None = None,

@@ -13,13 +13,21 @@ from typing import Any, ClassVar
 
 from .. import canonical
 from ..collection import Collection, Page
-from ..errors import APIError, ResourceNotFound
+from ..errors import APIError, ResourceNotFound, ResponseError
 from ..model import Derived
 from ..operations import declare
 from ..resource import Creatable, Deletable, Listable, Retrievable, Updatable, not_found
 from . import schemas
 from .api import agent, configuration, error_from_body
-from .chats import LiveChatResource, group_id, id_of, invalid, shape_filters
+from .chats import (
+    LiveChatResource,
+    answer_id,
+    answer_object,
+    group_id,
+    id_of,
+    invalid,
+    shape_filters,
+)
 
 BATCHABLE = ("create", "update", "delete", "suspend", "unsuspend", "approve")
 
@@ -44,8 +52,11 @@ class _WithFields(Retrievable):
     def _create(self, payload: dict[str, Any]) -> Any:
         # the answer is only ``{"id": ...}``: the object is what was sent plus its id
         sent = self._wire_changes(payload)
-        answer = self._call("create", json=sent)
-        return {**sent, **(answer or {})}
+        answer = answer_object(self._call("create", json=sent), f"{type(self).__name__}.create")
+        if answer.get("id") is None:
+            raise ResponseError(f"livechat: the {type(self).__name__}.create answer has no id",
+                                provider="livechat", code="bad_answer", field="id")
+        return {**sent, **answer}
 
 
 # -- customers --------------------------------------------------------------------------------
@@ -135,7 +146,7 @@ class Contact(LiveChatResource, Retrievable, Updatable, canonical.Contact):
         obj = cls(**fields)
         sent = obj._wire_changes({k: v for k, v in obj._values.items() if v is not None})
         answer = cls._call("create", json=sent)
-        obj._fill({**sent, "id": answer.get("customer_id")})
+        obj._fill({**sent, "id": answer_id(answer, "customer_id", "create_customer")})
         return obj
 
     @classmethod
@@ -237,8 +248,8 @@ class Agent(LiveChatResource, _WithFields, Listable, Updatable, Deletable, canon
             raise invalid("Agent.create() needs email= (the agent id)", "email")
         obj = cls(**fields)
         sent = {"id": email, **obj._wire_changes(dict(obj._values))}
-        answer = cls._call("create", json=sent)
-        obj._fill({**sent, **(answer or {})})
+        answer = answer_object(cls._call("create", json=sent), "create_agent")
+        obj._fill({**answer, **sent})  # the id (email) and fields sent stand
         return obj
 
     def suspend(self) -> None:

@@ -211,6 +211,10 @@ class Sendbee(ProviderConfig):
         path = encode_path(op.path or "", **ids)
         if op.method == "GET":
             query = {k: query_value(v) for k, v in (params or {}).items() if v is not None}
+            for name, value in query.items():
+                if isinstance(value, str) and not _encodable(value):  # lone surrogates
+                    raise ValidationError(f"sendbee: {name} is not valid text",
+                                          provider="sendbee", field=name)
             return op.method, path, query or None, None
         if params:
             body = {**params, **(body or {})}
@@ -236,6 +240,14 @@ class Sendbee(ProviderConfig):
         if limit is not None and page.next_cursor is not None:
             page.next_cursor = (page.next_cursor, limit)
         return page
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def envelope_page(resource: Any, body: Any, number: int) -> Page[Any]:

@@ -17,6 +17,7 @@ from marshmallow import ValidationError as MarshmallowValidationError
 
 from .. import canonical
 from ..collection import Collection, Page
+from ..errors import ResponseError
 from ..model import Derived, Model
 from ..operations import Operation, declare
 from ..resource import Listable, Retrievable, Updatable
@@ -254,9 +255,13 @@ class Message(SendbeeResource, Listable, canonical.Message):
 
     @classmethod
     def _sent(cls, data: Any, fields: Mapping[str, Any]) -> Message:
-        """The Message for a send answer ``{id (conversation), message_id, status, ...}``."""
-        if not isinstance(data, Mapping):
-            data = {}
+        """The Message for a send answer ``{id (conversation), message_id, status, ...}``;
+        an answer without a message id is a ``ResponseError`` (the send may have happened)."""
+        new_id = data.get("message_id") if isinstance(data, Mapping) else None
+        if (not isinstance(data, Mapping) or isinstance(new_id, bool)
+                or not isinstance(new_id, (str, int)) or new_id == ""):
+            raise ResponseError("sendbee: the send answer has no message_id",
+                                provider="sendbee", code="bad_answer", field="message_id")
         wire = {"id": data.get("message_id"), "status": data.get("status"),
                 "direction": "outbound", **fields,
                 **{k: v for k, v in data.items() if k not in ("id", "message_id", "status")}}
