@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from marshmallow import Schema
 
 from . import schema as wire_schema
-from .errors import ChatModelsError, FieldError, ResponseError
+from .errors import ChatModelsError, FieldError, ResponseError, ValidationError
 
 if TYPE_CHECKING:
     from .client import Client
@@ -492,13 +492,24 @@ class Model:
         """Fetch the object again and replace its values in place (unsaved changes are lost)."""
         if self.id is None:
             raise ChatModelsError(f"{type(self).__name__} has no id yet: save() it first")
+        before = dict(vars(self))
         self._fill(self._fetch())
+        if self.id is None:  # an answer without the id: keep what the object held
+            for key, value in before.items():
+                object.__setattr__(self, key, value)
+            raise ResponseError(f"{type(self).__name__}: the answer to a reload holds no id",
+                                provider=self._provider_name(), field=self._id_key)
         return self
 
     @classmethod
     def ref(cls, id: Any) -> Model:
-        """A partial object standing for an existing id (loaded lazily, no request now)."""
-        return cls.from_wire({cls._id_key: id}, partial=True)
+        """A partial object standing for an existing id (loaded lazily, no request now). An id
+        the resource's id field cannot hold is a local ``ValidationError``."""
+        try:
+            return cls.from_wire({cls._id_key: id}, partial=True)
+        except ResponseError as exc:
+            raise ValidationError(f"{cls.__name__}.ref(): {id!r} is not a usable id",
+                                  provider=cls._provider_name(), field=cls._id_key) from exc
 
     @property
     def is_partial(self) -> bool:

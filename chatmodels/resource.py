@@ -193,11 +193,11 @@ class Retrievable(Resource):
         try:
             if id is not None and not lookup:
                 if "find" in cls.operations:
-                    return cls.from_wire(cls._call("find", id=id))
+                    return found(cls.from_wire(cls._call("find", id=id)), given)
                 if not cls.operations:  # not declared yet: the REST convention
-                    return cls.from_wire(cls._request("GET",
-                                                      cls._path + encode_path("/{id}", id=id)))
-            return cls._find_by(id=id, **lookup)  # no find route: found another way
+                    return found(cls.from_wire(cls._request(
+                        "GET", cls._path + encode_path("/{id}", id=id))), given)
+            return found(cls._find_by(id=id, **lookup), given)  # no find route: another way
         except ResourceNotFound as exc:
             raise cls._not_found(exc, given) from None
 
@@ -239,6 +239,17 @@ class Retrievable(Resource):
         if "find" in self.operations:
             return self._call("find")  # type: ignore[no-any-return]
         return self._request("GET", self._instance_path())  # type: ignore[no-any-return]
+
+
+def found(obj: Any, lookup: Mapping[str, Any]) -> Any:
+    """``obj`` when it is an object with an id; an answer to a lookup that holds no id is a
+    :class:`ResponseError` (an object that cannot be saved or reloaded is no result)."""
+    if isinstance(obj, Model) and obj.id is None:
+        cls = type(obj)
+        what = ", ".join(f"{k}={v!r}" for k, v in lookup.items())
+        raise ResponseError(f"{cls.__name__} {what}: the answer holds no id",
+                            provider=cls._provider_name(), field=cls._id_key)
+    return obj
 
 
 def not_found(exc: ResourceNotFound, cls: type, lookup: Mapping[str, Any]) -> ResourceNotFound:

@@ -20,7 +20,7 @@ from ..collection import Collection, Page
 from ..errors import ResponseError
 from ..model import Derived, Model
 from ..operations import Operation, declare
-from ..resource import Listable, Retrievable, Updatable
+from ..resource import Listable, Retrievable, Updatable, found
 from . import schemas
 from .api import envelope_page
 from .base import SendbeeListable, SendbeeResource, id_of, invalid
@@ -137,7 +137,7 @@ class Conversation(SendbeeListable, Retrievable, Updatable, canonical.Conversati
         if id is None or lookup:
             raise invalid("Conversation.find() takes id= (a conversation id)", "id")
         data = cls._call("find", params={"conversation_id": id_of(id, "conversation")})
-        return cls.from_wire(data)  # type: ignore[return-value]
+        return found(cls.from_wire(data), {"id": id})  # type: ignore[no-any-return]
 
     def _fetch(self) -> Mapping[str, Any]:
         return self._call("find",  # type: ignore[no-any-return]

@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chatmodels import brevo, errors
+from chatmodels import brevo
 
 from .table import Probe, Provider, Route, unsendable
 
 
 def _ref(cls: Any, value: Any) -> Any:
-    """``cls.ref(value)``. Brevo's numeric ids make ``ref("x")`` fail in the core's schema load
-    as a ``ResponseError`` ("in the answer") before anything is sent; it is a local refusal
-    of a bad id, so it is raised here as the ``ValidationError`` it should be (reported)."""
-    try:
-        return cls.ref(value)
-    except errors.ResponseError as exc:
-        raise errors.ValidationError(str(exc), field="id") from None
+    """``cls.ref(value)``: Brevo's numeric ids make ``ref("x")`` a local ``ValidationError``
+    (nothing is sent)."""
+    return cls.ref(value)
 
 
 def _not_a_number(value: Any) -> bool:

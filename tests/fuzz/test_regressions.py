@@ -149,10 +149,6 @@ FOUND_WITHOUT_ID = {
 }
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="gap: Retrievable.find/load in the core (and Sendbee's own "
-                   "Conversation.find) accept an answer without the object's id and return an "
-                   "object whose id is None; reported, not fixed here")
 @pytest.mark.parametrize("provider", sorted(FOUND_WITHOUT_ID))
 def test_find_answer_without_an_id_is_a_response_error(server, provider):
     from .providers import PROVIDERS
@@ -161,3 +157,14 @@ def test_find_answer_without_an_id_is_a_response_error(server, provider):
     api = PROVIDERS[provider].connect(server.url)
     with pytest.raises(errors.ResponseError):
         call(api)
+
+
+def test_a_reload_answer_without_an_id_keeps_the_object(server):
+    from .providers import PROVIDERS
+
+    api = PROVIDERS["intercom"].connect(server.url)
+    contact = api.Contact.ref("c1")
+    server.script = answer(200, {"type": "contact", "email": "a@b.c"})
+    with pytest.raises(errors.ResponseError, match="holds no id"):
+        contact.reload()
+    assert contact.id == "c1" and contact.is_partial
