@@ -123,4 +123,4 @@ LIVECHAT = Profile(
 )
 
 #: migration pairs this provider adds to the round-trip suite (see ``MIGRATIONS``)
-PAIRS: tuple[tuple[str, str], ...] = ()
+PAIRS: tuple[tuple[str, str], ...] = (("livechat", "intercom"),)
