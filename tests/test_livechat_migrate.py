@@ -4,12 +4,14 @@ dry-run fidelity report of Intercom -> LiveChat counting the target's declaratio
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
 import pytest
 
 from chatmodels import registry
+from chatmodels.crisp.target import text_of
 from chatmodels.livechat.target import MARKER_NAME, LiveChatTarget, custom_id
 from chatmodels.migrate import Migration
 from chatmodels.migrate.targets import with_attachments
@@ -112,7 +114,7 @@ def test_a_chat_is_written_with_custom_ids_and_found_again_after_lost_answers(si
                   if str(e.get("custom_id", "")).startswith(f"intercom:{full.id}/")]
         # each source message once, in order, as the token's agent; notes agents-only
         assert [e["custom_id"] for e in events] == [custom_id(m) for m in written]
-        assert [e["text"] for e in events] == [with_attachments(m) for m in written]
+        assert [e["text"] for e in events] == [text_of(with_attachments(m)) for m in written]
         assert [e["visibility"] for e in events] == \
             ["agents" if m.kind == "note" else "all" for m in written]
         assert {e["author_id"] for e in events} == {state.me}
@@ -133,3 +135,34 @@ def test_a_chat_is_written_with_custom_ids_and_found_again_after_lost_answers(si
     target_sim.clear_requests()
     again = run(source, target, tmp_path / "j.db")
     assert again.ok and writes(target_sim) == []
+
+
+def test_a_delta_run_appends_to_a_closed_chat_in_a_new_thread(sims, tmp_path):
+    source_sim, target_sim = sims["intercom-empty"], sims["livechat-empty"]
+    source_sim.reset()
+    target_sim.reset()
+    source, target = client(source_sim), client(target_sim)
+    contact = source.Contact.create(email="late@example.com", name="Late Person")
+    conv = source.Conversation.create(contact, "Where is my parcel?")
+    conv.close(body="Shipped yesterday.")
+    assert run(source, target, tmp_path / "j.db").ok
+    state = target_sim.state
+    (chat,) = [c for c in state.chats.values()
+               if any(state.customers.get(u, {}).get("email") == "late@example.com"
+                      for u in c["users"])]
+    assert len(chat["thread_ids"]) == 1
+    assert state.threads[chat["thread_ids"][0]]["active"] is False
+
+    # a later time: Intercom times are whole seconds, the delta run compares updated_at
+    source.Conversation.find(id=conv.id).reply("One more thing: it arrived.",
+                                               created_at=int(time.time()) + 5)
+    final = source.Conversation.find(id=conv.id)
+    target_sim.clear_requests()
+    assert run(source, target, tmp_path / "j.db").ok
+    assert "resume_chat" in actions(target_sim) and "create_customer" not in actions(target_sim)
+    last = state.threads[chat["thread_ids"][-1]]
+    assert len(chat["thread_ids"]) == 2
+    assert [e["text"] for e in last["events"] if e["type"] == "message"] == \
+        ["One more thing: it arrived."]
+    assert last["events"][0]["custom_id"] == custom_id(final.messages[-1])
+    assert last["active"] is (final.state != "closed")

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..client import Client
+from ..crisp.target import text_of  # plain text keeping line breaks
 from ..errors import ChatModelsError, ConflictError
 from ..migrate.targets import (
     MARKER_FIELD,
@@ -179,9 +180,13 @@ class LiveChatTarget(Target):
             fields["custom_attributes"] = data
         return fields
 
-    def _index(self, refresh: bool) -> dict[str, str]:
+    def _index(self) -> dict[str, str]:
+        """email / ``migrated_from`` -> customer id, from one walk of the archives per run
+        (plus what this run creates): a customer is listed once a chat of theirs exists, and
+        a lookup only runs after a crash or a lost answer, so walking again on a miss would
+        cost a walk per contact in reconcile mode and find nothing more."""
         with self._lock:
-            if self._customers is not None and not refresh:
+            if self._customers is not None:
                 return self._customers
         index: dict[str, str] = {}
         for customer in self.client.Contact.all():
@@ -197,7 +202,7 @@ class LiveChatTarget(Target):
 
     def find_contact(self, contact: Any) -> str | None:
         key = self._key(contact)
-        found = self._index(refresh=False).get(key) or self._index(refresh=True).get(key)
+        found = self._index().get(key)
         if found is not None and not self.dry_run:
             self.update_contact(found, contact)  # a create may have stopped half-way
         return found
@@ -225,7 +230,8 @@ class LiveChatTarget(Target):
     # -- conversations and messages ------------------------------------------------------------
     @staticmethod
     def _event(msg: Any) -> dict[str, Any]:
-        text = with_attachments(msg) or "(empty message)"
+        """A ``message`` event: plain text (LiveChat shows no HTML), attachments as links."""
+        text = text_of(with_attachments(msg)) or "(empty message)"
         return {"type": "message", "text": text, "custom_id": custom_id(msg),
                 "visibility": "agents" if msg.kind == "note" else "all"}
 
@@ -236,7 +242,7 @@ class LiveChatTarget(Target):
 
     def find_conversation(self, contact_id: str | None, conv: Any, first: Any) -> str | None:
         filters = {"customer_id": contact_id} if contact_id \
-            else {"query": with_attachments(first) or "(empty message)"}
+            else {"query": text_of(with_attachments(first)) or "(empty message)"}
         seen: set[str] = set()
         for listed in self.client.Conversation.archived(**filters):  # one entry per thread
             if str(listed.id) in seen:
