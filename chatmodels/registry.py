@@ -160,6 +160,7 @@ _ENTRIES: tuple[Provider, ...] = (
         display_name="LiveChat",
         config_ref="chatmodels.livechat:LiveChat",
         simulator_ref="chatmodels.testing.livechat:Simulator",
+        target_ref="chatmodels.livechat.target:LiveChatTarget",
     ),
     Provider(
         name="brevo",

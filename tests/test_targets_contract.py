@@ -18,9 +18,10 @@ from chatmodels import canonical, crisp, intercom, registry
 from chatmodels.crisp.target import CrispTarget
 from chatmodels.errors import ConfigurationError, UnknownResource
 from chatmodels.intercom.target import IntercomTarget
+from chatmodels.livechat.target import LiveChatTarget
 from chatmodels.migrate import KINDS, Migration, Target, TargetUnavailable, target_for
 from chatmodels.migrate import fidelity as fid
-from chatmodels.migrate.targets import KIND_METHODS
+from chatmodels.migrate.targets import KIND_METHODS, target_class
 from chatmodels.testing import serve
 
 from .conftest import FAST_RETRY
@@ -120,12 +121,20 @@ def test_target_for_reads_the_registry(offline):
     assert type(target_for(offline)) is IntercomTarget
     with serve("livechat", seed=1, contacts=1) as sim:
         livechat = registry.get("livechat").connect(base_url=sim.base_url, **sim.credentials)
-        with pytest.raises(TargetUnavailable, match="LiveChat cannot be a migration target") \
-                as caught:
-            target_for(livechat)
-        assert isinstance(caught.value, ConfigurationError)
+        assert type(target_for(livechat)) is LiveChatTarget
         with pytest.raises(UnknownResource, match="livechat has no resource 'Note'"):
             livechat.model("Note")
+    # a provider registered without a target_ref is a source only
+    registry.register(registry.Provider(
+        name="sourceonly", display_name="Source Only", config_ref="chatmodels.livechat:LiveChat",
+        simulator_ref="chatmodels.testing.livechat:Simulator"))
+    try:
+        with pytest.raises(TargetUnavailable, match="Source Only cannot be a migration target") \
+                as caught:
+            target_class("sourceonly")
+        assert isinstance(caught.value, ConfigurationError)
+    finally:
+        registry.unregister("sourceonly")
 
 
 # -- the fidelity grammar -----------------------------------------------------------------------

@@ -455,8 +455,10 @@ class Conversation(LiveChatResource, Retrievable, Listable, canonical.Conversati
     def start(cls, *, customer: Any = None, text: str | None = None, team: Any = None,
               agents: Iterable[Any] = (), properties: Mapping[str, Any] | None = None,
               thread_properties: Mapping[str, Any] | None = None, active: bool | None = None,
-              continuous: bool | None = None) -> Conversation:
-        """``start_chat``, then ``get_chat`` of the new chat (two requests)."""
+              continuous: bool | None = None,
+              events: Iterable[Mapping[str, Any]] = ()) -> Conversation:
+        """``start_chat``, then ``get_chat`` of the new chat (two requests). ``events``: the
+        thread's initial events (after ``text``'s message), e.g. with a ``custom_id``."""
         chat: dict[str, Any] = {}
         users = [{"id": id_of(a, "agents"), "type": "agent"} for a in agents]
         if customer is not None:
@@ -468,8 +470,10 @@ class Conversation(LiveChatResource, Retrievable, Listable, canonical.Conversati
         if properties:
             chat["properties"] = dict(properties)
         thread: dict[str, Any] = {}
-        if text:
-            thread["events"] = [{"type": "message", "text": text, "visibility": "all"}]
+        initial = [{"type": "message", "text": text, "visibility": "all"}] if text else []
+        initial += [dict(e) for e in events]
+        if initial:
+            thread["events"] = initial
         if thread_properties:
             thread["properties"] = dict(thread_properties)
         if thread:
@@ -482,12 +486,14 @@ class Conversation(LiveChatResource, Retrievable, Listable, canonical.Conversati
         return cls.find(id=answer["chat_id"])  # type: ignore[no-any-return]
 
     def resume(self, *, text: str | None = None, active: bool | None = None,
-               continuous: bool | None = None) -> Conversation:
-        """``resume_chat`` (a new thread), then reload."""
+               continuous: bool | None = None,
+               events: Iterable[Mapping[str, Any]] = ()) -> Conversation:
+        """``resume_chat`` (a new thread, ``events`` after ``text``'s message), then reload."""
         chat: dict[str, Any] = {"id": self.id}
-        if text:
-            chat["thread"] = {"events": [{"type": "message", "text": text,
-                                          "visibility": "all"}]}
+        initial = [{"type": "message", "text": text, "visibility": "all"}] if text else []
+        initial += [dict(e) for e in events]
+        if initial:
+            chat["thread"] = {"events": initial}
         body: dict[str, Any] = {"chat": chat}
         for key, value in (("active", active), ("continuous", continuous)):
             if value is not None:

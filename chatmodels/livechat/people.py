@@ -433,9 +433,14 @@ class Property(LiveChatResource, canonical.ContactField):
         values["options"] = list(domain) if isinstance(domain, list) else None
 
     @classmethod
-    def all(cls, *, owner_client_id: str) -> Collection[Any]:
-        """The properties of one Client Id (``list_properties``, one page)."""
+    def all(cls, *, owner_client_id: str | None = None) -> Collection[Any]:
+        """The properties of one Client Id (``list_properties``, one page). Without
+        ``owner_client_id`` (a migration source reading ``contact_fields``): empty, no request;
+        properties are listed per Client Id and none describes customers (session fields are
+        untyped, so a migration types them from their values)."""
         def fetch(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+            if owner_client_id is None:
+                return Page([], None, 0)
             answer = cls._call("all", json={"owner_client_id": owner_client_id}) or {}
             items = [cls.from_wire({"name": k, "owner_client_id": owner_client_id, **v})
                      for k, v in answer.items()]

@@ -148,6 +148,11 @@ class Profile:
     spec: str | None = None
     #: the migration target can hold data events
     holds_events: bool = True
+    #: the migration target can tag contacts (LiveChat tags chat threads only)
+    holds_contact_tags: bool = True
+    #: ``Contact.all()`` lists every contact (LiveChat: only those with a chat, from the
+    #: archives; the round trip then compares the source contacts that own a conversation)
+    lists_every_contact: bool = True
 
     def connect(self, sim: Any, **options: Any) -> Any:
         """A client of this provider bound to ``sim``."""

@@ -67,6 +67,8 @@ LIVECHAT = Profile(
     server_invalid=lambda api: api.Contact.create(name="Kit Invalid",
                                                   session_fields=[{"a": 1, "b": 2}]),
     invalid_status=400,
+    holds_contact_tags=False,
+    lists_every_contact=False,
     cases=(
         Case("Contact",
              new=lambda api, owner: _contact(1),
@@ -123,4 +125,5 @@ LIVECHAT = Profile(
 )
 
 #: migration pairs this provider adds to the round-trip suite (see ``MIGRATIONS``)
-PAIRS: tuple[tuple[str, str], ...] = ()
+PAIRS: tuple[tuple[str, str], ...] = (("livechat", "intercom"), ("crisp", "livechat"),
+                                      ("intercom", "livechat"))

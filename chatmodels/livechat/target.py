@@ -1,0 +1,294 @@
+"""The LiveChat migration target (Agent Chat and Configuration API v3.6): canonical objects
+written through the object model of :mod:`chatmodels.livechat`, doing what v3.6 allows.
+
+* agents are matched by email (an agent's id is its email); they are never created;
+* tags are Configuration API tags (found by name, case-insensitively, as LiveChat compares
+  them). LiveChat tags chat threads, not customers: contact tags are declared not carried;
+* contact fields: session fields are free-form, nothing to define;
+* contacts are customers (``create_customer``), with ``custom_attributes`` and
+  ``external_id`` as session fields. v3.6 cannot list customers, so ``find_contact`` walks the
+  archives (``Contact.all()``): a customer is found by email, or by its ``migrated_from``
+  session field, once a chat of theirs exists. A customer without a chat cannot be found again
+  (see docs/reliability.md, at-least-once);
+* notes and events: LiveChat has no home for them (not in ``writes``);
+* conversations are chats started with the customer (``start_chat`` with the first message),
+  every message a ``message`` event (notes with ``visibility: agents``) carrying
+  ``custom_id = "<provider>:<conversation id>/<message id>"``, so a lost send is found again in
+  the chat's events; the first message's ``custom_id`` finds the chat among the customer's
+  archives. Every event is authored by the token's agent and stamped by the server: v3.6
+  cannot import history (declared in :attr:`LiveChatTarget.fidelity`);
+* the run marker is the session field ``chatmodels_journal`` of a customer named
+  :data:`MARKER_NAME` who owns one empty, closed chat (so the archives list it).
+
+The contract of each method is :class:`chatmodels.migrate.targets.Target`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from ..client import Client
+from ..crisp.target import text_of  # plain text keeping line breaks
+from ..errors import ChatModelsError, ConflictError
+from ..migrate.targets import (
+    MARKER_FIELD,
+    Target,
+    epoch,
+    marker_text,
+    parse_marker,
+    provider_of,
+    scalars,
+    with_attachments,
+)
+from .api import ChatInactive
+
+#: session field naming the source of a customer without an email
+MARKER_KEY = "migrated_from"
+#: name of the customer holding the run marker
+MARKER_NAME = "chatmodels migration marker"
+
+
+def custom_id(msg: Any) -> str:
+    """``"<provider>:<conversation id>/<message id>"`` (time and text when it has no id)."""
+    key = msg.id if msg.id is not None else f"{epoch(msg.created_at)}/{msg.body}"
+    return f"{provider_of(msg)}:{msg.conversation_id}/{key}"
+
+
+class LiveChatTarget(Target):
+    """Writes to LiveChat (see the module docstring for the mapping)."""
+
+    provider = "livechat"
+    writes = frozenset({"contacts", "tags", "contact_fields", "conversations", "messages"})
+    fidelity: ClassVar[dict[str, str]] = {
+        "contact.created_at": "not carried (LiveChat sets its own)",
+        "contact.role=lead": "a customer (LiveChat has no leads)",
+        "contact.external_id": "kept as session field external_id",
+        "contact.custom_attributes": "kept as session fields (values that are lists or "
+                                     "objects are dropped)",
+        "contact.companies": "not carried (LiveChat customers have no companies)",
+        "contact.location": "not carried (LiveChat geolocates visits itself)",
+        "contact.last_seen_at": "not carried (LiveChat sets its own)",
+        "contact.tags": "not carried (LiveChat tags chat threads, not customers)",
+        "conversation.created_at": "started now (v3.6 stamps chats and threads itself)",
+        "conversation.state=snoozed|pending": "migrated as open (an active chat)",
+        "conversation.assignee_id": "not carried (the chat is served by the token's agent)",
+        "conversation.team_id": "not carried (chats start in the default group)",
+        "conversation.title": "not carried (LiveChat chats have no subject)",
+        "conversation.priority!=none|not_priority": "not carried (no home on LiveChat)",
+        "conversation.contacts[1]": "linked to the first contact only",
+        "conversation.custom_attributes": "not carried (chat properties need a registered "
+                                          "Client Id)",
+        "message.created_at": "sent now: v3.6 cannot import history (the server stamps "
+                              "events)",
+        "message.author_type=contact": "sent by the token's agent: customer messages need "
+                                       "the Customer Chat API (the text is kept)",
+        "message.author_type=agent|bot|system": "sent by the token's agent (v3.6 cannot send "
+                                                "as another agent)",
+        "message.attachments": "appended to the text as links (not uploaded)",
+    }
+    implicit_tags = None
+    schemaless_fields = "LiveChat session fields have no definitions: keys come with the values"
+
+    def __init__(self, client: Client, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        self._tags: dict[str, str] | None = None
+        self._customers: dict[str, str] | None = None  # email / migrated_from -> customer id
+
+    # -- identity and marker -------------------------------------------------------------------
+    @classmethod
+    def account_of(cls, client: Client) -> str:
+        """The account id of the personal access token (``""`` with a bearer token)."""
+        return str(client.options.get("account_id") or "")
+
+    def _marker_customer(self) -> Any:
+        for customer in self.client.Contact.all(query=MARKER_NAME):
+            if customer.peek("name") == MARKER_NAME:
+                return customer
+        return None
+
+    def read_marker(self) -> dict[str, Any] | None:
+        found = self._marker_customer()
+        if found is None:
+            return None
+        return parse_marker(found.custom_attributes.get(MARKER_FIELD))
+
+    def write_marker(self, journal_id: str, generation: int) -> None:
+        """A customer named :data:`MARKER_NAME` whose session field holds the marker, with one
+        empty closed chat so that the archives list it."""
+        fields = [{MARKER_FIELD: marker_text(journal_id, generation)}]
+        found = self._marker_customer()
+        if found is not None:
+            found.session_fields = fields
+            found.save()
+            return
+        customer = self.client.Contact.create(name=MARKER_NAME, session_fields=fields)
+        self.client.Conversation.start(customer=customer, active=False)
+
+    # -- tags ----------------------------------------------------------------------------------
+    def _tag_index(self) -> dict[str, str]:
+        with self._lock:
+            if self._tags is None:
+                self._tags = {t.name.lower(): t.name for t in self.client.Tag.all() if t.name}
+            return self._tags
+
+    def find_tag(self, name: str) -> str | None:
+        return self._tag_index().get(name.lower())
+
+    def create_tag(self, name: str) -> str:
+        try:
+            self.client.Tag.create(name=name)
+        except ConflictError:
+            with self._lock:
+                self._tags = None
+            found = self.find_tag(name)
+            if found is None:
+                raise
+            return found
+        with self._lock:
+            self._tag_index()[name.lower()] = name
+        return name
+
+    def tag_contacts(self, name: str, contact_ids: list[str]) -> None:
+        """LiveChat tags threads, not customers: nothing to write (declared ``contact.tags``)."""
+
+    # -- fields --------------------------------------------------------------------------------
+    def find_field(self, name: str) -> str | None:
+        return name
+
+    def create_field(self, name: str, data_type: str, description: str | None) -> str:
+        return name  # session fields are free-form
+
+    # -- contacts ------------------------------------------------------------------------------
+    @staticmethod
+    def _key(contact: Any) -> str:
+        """What finds the customer again: its email, else its source reference."""
+        email = str(contact.email or "").strip().lower()
+        return email or f"{provider_of(contact)}:{contact.id}"
+
+    @staticmethod
+    def _fields(contact: Any) -> dict[str, Any]:
+        fields: dict[str, Any] = {"name": contact.name, "email": contact.email,
+                                  "phone": contact.phone, "avatar_url": contact.avatar_url}
+        fields = {k: str(v).strip() for k, v in fields.items() if v}
+        data = scalars(contact.custom_attributes)
+        if contact.external_id:
+            data["external_id"] = str(contact.external_id)
+        if not contact.email:
+            data[MARKER_KEY] = f"{provider_of(contact)}:{contact.id}"
+        if data:
+            fields["custom_attributes"] = data
+        return fields
+
+    def _index(self) -> dict[str, str]:
+        """email / ``migrated_from`` -> customer id, from one walk of the archives per run
+        (plus what this run creates): a customer is listed once a chat of theirs exists, and
+        a lookup only runs after a crash or a lost answer, so walking again on a miss would
+        cost a walk per contact in reconcile mode and find nothing more."""
+        with self._lock:
+            if self._customers is not None:
+                return self._customers
+        index: dict[str, str] = {}
+        for customer in self.client.Contact.all():
+            email = str(customer.peek("email") or "").lower()
+            if email:
+                index.setdefault(email, str(customer.id))
+            for item in customer.peek("session_fields") or []:
+                if isinstance(item, Mapping) and item.get(MARKER_KEY):
+                    index.setdefault(str(item[MARKER_KEY]), str(customer.id))
+        with self._lock:
+            self._customers = {**(self._customers or {}), **index}
+            return self._customers
+
+    def find_contact(self, contact: Any) -> str | None:
+        key = self._key(contact)
+        found = self._index().get(key)
+        if found is not None and not self.dry_run:
+            self.update_contact(found, contact)  # a create may have stopped half-way
+        return found
+
+    def create_contact(self, contact: Any) -> str:
+        customer = self.client.Contact.create(**self._fields(contact))
+        cid = str(customer.id)
+        with self._lock:
+            if self._customers is not None:
+                self._customers[self._key(contact)] = cid
+        return cid
+
+    def update_contact(self, target_id: str, contact: Any) -> None:
+        """Send only the fields that differ (``update_customer``)."""
+        current = self.client.Contact.find(id=target_id)
+        for key, value in self._fields(contact).items():
+            if key == "custom_attributes":
+                have = dict(current.custom_attributes or {})
+                if any(have.get(k) != v for k, v in value.items()):
+                    current.custom_attributes = {**have, **value}
+            elif getattr(current, key) != value:
+                setattr(current, key, value)
+        current.save()
+
+    # -- conversations and messages ------------------------------------------------------------
+    @staticmethod
+    def _event(msg: Any) -> dict[str, Any]:
+        """A ``message`` event: plain text (LiveChat shows no HTML), attachments as links."""
+        text = text_of(with_attachments(msg)) or "(empty message)"
+        return {"type": "message", "text": text, "custom_id": custom_id(msg),
+                "visibility": "agents" if msg.kind == "note" else "all"}
+
+    @staticmethod
+    def _has(chat: Any, msg: Any) -> bool:
+        wanted = custom_id(msg)
+        return any(m.peek("custom_id") == wanted for m in chat.messages)
+
+    def find_conversation(self, contact_id: str | None, conv: Any, first: Any) -> str | None:
+        filters = {"customer_id": contact_id} if contact_id \
+            else {"query": text_of(with_attachments(first)) or "(empty message)"}
+        seen: set[str] = set()
+        for listed in self.client.Conversation.archived(**filters):  # one entry per thread
+            if str(listed.id) in seen:
+                continue
+            seen.add(str(listed.id))
+            chat = self.client.Conversation.find(id=listed.id)
+            if self._has(chat, first):
+                return str(chat.id)
+        return None
+
+    def create_conversation(self, contact_id: str | None, conv: Any, first: Any,
+                            author_id: str | None) -> str:
+        customer = self.client.Contact.ref(contact_id) if contact_id else None
+        chat = self.client.Conversation.start(customer=customer, events=[self._event(first)])
+        return str(chat.id)
+
+    def find_message(self, conversation_id: str, msg: Any) -> str | None:
+        chat = self.client.Conversation.find(id=conversation_id)
+        return custom_id(msg) if self._has(chat, msg) else None
+
+    def add_message(self, conversation_id: str, msg: Any, contact_id: str | None,
+                    author_id: str | None) -> str:
+        chat = self.client.Conversation.ref(conversation_id)
+        try:
+            chat.send_event(self._event(msg))
+        except ChatInactive:
+            # a delta run on a closed chat: a new thread carries the message
+            self.client.Conversation.find(id=conversation_id).resume(events=[self._event(msg)])
+        return custom_id(msg)
+
+    def finish_conversation(self, conversation_id: str, conv: Any, assignee_id: str | None,
+                            tags: list[str]) -> None:
+        chat = self.client.Conversation.find(id=conversation_id)
+        have = {str(t.peek("name") or t.id).lower() for t in chat.tags or []}
+        for name in tags:
+            if name.lower() not in have:
+                chat.add_tag(self.find_tag(name) or self.create_tag(name))
+        wanted_closed = str(conv.state) == "closed"
+        if wanted_closed and chat.state != "closed":
+            try:
+                chat.close()
+            except ChatInactive:
+                pass  # closed since it was read
+        elif not wanted_closed and chat.state == "closed":
+            try:
+                chat.resume()
+            except ChatModelsError:
+                if self.client.Conversation.find(id=conversation_id).state == "closed":
+                    raise
