@@ -37,8 +37,6 @@ DEFAULT_MAX_JSON_DEPTH = 100
 _READ_SIZE = 64 * 1024
 _EXCERPT = 200
 CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:
@@ -178,7 +176,7 @@ class AnswerReader:
             failure = "not JSON" if content.lstrip()[:1] not in (b"{", b"[") else (
                 "truncated or malformed JSON")
         else:
-            if _deeper_than(content, self.max_json_depth):
+            if _deeper_than(content, body, self.max_json_depth):
                 failure = f"JSON nested deeper than {self.max_json_depth} levels"
         if failure is None:
             return body
@@ -211,16 +209,20 @@ def _excerpt(content: bytes, limit: int) -> str:
     return escape_control(text)
 
 
-def _deeper_than(content: bytes, limit: int) -> bool:
-    """True when the (valid) JSON text ``content`` nests containers more than about ``limit``
-    levels deep (between ``limit`` and ``2 * limit``: each pass below peels one or two levels).
-    Runs at C speed: strings are dropped, then innermost empty pairs peeled off level by level.
-    """
+def _deeper_than(content: bytes, body: Any, limit: int) -> bool:
+    """True when the parsed ``body`` nests containers more than ``limit`` levels deep. A body
+    with fewer brackets than ``limit`` cannot (counted at C speed); any other is walked without
+    recursion, stopping at the first container too deep (no copy of the text is made: a regex
+    pass over the text cost three times the answer's size in memory)."""
     if content.count(b"[") + content.count(b"{") <= limit:
         return False
-    brackets = _STRINGS.sub(b"", content).translate(None, _NOT_BRACKETS)
-    for _ in range(limit):
-        if not brackets:
-            return False
-        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
-    return bool(brackets)
+    stack = [(body, 1)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        value, depth = pop()
+        if depth > limit:
+            return True
+        for item in (value.values() if type(value) is dict else value):
+            if type(item) is dict or type(item) is list:
+                push((item, depth + 1))
+    return False
