@@ -148,6 +148,11 @@ class Profile:
     spec: str | None = None
     #: the migration target can hold data events
     holds_events: bool = True
+    #: the migration target can hold conversations (WhatsApp cannot import history)
+    holds_conversations: bool = True
+    #: the contact field that identifies a contact on both sides of a migration round trip
+    #: (the pair compares on the key of whichever side is not keyed by email)
+    contact_key: str = "email"
 
     def connect(self, sim: Any, **options: Any) -> Any:
         """A client of this provider bound to ``sim``."""
