@@ -83,3 +83,12 @@ def test_phone_numbers_are_normalised_or_refused():
     assert phone_of("0044 (20) 7946-0958") == "+442079460958"
     assert phone_of("06 12 34 56 78") is None
     assert phone_of(None) is None
+
+
+def test_the_journal_identity_of_a_sendbee_account_is_a_digest_of_its_key():
+    def account(key: str) -> str:
+        return SendbeeTarget.account_of(
+            registry.get("sendbee").connect(api_key=key, api_secret="s" * 64,
+                                            base_url="http://127.0.0.1:9"))
+    assert account("k1") == account("k1") != account("k2")
+    assert account("k1").startswith("key-") and "k1" not in account("k1")

@@ -22,7 +22,6 @@ The contract of each method is :class:`chatmodels.migrate.targets.Target`'s.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any, ClassVar
 
@@ -93,8 +92,7 @@ class SendbeeTarget(Target):
     @classmethod
     def account_of(cls, client: Client) -> str:
         """A digest of the API key (Sendbee names no account; a key is one business number)."""
-        key = str(client.options.get("api_key") or "")
-        return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16] if key else ""
+        return str(client.options.get("account") or "")
 
     def _marker_field(self) -> Any:
         for f in self.client.ContactField.all(search=MARKER_FIELD):
