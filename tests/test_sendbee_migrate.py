@@ -92,3 +92,15 @@ def test_the_journal_identity_of_a_sendbee_account_is_a_digest_of_its_key():
                                             base_url="http://127.0.0.1:9"))
     assert account("k1") == account("k1") != account("k2")
     assert account("k1").startswith("key-") and "k1" not in account("k1")
+
+
+def test_the_sendbee_target_declares_what_it_writes_and_the_history_it_cannot():
+    from chatmodels.migrate import fidelity as fid
+    assert registry.get("sendbee").target_class() is SendbeeTarget
+    assert SendbeeTarget.writes == {"contacts", "tags", "contact_fields", "notes"}
+    parsed = fid.declarations(SendbeeTarget)  # every key parses
+    assert parsed
+    history = {k for k, v in SendbeeTarget.fidelity.items() if v == HISTORY}
+    assert history == {"conversation.created_at", "conversation.state",
+                       "conversation.assignee_id", "message.body", "message.attachments",
+                       "message.author_type", "message.author_id", "message.created_at"}
