@@ -174,6 +174,7 @@ _ENTRIES: tuple[Provider, ...] = (
         display_name="Sendbee",
         config_ref="chatmodels.sendbee:Sendbee",
         simulator_ref="chatmodels.testing.sendbee:Simulator",
+        target_ref="chatmodels.sendbee.target:SendbeeTarget",
     ),
 )
 

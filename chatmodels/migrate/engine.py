@@ -632,11 +632,33 @@ class Migration:
         self._current_step = "conversations"
         self._stats("conversations")
         if not self._can("conversations"):
+            self._unwritten_conversations()
             return
         self._can("messages")  # reported once, before the workers start
         collection = self.source.resource("conversations").all()
         self._parallel("conversations", self._selected(collection), self._conversation,
                        _total(collection))
+
+    def _unwritten_conversations(self) -> None:
+        """A target that does not write conversations but declares what becomes of them
+        (a history it cannot import) gets those lines counted: the source is read, nothing
+        is written."""
+        declared = {key.split(".", 1)[0] for key in self.writer.fidelity}
+        if not declared & {"conversation", "message"}:
+            return
+        try:
+            self.source.resource("conversations")
+        except UnknownResource:
+            return
+        try:
+            for conv in self._selected(self.source.resource("conversations").all()):
+                self._fidelity("conversation", conv)
+                for msg in conv.messages:
+                    if msg.kind in WRITTEN_MESSAGES:
+                        self._fidelity("message", msg)
+        except ChatModelsError as exc:  # only a report line is at stake: say so, go on
+            self._note(f"conversations: could not be read for this report "
+                       f"({type(exc).__name__})")
 
     def _conversation(self, conv: Any) -> None:
         sid = str(conv.id)

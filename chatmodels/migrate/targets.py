@@ -88,6 +88,10 @@ def coerce(value: Any, data_type: str | None) -> Any:
             return float(value)
         if data_type == "boolean" and not isinstance(value, bool):
             return str(value).strip().lower() in ("1", "true", "yes", "y")
+        if data_type == "date" and isinstance(value, str):  # an ISO date: unix seconds (UTC)
+            when = dt.datetime.fromisoformat(value.strip())
+            return int((when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc))
+                       .timestamp())
     except (TypeError, ValueError):
         return str(value)
     return value

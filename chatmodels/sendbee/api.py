@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import warnings
 from collections.abc import Mapping
@@ -199,8 +200,10 @@ class Sendbee(ProviderConfig):
             error_parser=parse_error,
             rate_limit_parser=parse_rate_limit,
         )
+        # the account: a digest of the key (Sendbee names no account; one key, one number)
+        account = "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
         return Client("sendbee", http, cls.resource_classes(), bind=bind,
-                      unwrap=surface_warning)
+                      unwrap=surface_warning, options={"account": account})
 
     # -- transport hooks -------------------------------------------------------------------
     @classmethod

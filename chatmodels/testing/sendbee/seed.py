@@ -25,7 +25,7 @@ PREFIXES = ("+38591", "+38598", "+38595", "+4915", "+4477", "+3362", "+1415")
 TAGS: tuple[str, ...] = ("vip", "lead", "customer", "newsletter", "wholesale")
 #: (name, type, options)
 FIELDS: tuple[tuple[str, str, list[str]], ...] = (
-    ("package", "text", []), ("orders", "number", []), ("tier", "list", ["bronze", "silver", "gold"]),
+    ("package", "text", []), ("orders", "number", []), ("membership", "list", ["bronze", "silver", "gold"]),
     ("birthday", "date", []), ("opt_in", "boolean", []),
 )
 #: (keyword, language, status, text, attachment, rejected_reason)

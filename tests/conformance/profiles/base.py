@@ -153,6 +153,11 @@ class Profile:
     #: ``Contact.all()`` lists every contact (LiveChat: only those with a chat, from the
     #: archives; the round trip then compares the source contacts that own a conversation)
     lists_every_contact: bool = True
+    #: the migration target can hold conversations (WhatsApp cannot import history)
+    holds_conversations: bool = True
+    #: the contact field that identifies a contact on both sides of a migration round trip
+    #: (the pair compares on the key of whichever side is not keyed by email)
+    contact_key: str = "email"
 
     def connect(self, sim: Any, **options: Any) -> Any:
         """A client of this provider bound to ``sim``."""

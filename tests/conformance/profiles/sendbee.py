@@ -109,9 +109,13 @@ SENDBEE = Profile(
         Case("Team", existing=lambda api, owner: _first(api.Team.all())),
         Case("Agent", existing=lambda api, owner: _first(api.Agent.all())),
     ),
+    holds_events=False,
+    holds_conversations=False,
+    contact_key="phone",
     skipped_classes={
         "Bot": "the chatbot switch of a conversation (Bot.status/turn_on/turn_off): no objects"},
 )
 
 #: migration pairs this provider adds to the round-trip suite (see ``MIGRATIONS``)
-PAIRS: tuple[tuple[str, str], ...] = ()
+PAIRS: tuple[tuple[str, str], ...] = (("crisp", "sendbee"), ("sendbee", "intercom"),
+                                      ("intercom", "sendbee"))
