@@ -148,6 +148,8 @@ class Profile:
     spec: str | None = None
     #: the migration target can hold data events
     holds_events: bool = True
+    #: the migration target links a conversation to its contact (else only texts compare)
+    links_conversations: bool = True
 
     def connect(self, sim: Any, **options: Any) -> Any:
         """A client of this provider bound to ``sim``."""
