@@ -266,10 +266,12 @@ class IntercomTarget(Target):
 
     # -- conversations -------------------------------------------------------------------------
     def find_conversation(self, contact_id: str | None, conv: Any, first: Any) -> str | None:
-        body = plain(with_attachments(first))
+        body, ts = plain(with_attachments(first)), epoch(first.created_at)
         for candidate in self.client.Conversation.search(contact_ids=contact_id):
             full = self.client.Conversation.find(id=candidate.id)
-            if full.messages and plain(full.messages[0].body) == body:
+            # the time too: two conversations of a contact may start with the same text
+            if full.messages and plain(full.messages[0].body) == body \
+                    and (ts is None or epoch(full.messages[0].created_at) == ts):
                 return str(full.id)
         return None
 
