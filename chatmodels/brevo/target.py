@@ -88,6 +88,9 @@ class BrevoTarget(Target):
         "contact.companies": "not carried (companies are not migrated)",
         "contact.location": "not carried",
         "contact.avatar_url": "not carried (no avatar on a Brevo contact)",
+        "contact.phone": "not carried (Brevo's SMS attribute is unique and checked as an "
+                         "international number: set it after the migration)",
+        "contact.last_seen_at": "not carried",
         "contact.custom_attributes": "kept as attributes named in Brevo's upper case "
                                      "(lists and objects dropped; integers become floats)",
         "contact_field.data_type=integer": "a float attribute (Brevo has no integers)",
