@@ -168,6 +168,7 @@ _ENTRIES: tuple[Provider, ...] = (
         config_ref="chatmodels.brevo:Brevo",
         simulator_ref="chatmodels.testing.brevo:Simulator",
         webhook_parser_ref="chatmodels.brevo.webhooks:parse",
+        target_ref="chatmodels.brevo.target:BrevoTarget",
     ),
     Provider(
         name="sendbee",

@@ -126,22 +126,26 @@ class Brevo(ProviderConfig):
 
     ``api_key`` (``$BREVO_API_KEY``): the ``api-key`` header; ``partner_key``
     (``$BREVO_PARTNER_KEY``, optional): the ``partner-key`` header; ``base_url``
-    (``$BREVO_BASE_URL``): Brevo's API root (``https://api.brevo.com/v3``) or a simulator.
+    (``$BREVO_BASE_URL``): Brevo's API root (``https://api.brevo.com/v3``) or a simulator;
+    ``webhook_dir`` (``$BREVO_WEBHOOK_DIR``, optional): saved conversation webhook bodies.
     """
 
     name = "brevo"
     env: ClassVar[Mapping[str, str]] = {
         "api_key": "BREVO_API_KEY", "partner_key": "BREVO_PARTNER_KEY",
-        "base_url": "BREVO_BASE_URL",
+        "base_url": "BREVO_BASE_URL", "webhook_dir": "BREVO_WEBHOOK_DIR",
     }
     secret_settings = ("api_key", "partner_key")
     api_key: ClassVar[str | None] = None
     partner_key: ClassVar[str | None] = None
     base_url: ClassVar[str | None] = None
+    #: a directory of saved conversation webhook bodies: what ``Conversation.all()`` and
+    #: ``Agent.all()`` read (Brevo's API lists neither)
+    webhook_dir: ClassVar[str | None] = None
 
     @classmethod
     def setting_names(cls) -> tuple[str, ...]:
-        return ("api_key", "partner_key", "base_url", "timeout", "max_retries")
+        return ("api_key", "partner_key", "base_url", "webhook_dir", "timeout", "max_retries")
 
     @classmethod
     def resource_classes(cls) -> Mapping[str, Any]:
@@ -170,7 +174,9 @@ class Brevo(ProviderConfig):
             error_parser=parse_error,
             rate_limit_parser=parse_rate_limit,
         )
-        return Client("brevo", http, cls.resource_classes(), bind=bind)
+        options = {"webhook_dir": str(settings["webhook_dir"])} \
+            if settings.get("webhook_dir") else {}
+        return Client("brevo", http, cls.resource_classes(), bind=bind, options=options)
 
     @classmethod
     def prepare(cls, op: Operation, ids: Mapping[str, str], params: Mapping[str, Any] | None,
@@ -234,14 +240,20 @@ class Brevo(ProviderConfig):
 
 def connect(api_key: str | None = None, *, partner_key: str | None = None,
             base_url: str | None = None, timeout: float | tuple[float, float] | None = None,
-            max_retries: int | None = None, retry: RetryPolicy | None = None) -> Client:
+            max_retries: int | None = None, retry: RetryPolicy | None = None,
+            webhook_dir: str | None = None) -> Client:
     """A :class:`~chatmodels.client.Client` bound to one Brevo account.
+
+    ``webhook_dir``: a directory of saved conversation webhook bodies (``*.json``), which
+    ``Conversation.all()``/``find()`` and ``Agent.all()`` read (the API lists neither); without
+    it they find nothing.
 
     Missing arguments fall back to :class:`Brevo`'s class-level settings, then the environment,
     so ``connect(base_url=sim.base_url, **sim.credentials)`` works.
     """
     return Brevo.connect(api_key=api_key, partner_key=partner_key, base_url=base_url,
-                         timeout=timeout, max_retries=max_retries, retry=retry)
+                         timeout=timeout, max_retries=max_retries, retry=retry,
+                         webhook_dir=webhook_dir)
 
 
 __all__ = ["CODE_CLASSES", "DEFAULT_BASE_URL", "Brevo", "connect",

@@ -9,10 +9,13 @@ conversation webhooks (:mod:`chatmodels.brevo.webhooks`).
 
 from __future__ import annotations
 
+import logging
+import pathlib
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from .. import canonical
+from ..collection import Collection, Page
 from ..errors import ResourceNotFound, ValidationError
 from ..model import Derived, Model
 from ..operations import Operation, declare
@@ -20,9 +23,40 @@ from ..resource import Creatable, Deletable, Retrievable, Updatable
 from . import schemas
 from .contacts import BrevoResource
 
+logger = logging.getLogger(__name__)
+
 
 def _invalid(message: str, field: str | None = None) -> ValidationError:
     return ValidationError(message, provider="brevo", field=field)
+
+
+def saved_conversations(resource: Any) -> list[Any]:
+    """The conversations assembled from the account's ``webhook_dir`` (``connect(...,
+    webhook_dir=...)``), cached while the directory's files are unchanged; ``[]`` without a
+    directory (Brevo's API lists no conversations)."""
+    client = resource._client()
+    folder = client.options.get("webhook_dir")
+    if not folder:
+        logger.warning("brevo: no webhook_dir: Brevo's API lists no conversations or agents "
+                       "(connect(..., webhook_dir=<saved webhook bodies>))")
+        return []
+    from .webhooks import read_directory
+    path = pathlib.Path(folder)
+    try:
+        signature = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size)
+                          for f in sorted(path.glob("*.json")))
+    except OSError:
+        signature = ()
+    key = f"brevo:webhook_dir:{path}:{hash(signature)}"
+    return client.cached(key, lambda: read_directory(path, api=client))  # type: ignore[no-any-return]
+
+
+def _static(items: list[Any], description: str) -> Collection[Any]:
+    def fetch(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+        if params:
+            raise _invalid(f"{description} takes no filters", next(iter(params)))
+        return Page(list(items), None, len(items))
+    return Collection(fetch, description=description)
 
 
 class Agent(BrevoResource, canonical.Agent):
@@ -47,6 +81,18 @@ class Agent(BrevoResource, canonical.Agent):
             return {"agentEmail": self.email, "agentName": self.name,
                     "receivedFrom": self.received_from}
         raise _invalid("an agent needs an id, or email + name + received_from", "agent")
+
+    @classmethod
+    def all(cls) -> Collection[Any]:
+        """The agents named in the saved webhooks of ``webhook_dir`` (by id, first seen
+        first); Brevo's API lists no agents."""
+        found: dict[str, Any] = {}
+        for conv in saved_conversations(cls):
+            for agent in conv.agents or []:
+                aid = agent.get("id") if isinstance(agent, Mapping) else None
+                if aid and aid not in found:
+                    found[aid] = cls.from_wire(dict(agent), account=cls._client())
+        return _static(list(found.values()), "Agent.all()")
 
     def ping(self) -> None:
         """Mark the agent online for 2-3 minutes (Brevo advises a ping every minute)."""
@@ -167,6 +213,21 @@ class Conversation(BrevoResource, canonical.Conversation):
     )
 
     @classmethod
+    def all(cls) -> Collection[Any]:
+        """The conversations of the saved webhook bodies in ``webhook_dir`` (see
+        :func:`chatmodels.brevo.webhooks.read_directory`); empty without one."""
+        return _static(saved_conversations(cls), "Conversation.all()")
+
+    @classmethod
+    def find(cls, id: str) -> Any:  # noqa: A002
+        """A conversation of ``webhook_dir`` by its ``conversationId``."""
+        for conv in saved_conversations(cls):
+            if conv.id == id:
+                return conv
+        raise ResourceNotFound(f"no conversation {id!r} in the saved webhooks",
+                               provider="brevo")
+
+    @classmethod
     def for_visitor(cls, visitor_id: str, *, message_ids: Iterable[str] = (),
                     pushed_message_ids: Iterable[str] = ()) -> Conversation:
         """The conversation of one visitor, from what the API returns: each message id given
@@ -193,13 +254,21 @@ class Conversation(BrevoResource, canonical.Conversation):
 
     @Derived
     def contacts(self) -> list[Any]:  # type: ignore[override]
-        """The visitor's Brevo contact (partial) when webhooks said which one, else []."""
-        visitor = self.visitor or {}
-        cid = visitor.get("contactId") if isinstance(visitor, Mapping) else None
-        if cid is None:
+        """The visitor's Brevo contact (partial) when webhooks said which one; else, for a
+        visitor of the webhooks, an anonymous contact ``visitor:<visitor id>`` (no email,
+        named as Brevo displays the visitor, never loaded); else []."""
+        visitor = self.visitor if isinstance(self.visitor, Mapping) else {}
+        model = self._model("Contact")
+        cid = visitor.get("contactId")
+        if cid is not None:
+            return [model.from_wire({"id": cid}, partial=True, account=self._account)]
+        if not visitor.get("id"):
             return []
-        return [self._model("Contact").from_wire({"id": cid}, partial=True,
-                                                 account=self._account)]
+        anonymous = model.from_wire({"attributes": {"FIRSTNAME": visitor.get(
+            "displayedName") or None}}, account=self._account)
+        anonymous._values["id"] = f"visitor:{visitor['id']}"
+        anonymous._mark_clean()
+        return [anonymous]
 
     @Derived
     def created_at(self) -> Any:  # type: ignore[override]

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from .. import canonical
+from ..collection import Collection, Page
 from ..errors import ValidationError
 from ..model import Derived, Model
 from ..operations import Operation, declare
@@ -33,6 +34,18 @@ def _contact_ids(contacts: Iterable[Any]) -> list[int]:
             raise _invalid(f"not a Brevo contact id: {value!r}", "contacts")
         out.append(int(value))
     return out
+
+
+def anonymous(contact: Any) -> bool:
+    """A webhook visitor without a Brevo contact (``visitor:<id>``, see
+    ``Conversation.contacts``): it has no notes or events."""
+    value = contact.id if isinstance(contact, Model) else contact
+    return isinstance(value, str) and value.startswith("visitor:")
+
+
+def _nothing(name: str) -> Collection[Any]:
+    return Collection(lambda params, cursor, size: Page([], None, 0),
+                      description=f"{name}.all() of an anonymous visitor")
 
 
 def _time(value: Any) -> dt.datetime | None:
@@ -140,6 +153,12 @@ class Note(BrevoResource, Retrievable, Creatable, Updatable, Deletable, Listable
     )
 
     @classmethod
+    def all(cls, **filters: Any) -> Collection[Any]:
+        if anonymous(filters.get("contact")):
+            return _nothing(cls.__name__)
+        return super().all(**filters)
+
+    @classmethod
     def _wire_filters(cls, params: Mapping[str, Any]) -> dict[str, Any]:
         params = dict(params)
         contact = params.pop("contact", None)
@@ -217,6 +236,12 @@ class Event(BrevoResource, Creatable, Listable, canonical.Event):
             raise _invalid("an event needs a contact with an email or ext_id "
                            "(or email=/external_id=)", "identifiers")
         return super().create(identifiers=identifiers, **fields)
+
+    @classmethod
+    def all(cls, **filters: Any) -> Collection[Any]:
+        if anonymous(filters.get("contact")) or anonymous(filters.get("contact_id")):
+            return _nothing(cls.__name__)
+        return super().all(**filters)
 
     @classmethod
     def _wire_filters(cls, params: Mapping[str, Any]) -> dict[str, Any]:

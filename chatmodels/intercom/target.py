@@ -147,8 +147,16 @@ class IntercomTarget(Target):
                 self._fields = {f.name: f for f in self.client.DataAttribute.all(model="contact")}
             return self._fields
 
+    def _spelled(self, name: str) -> str:
+        """The name of the target attribute ``name`` is (Intercom refuses a name that differs
+        from an existing one only in case), else ``name``."""
+        index = self._field_index()
+        if name in index:
+            return name
+        return next((k for k in index if k.lower() == name.lower()), name)
+
     def find_field(self, name: str) -> str | None:
-        f = self._field_index().get(name)
+        f = self._field_index().get(self._spelled(name))
         return str(f.id if f.id is not None else f.name) if f is not None else None
 
     def create_field(self, name: str, data_type: str, description: str | None) -> str:
@@ -164,14 +172,14 @@ class IntercomTarget(Target):
         """Define the custom attributes a contact uses that the target lacks (once each)."""
         index = self._field_index()
         for key, value in values.items():
-            if key in index:
+            if self._spelled(key) in index:
                 continue
             try:
                 self.create_field(key, python_type(value), None)
             except ChatModelsError:
                 with self._lock:
                     self._fields = None  # another worker created it: refresh and go on
-                if key not in self._field_index():
+                if self._spelled(key) not in self._field_index():
                     raise
             else:
                 if self.on_field_created is not None:
@@ -187,7 +195,7 @@ class IntercomTarget(Target):
             values["signed_up_at"] = contact.created_at
         if contact.last_seen_at is not None:
             values["last_seen_at"] = contact.last_seen_at
-        custom = {k: v for k, v in (contact.custom_attributes or {}).items()
+        custom = {self._spelled(k): v for k, v in (contact.custom_attributes or {}).items()
                   if (isinstance(v, (str, int, float, bool)) or v is None)
                   and k != MARKER_FIELD}
         if custom:

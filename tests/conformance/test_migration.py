@@ -41,7 +41,8 @@ def test_round_trip_then_nothing_to_do(pair, tmp_path):
             source, target, key=key, conversations_held=dst_profile.holds_conversations,
             events=src_profile.holds_events and dst_profile.holds_events and "events" in writes,
             notes="notes" in writes, tags=dst_profile.holds_contact_tags,
-            every_contact=dst_profile.lists_every_contact)
+            every_contact=dst_profile.lists_every_contact,
+            owners=dst_profile.links_conversations)
         # a target listing only contacts with a conversation compares only those, and fewer
         # contacts have a phone number than an email
         least = SOURCE_CONTACTS // 2 if dst_profile.lists_every_contact and key == "email" else 5

@@ -3,7 +3,7 @@
 >>> from chatmodels.testing import serve
 >>> with serve("brevo", seed=42, contacts=200, conversations=20) as sim:
 ...     sim.base_url      # "http://127.0.0.1:<port>/v3"
-...     sim.credentials   # {"api_key": "xkeysib-..."}
+...     sim.credentials   # {"api_key": "xkeysib-...", "webhook_dir": "/tmp/..."}
 ...     sim.outbox        # the conversation webhook payloads Brevo would have posted
 
 Behaviour (sources: the official Swagger 2.0 of API v3 and the v4 SDK's wiremock stubs; where
@@ -23,13 +23,21 @@ they are silent the choices are listed in docs/brevo.md):
   ``conversationStarted`` (first message of the visitor's open conversation) or
   ``conversationFragment`` payload to ``outbox``; :meth:`BrevoSimulator.close_conversation`
   appends the ``conversationTranscript``. Seeded conversations are in the outbox too.
+* The simulator is also your webhook receiver: each outbox payload is saved, as it is
+  posted, to ``<webhook_dir>/<n>.json`` (a temporary directory of the simulator's, emptied by
+  ``reset()``), and ``sim.credentials`` carries ``webhook_dir``, so
+  ``brevo.connect(base_url=sim.base_url, **sim.credentials)`` reads conversations and agents
+  (``Conversation.all()``, ``Agent.all()``) as a migration source does.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import math
+import pathlib
 import random
+import tempfile
 import time
 from typing import Any
 
@@ -73,10 +81,31 @@ class BrevoSimulator(BaseSimulator):
     def make_credentials(self) -> dict[str, Any]:
         rng = random.Random(f"brevo-credentials:{self.seed_value}")
         self.partner_key = f"xkeysib-partner-{rng.getrandbits(128):032x}"
-        return {"api_key": f"xkeysib-{rng.getrandbits(256):064x}-{rng.getrandbits(64):016x}"}
+        # removed with the simulator object (or at exit)
+        self._webhooks = tempfile.TemporaryDirectory(prefix="brevo-webhooks-")
+        return {"api_key": f"xkeysib-{rng.getrandbits(256):064x}-{rng.getrandbits(64):016x}",
+                "webhook_dir": self._webhooks.name}
+
+    @property
+    def webhook_dir(self) -> str:
+        """The directory the outbox payloads are saved to, one ``<n>.json`` file each."""
+        return str(self.credentials["webhook_dir"])
 
     def create_state(self) -> BrevoState:
-        return BrevoState()
+        folder = pathlib.Path(self.webhook_dir)
+        for old in folder.glob("*.json"):
+            old.unlink()
+        state = BrevoState()
+        saved = [0]
+
+        def save(payload: dict[str, Any]) -> None:
+            saved[0] += 1
+            part = folder / f".{saved[0]:06d}.part"
+            part.write_text(json.dumps(payload), encoding="utf-8")
+            part.replace(folder / f"{saved[0]:06d}.json")  # never a half-written file
+
+        state.on_emit = save
+        return state
 
     def populate(self, state: BrevoState, rng: random.Random, **counts: int) -> None:
         _populate(state, rng, **counts)

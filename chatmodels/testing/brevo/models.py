@@ -67,6 +67,8 @@ class BrevoState:
         self.conversations: dict[str, dict[str, Any]] = {}
         self.open_conversation: dict[str, str] = {}  # visitor id -> conversation id
         self.outbox: list[dict[str, Any]] = []
+        #: called with each payload added to the outbox (the simulator saves it to a file)
+        self.on_emit: Any = None
         self.online_until: dict[str, float] = {}
         self._next = {"contact": 1, "folder": 1, "list": 1, "segment": 1}
         self._last = 0.0
@@ -261,4 +263,6 @@ class BrevoState:
                              for a in (self.agents.get(i) for i in conv["agentIds"]) if a]
         payload["visitor"] = dict(self.visitors[conv["visitorId"]])
         self.outbox.append(payload)
+        if self.on_emit is not None:
+            self.on_emit(payload)
         return payload

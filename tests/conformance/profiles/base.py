@@ -158,6 +158,8 @@ class Profile:
     #: the contact field that identifies a contact on both sides of a migration round trip
     #: (the pair compares on the key of whichever side is not keyed by email)
     contact_key: str = "email"
+    #: the migration target links a conversation to its contact (else only texts compare)
+    links_conversations: bool = True
 
     def connect(self, sim: Any, **options: Any) -> Any:
         """A client of this provider bound to ``sim``."""

@@ -1,5 +1,6 @@
 """Brevo (API v3): contacts and CRM under ``/v3``. Brevo has no contact search (the search
-retry test is skipped), answers a delete with 204, and cannot list conversations."""
+retry test is skipped), answers a delete with 204, and cannot list conversations (the client
+reads them from the simulator's saved webhooks, ``webhook_dir`` in ``sim.credentials``)."""
 
 from __future__ import annotations
 
@@ -112,10 +113,13 @@ BREVO = Profile(
              sends=lambda obj: [("PUT", f"/conversations/pushedMessages/{obj.id}",
                                  {"text": "Edited by the kit"})]),
     ),
+    # Brevo's API cannot link a visitor to a contact: migrated conversations are anonymous
+    links_conversations=False,
     skipped_classes={
         "Agent": "no API but the online ping: no list, find or save",
         "Conversation": "assembled from messages and webhooks: no API of its own"},
 )
 
 #: migration pairs this provider adds to the round-trip suite (see ``MIGRATIONS``)
-PAIRS: tuple[tuple[str, str], ...] = ()
+PAIRS: tuple[tuple[str, str], ...] = (("intercom", "brevo"), ("crisp", "brevo"),
+                                      ("brevo", "intercom"))
