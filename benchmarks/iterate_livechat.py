@@ -12,11 +12,9 @@ measured in separate runs).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-import tracemalloc
 
 import requests
+from harness import compare
 
 from chatmodels import livechat
 from chatmodels.testing import serve_process
@@ -47,20 +45,6 @@ def chatmodels_loop(base_url: str, account_id: str, token: str) -> int:
     return len(seen)
 
 
-def timed(fn, *args) -> tuple[float, int]:
-    start = time.perf_counter()
-    n = fn(*args)
-    return time.perf_counter() - start, n
-
-
-def peak(fn, *args) -> int:
-    tracemalloc.start()
-    fn(*args)
-    _, top = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return top
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chats", type=int, default=10_000)
@@ -68,26 +52,8 @@ def main() -> None:
     args = parser.parse_args()
     with serve_process("livechat", seed=1, chats=args.chats, customers=2_000) as sim:
         creds = (sim.base_url, sim.credentials["account_id"], sim.credentials["token"])
-        plain_loop(*creds)  # warm up both paths
-        chatmodels_loop(*creds)
-        plain_times, cm_times = [], []
-        for _ in range(args.repeat):
-            t, n1 = timed(plain_loop, *creds)
-            plain_times.append(t)
-            t, n2 = timed(chatmodels_loop, *creds)
-            cm_times.append(t)
-        assert n1 == n2 == args.chats, (n1, n2)
-        plain_peak = peak(plain_loop, *creds)
-        cm_peak = peak(chatmodels_loop, *creds)
-    best_plain, best_cm = min(plain_times), min(cm_times)
-    med_plain, med_cm = statistics.median(plain_times), statistics.median(cm_times)
-    print(f"chats: {args.chats}, page size 100, {args.repeat} runs each")
-    print(f"plain requests+json : best {best_plain:6.3f} s  median {med_plain:6.3f} s  "
-          f"peak {plain_peak / 1e6:6.2f} MB")
-    print(f"chatmodels          : best {best_cm:6.3f} s  median {med_cm:6.3f} s  "
-          f"peak {cm_peak / 1e6:6.2f} MB")
-    print(f"ratio chatmodels/plain: best {best_cm / best_plain:.2f}x, "
-          f"median {med_cm / med_plain:.2f}x (target <= 1.5x)")
+        compare(f"chats: {args.chats}, page size 100", plain_loop, chatmodels_loop, creds,
+                expected=args.chats, repeat=args.repeat)
 
 
 if __name__ == "__main__":

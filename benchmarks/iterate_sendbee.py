@@ -16,11 +16,10 @@ import argparse
 import base64
 import hashlib
 import hmac
-import statistics
 import time
-import tracemalloc
 
 import requests
+from harness import compare
 
 from chatmodels import sendbee
 from chatmodels.testing import serve_process
@@ -62,20 +61,6 @@ def chatmodels_loop(base_url: str, key: str, secret: str) -> int:
     return n
 
 
-def timed(fn, *args) -> tuple[float, int]:
-    start = time.perf_counter()
-    n = fn(*args)
-    return time.perf_counter() - start, n
-
-
-def peak(fn, *args) -> int:
-    tracemalloc.start()
-    fn(*args)
-    _, top = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return top
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contacts", type=int, default=10_000)
@@ -84,26 +69,8 @@ def main() -> None:
     with serve_process("sendbee", seed=1, contacts=args.contacts, conversations=0,
                        requests_per_minute=0) as sim:
         creds = (sim.base_url, sim.credentials["api_key"], sim.credentials["api_secret"])
-        plain_loop(*creds)  # warm up both paths
-        chatmodels_loop(*creds)
-        plain_times, cm_times = [], []
-        for _ in range(args.repeat):
-            t, n1 = timed(plain_loop, *creds)
-            plain_times.append(t)
-            t, n2 = timed(chatmodels_loop, *creds)
-            cm_times.append(t)
-        assert n1 == n2 == args.contacts, (n1, n2)
-        plain_peak = peak(plain_loop, *creds)
-        cm_peak = peak(chatmodels_loop, *creds)
-    best_plain, best_cm = min(plain_times), min(cm_times)
-    med_plain, med_cm = statistics.median(plain_times), statistics.median(cm_times)
-    print(f"sendbee contacts: {args.contacts}, page size 100, {args.repeat} runs each")
-    print(f"plain requests+json : best {best_plain:6.3f} s  median {med_plain:6.3f} s  "
-          f"peak {plain_peak / 1e6:6.2f} MB")
-    print(f"chatmodels          : best {best_cm:6.3f} s  median {med_cm:6.3f} s  "
-          f"peak {cm_peak / 1e6:6.2f} MB")
-    print(f"ratio chatmodels/plain: best {best_cm / best_plain:.2f}x, "
-          f"median {med_cm / med_plain:.2f}x (target <= 1.5x)")
+        compare(f"sendbee contacts: {args.contacts}, page size 100", plain_loop,
+                chatmodels_loop, creds, expected=args.contacts, repeat=args.repeat)
 
 
 if __name__ == "__main__":
