@@ -73,3 +73,40 @@ def test_every_message_keeps_its_time_even_when_an_agent_started(pair):
     assert "conversation.priority!=none|not_priority: not carried" in notes
     assert "conversation.team_id: team assignment not carried (admin assignee is)" in notes
     assert "contact.location: not carried (Intercom geolocates on its own)" in notes
+
+
+def test_identical_notes_stay_as_many_after_a_crash(tmp_path):
+    """Two notes with the same text on one contact; a run killed between journaling the
+    second as pending and writing it (the first is on the target): the next run's lookup by
+    text must not take the first note for the second. The target ends with exactly two."""
+    from chatmodels.migrate import Journal
+
+    with serve("intercom", seed=3, contacts=1, conversations=0) as src_sim, \
+            serve("intercom", seed=4, contacts=0, conversations=0) as dst_sim:
+        source = intercom.connect(base_url=src_sim.base_url, retry=FAST_RETRY,
+                                  **src_sim.credentials)
+        target = intercom.connect(base_url=dst_sim.base_url, retry=FAST_RETRY,
+                                  **dst_sim.credentials)
+        person = source.Contact.all().first()
+        notes = [person.add_note("Called, wants a demo.") for _ in range(2)]
+        journal = str(tmp_path / "j.db")
+        first = Migration(source, target, journal, progress=False, workers=1)
+        assert first.run(["contacts"]).ok
+        first.close()
+        # as after a kill -9: the second note pending in the journal, absent from the target
+        db = Journal(journal)
+        entry = db.get("note", f"{person.id}/{notes[1].id}")
+        db.pending("note", entry.source_id, entry.version)
+        copy = target.Contact.find(id=db.get("contact", str(person.id)).target_id)
+        db.close()
+        with dst_sim.lock:
+            dst_sim.state.notes.pop(entry.target_id)
+            for ids in dst_sim.state.contact_notes.values():
+                if entry.target_id in ids:
+                    ids.remove(entry.target_id)
+        assert [plain(n.body) for n in copy.notes.all()].count("Called, wants a demo.") == 1
+        second = Migration(source, target, journal, progress=False, workers=1)
+        assert second.run(["contacts"]).ok
+        second.close()
+        texts = [plain(n.body) for n in copy.notes.all()]
+        assert texts.count("Called, wants a demo.") == 2

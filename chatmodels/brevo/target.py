@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..client import Client
@@ -318,12 +318,14 @@ class BrevoTarget(Target):
         return known
 
     # -- notes and events ----------------------------------------------------------------------
-    def find_note(self, contact_id: str | None, note: Any) -> str | None:
+    def find_note(self, contact_id: str | None, note: Any,
+                  taken: Sequence[str] = ()) -> str | None:
         if not contact_id:
             return ""
         body = plain(note.body)
         for existing in self.client.Note.all(contact=contact_id):
-            if plain(existing.body) == body:
+            if plain(existing.body) == body \
+                    and str(existing.id) not in taken:
                 return str(existing.id)
         return None
 

@@ -28,7 +28,7 @@ import hashlib
 import html
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from ..client import Client
@@ -361,14 +361,18 @@ class CrispTarget(Target):
             current.set_subscription(not unsub)
 
     # -- notes and events ----------------------------------------------------------------------
-    def find_note(self, contact_id: str | None, note: Any) -> str | None:
+    def find_note(self, contact_id: str | None, note: Any,
+                  taken: Sequence[str] = ()) -> str | None:
+        """Found when the notepad holds the text more often than the contact's other notes
+        with the same text already written (``taken``: one id each; all are the profile's)."""
         if not contact_id:
             return ""
         body = text_of(note.body)
-        for existing in self.client.Note.all(contact=contact_id):
-            if body and body in str(existing.body or ""):
-                return str(contact_id)
-        return None
+        if not body:
+            return None
+        held = sum(str(existing.body or "").count(body)
+                   for existing in self.client.Note.all(contact=contact_id))
+        return str(contact_id) if held > len(taken) else None
 
     def create_note(self, contact_id: str | None, note: Any, author_id: str | None) -> str:
         """Append the note's text to the notepad (Crisp keeps no author or date)."""

@@ -15,6 +15,7 @@ The contract of each method is :class:`chatmodels.migrate.targets.Target`'s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ..client import Client
@@ -239,10 +240,12 @@ class IntercomTarget(Target):
         current.save()
 
     # -- notes and events ----------------------------------------------------------------------
-    def find_note(self, contact_id: str | None, note: Any) -> str | None:
+    def find_note(self, contact_id: str | None, note: Any,
+                  taken: Sequence[str] = ()) -> str | None:
         body = plain(note.body)
         for existing in self.client.Note.all(contact=contact_id):
-            if plain(existing.body) == body:
+            if plain(existing.body) == body \
+                    and str(existing.id) not in taken:
                 return str(existing.id)
         return None
 

@@ -34,7 +34,7 @@ from ..errors import (
 from . import fidelity
 from .journal import Journal
 from .report import Report, StepStats
-from .targets import KINDS, MARKER_FIELD, Target, account_identity, target_for
+from .targets import KINDS, MARKER_FIELD, Target, account_identity, plain, target_for
 
 logger = logging.getLogger("chatmodels.migrate")
 
@@ -569,6 +569,20 @@ class Migration:
         if tags:
             self._skip("contact_tags", why, len(tags))
 
+    def _taken_by_twins(self, sid: str, note: Any, notes: list[Any]) -> tuple[str, ...]:
+        """Target ids already written for the contact's *other* notes with the same text: a
+        lookup by text must not take one of those for this note (identical notes stay as many
+        as the source has, even when an answer was lost)."""
+        text = plain(note.body)
+        taken = []
+        for other in notes:
+            if other is note or plain(other.body) != text:
+                continue
+            entry = self.journal.get("note", f"{sid}/{other.id}")
+            if entry is not None and entry.state == "done" and entry.target_id is not None:
+                taken.append(entry.target_id)
+        return tuple(taken)
+
     def _contact_children(self, contact: Any, sid: str, tid: str | None) -> None:
         source_notes: list[Any] = []
         if self._can("notes"):
@@ -581,7 +595,8 @@ class Migration:
             nsid = f"{sid}/{note.id}"
             author = self._agent_map.get(str(note.author_id)) if note.author_id else None
             self._once("notes", "note", nsid, None,
-                       partial(self.writer.find_note, tid, note),
+                       partial(self.writer.find_note, tid, note,
+                               self._taken_by_twins(sid, note, source_notes)),
                        partial(self.writer.create_note, tid, note, author))
         events: list[Any] = []
         if self._can("events"):

@@ -31,7 +31,7 @@ import html
 import json
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -285,9 +285,12 @@ class Target(abc.ABC):
         raise KindNotWritten(f"{type(self).__name__} does not write contact_fields")
 
     # -- notes and events ----------------------------------------------------------------------
-    def find_note(self, contact_id: str | None, note: Any) -> str | None:
+    def find_note(self, contact_id: str | None, note: Any,
+                  taken: Sequence[str] = ()) -> str | None:
         """The target id of the note :meth:`create_note` wrote for this source note on this
-        contact (by its text), else ``None``."""
+        contact (by its text), else ``None``. ``taken``: the ids already written for the
+        contact's other notes with the same text (one per such note; a target whose ids do not
+        tell notes apart counts them): a match among those is not this note's."""
         raise KindNotWritten(f"{type(self).__name__} does not write notes")
 
     def create_note(self, contact_id: str | None, note: Any, author_id: str | None) -> str:

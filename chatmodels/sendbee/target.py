@@ -23,6 +23,7 @@ The contract of each method is :class:`chatmodels.migrate.targets.Target`'s.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ..client import Client
@@ -273,12 +274,14 @@ class SendbeeTarget(Target):
         current.save()  # nothing is sent when nothing changed
 
     # -- notes ---------------------------------------------------------------------------------
-    def find_note(self, contact_id: str | None, note: Any) -> str | None:
+    def find_note(self, contact_id: str | None, note: Any,
+                  taken: Sequence[str] = ()) -> str | None:
         if not contact_id:
             return ""
         body = plain(note.body)
         for existing in self.client.Note.all(contact=self._contact(contact_id)):
-            if body and plain(existing.body) == body:
+            if body and plain(existing.body) == body \
+                    and str(existing.id) not in taken:
                 return str(existing.id)
         return None
 
