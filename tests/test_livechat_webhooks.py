@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import copy
+import http.server
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatmodels import livechat
-from chatmodels.errors import AuthenticationError, ChatModelsError, ValidationError
+from chatmodels.errors import (
+    AuthenticationError,
+    ChatModelsError,
+    ResourceNotFound,
+    ResponseError,
+    ValidationError,
+)
+from chatmodels.http import RetryPolicy
 from chatmodels.livechat import webhooks
+from chatmodels.testing import serve
 
 DATA = Path(__file__).parent / "data" / "livechat"
 SAMPLES = json.loads((DATA / "webhooks.json").read_text())
@@ -190,3 +200,131 @@ def test_random_bodies_raise_only_typed_errors(body):
         webhooks.parse(body, secret=SECRET)
     except ChatModelsError as exc:
         assert isinstance(exc, (ValidationError, AuthenticationError))
+
+
+# -- management over loopback (register_webhook, list_webhooks, unregister_webhook) ----------
+CLIENT = "kit-client-id"
+CONFIG = "/v3.6/configuration/action/"
+
+
+@pytest.fixture(scope="module")
+def lc_sim():
+    with serve("livechat", seed=3, chats=2, customers=2) as sim:
+        yield sim
+
+
+@pytest.fixture
+def api(lc_sim):
+    lc_sim.reset()
+    client = livechat.connect(base_url=lc_sim.base_url, retry=RetryPolicy(max_retries=0),
+                              **lc_sim.credentials)
+    yield client
+    client.close()
+    lc_sim.clear_faults()
+
+
+def register(api, action="chat_deactivated", **more):
+    return api.Webhook.create(url="https://example.com/hooks/livechat", action=action,
+                              secret_key=SECRET, owner_client_id=CLIENT, **more)
+
+
+def test_register_list_unregister(lc_sim, api):
+    hook = register(api, description="Test webhook",
+                    filters={"chat_presence": {"my_bots": True}})
+    sent = lc_sim.requests[-1]
+    assert (sent.method, sent.path) == ("POST", CONFIG + "register_webhook")
+    assert sent.json == {"url": "https://example.com/hooks/livechat",
+                         "action": "chat_deactivated", "owner_client_id": CLIENT,
+                         "type": "license", "description": "Test webhook",
+                         "filters": {"chat_presence": {"my_bots": True}},
+                         "secret_key": SECRET}
+    assert isinstance(hook.id, str) and len(hook.id) == 25
+    assert SECRET not in repr(hook) and "secret_key" not in hook.to_dict()
+    listed = api.Webhook.all(owner_client_id=CLIENT).to_list()
+    assert lc_sim.requests[-1].json == {"owner_client_id": CLIENT}
+    assert [(w.id, w.action, w.url, w.type, w.description, w.filters, w.owner_client_id)
+            for w in listed] == [(hook.id, "chat_deactivated",
+                                  "https://example.com/hooks/livechat", "license",
+                                  "Test webhook", {"chat_presence": {"my_bots": True}},
+                                  CLIENT)]
+    assert api.Webhook.all(owner_client_id="someone-else").to_list() == []
+    listed[0].delete()
+    assert lc_sim.requests[-1].json == {"id": hook.id, "owner_client_id": CLIENT}
+    assert api.Webhook.all(owner_client_id=CLIENT).to_list() == []
+    with pytest.raises(ResourceNotFound):
+        hook.delete()
+
+
+def test_three_webhooks_per_action_and_client(api):
+    for _ in range(3):
+        register(api)
+    with pytest.raises(livechat.LicenseError) as info:
+        register(api)
+    assert (info.value.code, info.value.status) == ("limit_reached", 402)
+    register(api, action="incoming_chat")
+    assert len(api.Webhook.all(owner_client_id=CLIENT).to_list()) == 4
+
+
+@pytest.mark.parametrize("more, field", [
+    ({"action": "no_such_action"}, None), ({"type": "robot"}, None),
+])
+def test_register_refusals_are_validation_errors(api, more, field):
+    with pytest.raises(ValidationError) as info:
+        register(api, **more)
+    assert info.value.status == 400 and info.value.code == "validation"
+
+
+def test_local_checks_send_nothing(lc_sim, api):
+    before = len(lc_sim.requests)
+    with pytest.raises(ValidationError) as info:
+        api.Webhook.create(url="https://example.com", action="incoming_chat", secret_key="",
+                           owner_client_id=CLIENT)
+    assert info.value.field == "secret_key" and SECRET not in str(info.value)
+    with pytest.raises(ValidationError):
+        api.Webhook.all(owner_client_id="")
+    assert len(lc_sim.requests) == before
+
+
+class _Scripted(http.server.BaseHTTPRequestHandler):
+    """Answers every POST with 200 and the class's ``answer``."""
+
+    answer = b"{}"
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.answer)))
+        self.end_headers()
+        self.wfile.write(self.answer)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("answer, call", [
+    (b'{"no": "id"}', lambda api: register(api)),
+    (b'{"id": 5}', lambda api: register(api)),
+    (b'{"a": 1}', lambda api: api.Webhook.all(owner_client_id=CLIENT).to_list()),
+    (b'[1, 2]', lambda api: api.Webhook.all(owner_client_id=CLIENT).to_list()),
+])
+def test_bad_answers_are_response_errors(answer, call):
+    handler = type("Handler", (_Scripted,), {"answer": answer})
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = livechat.connect(base_url=f"http://127.0.0.1:{server.server_port}",
+                                  account_id="a", token="t", retry=RetryPolicy(max_retries=0))
+        with pytest.raises(ResponseError):
+            call(client)
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_registered_secret_verifies_what_the_license_would_send(api):
+    hook = register(api, action="thread_tagged")
+    body = dict(sample("thread_tagged"), webhook_id=hook.id)
+    assert webhooks.parse(body, secret=SECRET).id == hook.id

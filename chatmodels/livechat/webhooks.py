@@ -20,7 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import AuthenticationError, ChatModelsError, ValidationError
+from ..collection import Collection, Page
+from ..errors import AuthenticationError, ChatModelsError, ResponseError, ValidationError
+from ..operations import declare
+from . import schemas
+from .api import configuration
+from .chats import LiveChatResource, answer_object, invalid
 
 #: LiveChat action -> canonical topic
 TOPICS = {
@@ -212,4 +217,65 @@ def parse(body: bytes | str | Mapping[str, Any], *, secret: str, api: Any = None
         raw={k: v for k, v in data.items() if k != "secret_key"})
 
 
-__all__ = ["TOPICS", "WebhookEvent", "parse", "verify"]
+# -- management (Configuration API) ----------------------------------------------------------
+class Webhook(LiveChatResource):
+    """A registered webhook: ``Webhook.create(...)`` is ``register_webhook``,
+    ``Webhook.all(owner_client_id=...)`` ``list_webhooks``, ``webhook.delete()``
+    ``unregister_webhook``. Webhooks belong to a Client Id (``owner_client_id``)."""
+
+    _schema = schemas.WebhookSchema
+    _repr_fields = ("action", "url")
+    operations = declare(
+        all=configuration("list_webhooks", safe=True),
+        create=configuration("register_webhook", safe=False),
+        delete=configuration("unregister_webhook", "id", "owner_client_id", safe=True),
+    )
+
+    @classmethod
+    def create(cls, *, url: str, action: str, secret_key: str, owner_client_id: str,
+               type: str = "license", description: str | None = None,
+               filters: Mapping[str, Any] | None = None,
+               additional_data: list[str] | None = None) -> Webhook:
+        """``register_webhook``; the secret is sent, never kept on the object."""
+        for key, value in (("url", url), ("action", action), ("secret_key", secret_key),
+                           ("owner_client_id", owner_client_id), ("type", type)):
+            if not isinstance(value, str) or not value:
+                raise invalid(f"a webhook needs a non-empty {key}", key)
+        body: dict[str, Any] = {"url": url, "action": action, "owner_client_id": owner_client_id,
+                                "type": type}
+        if description is not None:
+            body["description"] = description
+        if filters is not None:
+            body["filters"] = dict(filters)
+        if additional_data is not None:
+            body["additional_data"] = list(additional_data)
+        answer = answer_object(cls._call("create", json={**body, "secret_key": secret_key}),
+                               "Webhook.create")
+        webhook_id = answer.get("id")
+        if not isinstance(webhook_id, str) or not webhook_id:
+            raise ResponseError("livechat: the register_webhook answer has no id",
+                                provider="livechat", code="bad_answer", field="id")
+        return cls.from_wire({**body, "id": webhook_id})  # type: ignore[return-value]
+
+    @classmethod
+    def all(cls, *, owner_client_id: str) -> Collection[Any]:  # type: ignore[override]
+        """``list_webhooks`` of one Client Id (one page)."""
+        if not isinstance(owner_client_id, str) or not owner_client_id:
+            raise invalid("list_webhooks needs an owner_client_id", "owner_client_id")
+
+        def fetch(params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
+            answer = cls._call("all", json={"owner_client_id": owner_client_id})
+            if not isinstance(answer, list) or not all(isinstance(a, Mapping) for a in answer):
+                raise ResponseError("livechat: list_webhooks must answer a list of objects",
+                                    provider="livechat", code="bad_answer")
+            items = [cls.from_wire(a) for a in answer]
+            return Page(items, None, len(items))
+        return Collection(fetch, description=f"{cls.__name__}.all()")
+
+    def delete(self) -> None:
+        """``unregister_webhook``."""
+        self._call("delete", owner_client_id=self.owner_client_id)
+        object.__setattr__(self, "_deleted", True)
+
+
+__all__ = ["TOPICS", "Webhook", "WebhookEvent", "parse", "verify"]
