@@ -27,10 +27,11 @@ from .resources import (
     Tag,
     Team,
     Thread,
+    Webhook,
 )
 
 __all__ = [
     "API_VERSION", "DEFAULT_BASE_URL", "AgentOffline", "ChatInactive", "LicenseError",
     "LiveChat", "PageExpired", "connect", "Agent", "Contact", "ContactField", "Conversation",
-    "Message", "Property", "Tag", "Team", "Thread",
+    "Message", "Property", "Tag", "Team", "Thread", "Webhook",
 ]

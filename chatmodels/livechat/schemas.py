@@ -190,3 +190,17 @@ class PropertySchema(WireSchema):
     range = Raw(load_only=True)
     default_value = Raw(load_only=True)
     owner_client_id = _str(load_only=True)
+
+
+class WebhookSchema(WireSchema):
+    """A registered webhook (``list_webhooks``). Its ``secret_key`` is never kept on the
+    object (``list_webhooks`` does not return it either)."""
+
+    id = _str(load_only=True)
+    url = _str(load_only=True)
+    action = _str(load_only=True)
+    description = _str(load_only=True)
+    filters = Raw(load_only=True)
+    additional_data = Raw(load_only=True)
+    owner_client_id = _str(load_only=True)
+    type = _str(load_only=True)

@@ -1,4 +1,5 @@
-"""Configuration API v3.6 action handlers (agents, groups, tags, properties, customer bans)
+"""Configuration API v3.6 action handlers (agents, groups, tags, properties, customer bans,
+webhooks)
 and the ``batch_*`` variants (per-request answers or error objects, in request order)."""
 
 from __future__ import annotations
@@ -347,6 +348,65 @@ def unban_customer(ctx: Context, state: LiveChatState, body: dict[str, Any]) -> 
     return {}
 
 
+# -- webhooks -----------------------------------------------------------------------------------
+#: the ``action`` values register_webhook takes (v3.6 "Triggering actions")
+WEBHOOK_ACTIONS = frozenset((
+    "incoming_chat chat_deactivated chat_access_updated chat_transferred user_added_to_chat "
+    "user_removed_from_chat incoming_event event_deleted event_updated "
+    "incoming_rich_message_postback chat_properties_updated chat_properties_deleted "
+    "thread_properties_updated thread_properties_deleted event_properties_updated "
+    "event_properties_deleted thread_tagged thread_untagged routing_status_set "
+    "customer_session_fields_updated events_marked_as_seen group_created group_updated "
+    "group_deleted agent_created agent_updated agent_deleted agent_suspended agent_unsuspended "
+    "agent_approved bot_created bot_updated bot_deleted auto_accesses_updated tag_created "
+    "tag_deleted tag_updated thread_summary_set").split())
+WEBHOOKS_PER_ACTION = 3
+WEBHOOK_LISTED = ("id", "url", "description", "action", "filters", "owner_client_id", "type",
+                  "additional_data")
+
+
+def register_webhook(ctx: Context, state: LiveChatState, body: dict[str, Any]) -> Any:
+    action = required(body, "action")
+    if action not in WEBHOOK_ACTIONS:
+        raise validation("`action` is not a supported webhook action")
+    url = required(body, "url")
+    if len(url) > 500 or not url.startswith(("http://", "https://")):
+        raise validation("`url` must be an http(s) URL of at most 500 characters")
+    secret = required(body, "secret_key")
+    owner = required(body, "owner_client_id")
+    kind = required(body, "type")
+    if kind not in ("bot", "license"):
+        raise validation("`type` must be one of: bot, license")
+    hook_id = state.new_id(length=25).lower()
+    while hook_id in state.webhooks:
+        hook_id = state.new_id(length=25).lower()
+    hook = {"id": hook_id, "url": url, "action": action,
+            "owner_client_id": owner, "type": kind, "secret_key": secret}
+    for key, kind_ in (("description", str), ("filters", dict), ("additional_data", list)):
+        if body.get(key) is not None:
+            hook[key] = copy.deepcopy(optional(body, key, kind_))
+    same = [h for h in state.webhooks.values()
+            if h["owner_client_id"] == owner and h["action"] == action]
+    if len(same) >= WEBHOOKS_PER_ACTION:
+        raise error("limit_reached", "Webhooks limit reached for this action")
+    state.webhooks[hook["id"]] = hook
+    return {"id": hook["id"]}
+
+
+def list_webhooks(ctx: Context, state: LiveChatState, body: dict[str, Any]) -> Any:
+    owner = required(body, "owner_client_id")
+    return [{k: copy.deepcopy(h[k]) for k in WEBHOOK_LISTED if k in h}
+            for h in state.webhooks.values() if h["owner_client_id"] == owner]
+
+
+def unregister_webhook(ctx: Context, state: LiveChatState, body: dict[str, Any]) -> Any:
+    hook = state.webhooks.get(required(body, "id"))
+    if hook is None or hook["owner_client_id"] != required(body, "owner_client_id"):
+        raise not_found("Webhook")
+    del state.webhooks[hook["id"]]
+    return {}
+
+
 ACTIONS: dict[str, Handler] = {
     "list_agents": list_agents, "get_agent": get_agent, "create_agent": create_agent,
     "update_agent": update_agent, "delete_agent": delete_agent,
@@ -366,6 +426,8 @@ ACTIONS: dict[str, Handler] = {
     "update_group_properties": _group_props(False),
     "delete_group_properties": _group_props(True),
     "list_customer_bans": list_customer_bans, "unban_customer": unban_customer,
+    "register_webhook": register_webhook, "list_webhooks": list_webhooks,
+    "unregister_webhook": unregister_webhook,
 }
 for _name_ in ("create", "update", "delete", "suspend", "unsuspend", "approve"):
     ACTIONS[f"batch_{_name_}_agents"] = batch(ACTIONS[f"{_name_}_agent"])

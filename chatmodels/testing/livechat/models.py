@@ -49,6 +49,8 @@ class LiveChatState:
         self.license_properties: dict[str, dict[str, Any]] = {}
         self.group_properties: dict[int, dict[str, dict[str, Any]]] = {}
         self.bans: list[dict[str, Any]] = []
+        #: webhook id -> registration (``secret_key`` included, never listed)
+        self.webhooks: dict[str, dict[str, Any]] = {}
         self.uploads: list[str] = []
         #: page_id -> {"action", "ids", "offset", "limit", "created", "scope"}
         self.pages: dict[str, dict[str, Any]] = {}

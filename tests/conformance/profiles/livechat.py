@@ -117,6 +117,12 @@ LIVECHAT = Profile(
              existing=lambda api, owner: api.Property.register(
                  "kit_score", type="int", access={"chat": {"agent": ["read", "write"]}},
                  **owner)),
+        # webhooks are registered per Client Id (register_webhook) and read back through all()
+        Case("Webhook",
+             owner=lambda api: {"owner_client_id": "kit-client-id"},
+             new=lambda api, owner: {"url": "https://example.com/kit-hook",
+                                     "action": "incoming_chat", "secret_key": "kit-secret"},
+             expect={"url": "https://example.com/kit-hook", "action": "incoming_chat"}),
     ),
     skipped_classes={
         "Thread": "a thread of a chat (chat.threads()): no find, list or save of its own",
