@@ -27,6 +27,7 @@ import http.client
 import json as jsonlib
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -354,7 +355,7 @@ class HttpClient:
         where = f"{method} {self._safe(path)}"
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s -> %s params=%s body=%s", self.provider, self._log(where),
-                         self._log(str(dict(params))), self._log(_short(json)))
+                         self._log(str(_masked(dict(params)))), self._log(_short(json)))
         started = time.monotonic()
         try:
             raw = session.request(method, url, params=params or None, json=json,
@@ -467,11 +468,28 @@ class HttpClient:
         return escape_control(redact(text, self._secrets))
 
 
+#: body and query keys whose values are secrets whatever the provider (a webhook's signing
+#: secret sent to register it, a password...): logged as ``***``
+SECRET_KEYS = re.compile(r"secret|password|passwd|token|api[_-]?key|authorization", re.I)
+
+
+def _masked(value: Any, depth: int = 0) -> Any:
+    """``value`` with the values of secret-named keys replaced by ``***`` (for logs only)."""
+    if depth > 20:
+        return "..."
+    if isinstance(value, Mapping):
+        return {k: REDACTED if isinstance(k, str) and SECRET_KEYS.search(k)
+                else _masked(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(v, depth + 1) for v in value]
+    return value
+
+
 def _short(body: Any, limit: int = 500) -> str:
     if body is None:
         return "-"
     try:
-        text = jsonlib.dumps(body, default=str)
+        text = jsonlib.dumps(_masked(body), default=str)
     except (ValueError, RecursionError):
         text = f"<{type(body).__name__}>"
     return text if len(text) <= limit else text[:limit] + "..."

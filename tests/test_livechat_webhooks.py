@@ -328,3 +328,16 @@ def test_registered_secret_verifies_what_the_license_would_send(api):
     hook = register(api, action="thread_tagged")
     body = dict(sample("thread_tagged"), webhook_id=hook.id)
     assert webhooks.parse(body, secret=SECRET).id == hook.id
+
+
+def test_registering_a_webhook_never_logs_its_secret(api, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="chatmodels")
+    hook = api.Webhook.create(url="https://example.com/hooks/secret-test", action="incoming_chat",
+                              secret_key="whsec-very-secret-value", type="license",
+                              owner_client_id="0123456789abcdef0123456789abcdef")
+    assert "register_webhook" in caplog.text
+    assert "whsec-very-secret-value" not in caplog.text
+    assert "whsec-very-secret-value" not in repr(hook)
+    hook.delete()
