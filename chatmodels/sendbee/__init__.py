@@ -3,7 +3,8 @@
 Class-level credentials (``sendbee.Sendbee.api_key``/``api_secret``, or ``$SENDBEE_API_KEY``,
 ``$SENDBEE_API_SECRET``, ``$SENDBEE_BASE_URL``) drive the module's classes;
 ``sendbee.connect(api_key=..., api_secret=...)`` returns a namespace of classes bound to one
-business number. :func:`verify_webhook` / :func:`verify_token` check Sendbee's signed tokens.
+business number. :func:`verify_webhook` / :func:`verify_token` check Sendbee's signed tokens;
+``chatmodels.sendbee.webhooks.parse`` verifies and parses a webhook into a model.
 See docs/sendbee.md.
 """
 

@@ -22,16 +22,22 @@ simulator chose, as listed in docs/sendbee.md):
 * WhatsApp: a free-form message is refused (400 ``messaging_window_closed``) unless the
   contact wrote in the last 24 hours; templates must be approved and get every placeholder.
   Sending a message turns the conversation's chatbot off unless ``prevent_bot_off``.
+* Webhooks: ``sim.outbox`` lists the requests Sendbee would post for changes made through the
+  API (``contact.created``, ``contact.subscription_updated``, ``message.sent``) and for
+  :meth:`SendbeeSimulator.receive_message` (``message.received``), each
+  ``{"headers": {"X-Authorization": <token signed now with the api secret>}, "body": bytes}``;
+  ``chatmodels.sendbee.webhooks.parse`` reads them. Seeded data sends none.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import math
 import random
 from typing import Any
 
-from chatmodels.sendbee.auth import verify_token
+from chatmodels.sendbee.auth import WEBHOOK_HEADER, make_token, verify_token
 
 from .. import register
 from ..base import BaseSimulator, Context, SimError, _RateWindow
@@ -89,6 +95,31 @@ class SendbeeSimulator(BaseSimulator):
                 win.count += 1
             remaining = max(0, limit - win.count)
         return True, self.rate_limit_headers(limit, remaining, reset, None)
+
+    # ------------------------------------------------------------------ webhooks
+    @property
+    def outbox(self) -> list[dict[str, Any]]:
+        """The webhook requests for the changes so far (oldest first), signed now."""
+        with self.lock:
+            events = [dict(e) for e in self.state.events]
+        token = make_token(self.credentials["api_secret"])
+        return [{"headers": {"Content-Type": "application/json", WEBHOOK_HEADER: token},
+                 "body": json.dumps(e).encode("utf-8")} for e in events]
+
+    def receive_message(self, phone: str, text: str) -> dict[str, Any]:
+        """The contact ``phone`` (created if new) writes ``text``: the message (opening the
+        24-hour window) and its ``message.received`` webhook."""
+        with self.lock:
+            state: SendbeeState = self.state
+            cid = state.phones.get(phone)
+            contact = state.contacts[cid] if cid else None
+            if contact is None:
+                contact = state.add_contact(state.check_phone(phone))
+                state.emit("contact.created", "contact", state.contact_view(contact))
+            conv = state.conversation_for(contact)
+            message = state.add_message(conv, body=text, direction="inbound")
+            state.emit("message.received", "message", state.message_view(message))
+            return state.message_view(message)
 
     # ------------------------------------------------------------------ provider hooks
     def make_credentials(self) -> dict[str, Any]:

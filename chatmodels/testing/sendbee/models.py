@@ -61,9 +61,15 @@ class SendbeeState:
         self.teams: dict[str, dict[str, Any]] = {}
         self.members: dict[str, dict[str, Any]] = {}
         self._last_ts = 0.0
+        #: webhook payloads of changes made through the API (``SendbeeSimulator.outbox``)
+        self.events: list[dict[str, Any]] = []
 
     def now(self) -> int:
         return int(time.time())
+
+    def emit(self, kind: str, key: str, view: dict[str, Any]) -> None:
+        """Record the webhook payload Sendbee would post for a change."""
+        self.events.append({"type": kind, "created_at": self.now(), key: view})
 
     # ------------------------------------------------------------------ tags and fields
     def tag_named(self, name: str, create: bool = False) -> dict[str, Any] | None:

@@ -129,11 +129,14 @@ def subscribe_contact(ctx: Context) -> Any:
         if flag in body:
             _bool(body[flag], flag)
     contact = _contact_by_phone(state, phone)
+    created = contact is None
     if contact is None:
         contact = state.add_contact(phone)
     warnings = state.apply_contact(contact, body)
     if contact["status"] != "subscribed":
         contact["status"] = "subscribed"
+    state.emit("contact.created" if created else "contact.subscription_updated", "contact",
+               state.contact_view(contact))
     return _with_warning({"data": state.contact_view(contact)}, warnings)
 
 
@@ -145,6 +148,7 @@ def update_contact(ctx: Context) -> Any:
     if "block_notifications" in ctx.body:
         _bool(ctx.body["block_notifications"], "block_notifications")
     warnings = state.apply_contact(contact, ctx.body)
+    state.emit("contact.subscription_updated", "contact", state.contact_view(contact))
     return _with_warning({"data": state.contact_view(contact)}, warnings)
 
 
@@ -338,6 +342,7 @@ def send_message(ctx: Context) -> Any:
     message = state.add_message(conv, body=text if isinstance(text, str) else None,
                                 direction="outbound", media_url=media_url,
                                 media_type="file" if media_url else None, agent_id=agent_id)
+    state.emit("message.sent", "message", state.message_view(message))
     return _sent(conv, message, prevent)
 
 
@@ -361,11 +366,15 @@ def send_template(ctx: Context) -> Any:
     if body.get("attachment") and not template["attachment"]:
         raise invalid(f"Message template '{keyword}' takes no attachment.")
     prevent, agent_id = _send_options(ctx)
-    contact = _contact_by_phone(state, phone) or state.add_contact(phone)
+    contact = _contact_by_phone(state, phone)
+    if contact is None:
+        contact = state.add_contact(phone)
+        state.emit("contact.created", "contact", state.contact_view(contact))
     conv = state.conversation_for(contact)
     message = state.add_message(conv, body=state.render(template, tags), direction="outbound",
                                 media_url=body.get("attachment"),
                                 media_type=template["attachment"], agent_id=agent_id)
+    state.emit("message.sent", "message", state.message_view(message))
     return _sent(conv, message, prevent)
 
 
