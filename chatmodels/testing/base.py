@@ -170,6 +170,9 @@ class BaseSimulator(FaultInjection):
     redacted_headers: frozenset[str] = frozenset({"authorization", "cookie", "x-api-key"})
     #: (limit, window seconds) advertised in rate-limit headers when no limit is enforced.
     advertised_rate_limit: tuple[int, float] = (1000, 60.0)
+    #: the API's path prefix (``/v1``): ``base_url`` is the server root plus it, as clients
+    #: expect, while ``root_url`` is the bare server
+    path_prefix: str = ""
     #: (status, code, message) answered for an unparsable JSON body.
     invalid_json_error: tuple[int, str, str] = (400, "bad_request", "Invalid JSON body")
     #: (status, code, message) for unknown paths / wrong methods.
@@ -190,7 +193,7 @@ class BaseSimulator(FaultInjection):
         self._chaos: tuple[float, random.Random, tuple[str, ...], str | None, float] | None = None
         self._windows: dict[str, _RateWindow] = {}
         self._seed_calls = 0
-        self.base_url: str | None = None
+        self.base_url = None
         self.host: str | None = None
         self.port: int | None = None
         self.credentials: dict[str, Any] = self.make_credentials()
@@ -201,6 +204,24 @@ class BaseSimulator(FaultInjection):
         )
         self.state: Any = None
         self._initial_seed()
+
+    @property
+    def base_url(self) -> str | None:
+        """Where clients point: the server root plus ``path_prefix`` (None until served)."""
+        root = self.__dict__.get("_root_url")
+        return None if root is None else root + self.path_prefix
+
+    @base_url.setter
+    def base_url(self, value: str | None) -> None:
+        prefix = self.path_prefix
+        if value is not None and prefix and value.endswith(prefix):
+            value = value[: -len(prefix)]
+        self.__dict__["_root_url"] = value
+
+    @property
+    def root_url(self) -> str | None:
+        """The server root (``base_url`` without ``path_prefix``)."""
+        return self.__dict__.get("_root_url")
 
     # ------------------------------------------------------------------ provider hooks
     def create_state(self) -> Any:

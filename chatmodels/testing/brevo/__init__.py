@@ -65,17 +65,7 @@ class BrevoSimulator(BaseSimulator):
     rate_limit_error = ("too_many_requests", "The expected rate limit is exceeded.")
     advertised_rate_limit = (300, 1.0)
 
-    # -- base_url under /v3 --------------------------------------------------------------------
-    @property  # type: ignore[override]
-    def base_url(self) -> str | None:
-        root = self.__dict__.get("_root_url")
-        return None if root is None else root + PREFIX
-
-    @base_url.setter
-    def base_url(self, value: str | None) -> None:
-        if value is not None and value.endswith(PREFIX):
-            value = value[: -len(PREFIX)]
-        self.__dict__["_root_url"] = value
+    path_prefix = PREFIX
 
     # -- provider hooks ------------------------------------------------------------------------
     def make_credentials(self) -> dict[str, Any]:

@@ -71,22 +71,7 @@ class CrispSimulator(BaseSimulator):
     #: Plugin daily quota advertised (Crisp's default plugin quota is 5,000 requests/day).
     advertised_rate_limit = (5000, 86400.0)
 
-    # ------------------------------------------------------------------ base_url under /v1
-    @property  # type: ignore[override]
-    def base_url(self) -> str | None:
-        root = self.__dict__.get("_root_url")
-        return None if root is None else root + PREFIX
-
-    @base_url.setter
-    def base_url(self, value: str | None) -> None:
-        if value is not None and value.endswith(PREFIX):
-            value = value[: -len(PREFIX)]
-        self.__dict__["_root_url"] = value
-
-    @property
-    def root_url(self) -> str | None:
-        """The server root (``base_url`` without ``/v1``)."""
-        return self.__dict__.get("_root_url")
+    path_prefix = PREFIX
 
     # ------------------------------------------------------------------ provider hooks
     def __init__(self, seed: int = 0, **counts: int) -> None:
