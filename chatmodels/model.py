@@ -37,6 +37,7 @@ logger = logging.getLogger("chatmodels.model")
 
 _MISSING: Any = object()
 _MUTABLE = (dict, list)
+_SCALARS = frozenset({str, int, float, bool})
 _NONE: frozenset[str] = frozenset()
 #: per thread: while > 0 (inside ``peek``), nothing is loaded lazily
 _PEEKING = threading.local()
@@ -100,6 +101,29 @@ def derived_names(cls: type) -> list[str]:
     return names
 
 
+class _Field:
+    """A field's entry on its class, so reading it skips the failed normal lookup (and the
+    exception CPython builds for it) before ``Model.__getattr__``; the reading rules are all
+    in ``__getattr__``. On the class itself it is absent, as a plain field always was."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            raise AttributeError(self.name)
+        name = self.name
+        values = obj.__dict__.get("_values")
+        if values is not None:  # the common case inline: a loaded scalar, not a reference
+            key = obj.aliases.get(name, name)
+            value = values.get(key, _MISSING)
+            if value is None or (type(value) in _SCALARS and key not in obj._refs):
+                return value
+        return obj.__getattr__(name)
+
+
 class Model:
     """Base of every resource class. See the module docstring for the tracking rules."""
 
@@ -133,6 +157,14 @@ class Model:
     _partial: bool
     extra: dict[str, Any]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        taken = set().union(*(vars(k) for k in cls.__mro__ if k is not cls))
+        for name in cls.field_names() | set(cls.aliases):
+            if (name not in vars(cls) and name not in taken and name not in _INTERNAL
+                    and not name.startswith("__")):
+                type.__setattr__(cls, name, _Field(name))
+
     def __init__(self, **values: Any) -> None:
         object.__setattr__(self, "_account", None)
         object.__setattr__(self, "_values", {})
@@ -156,10 +188,9 @@ class Model:
         ``save()`` goes to the account that loaded it even if the class-level settings change.
         """
         obj = cls.__new__(cls)
-        object.__setattr__(obj, "_account", account if account is not None
-                           else cls._account_of_class(build=False))
-        object.__setattr__(obj, "_touched", set())
-        object.__setattr__(obj, "_deleted", False)
+        state = obj.__dict__  # internal slots are written straight in (a page is 1,000 objects)
+        state["_account"] = account if account is not None else cls._account_of_class(build=False)
+        state["_deleted"] = False
         obj._fill(data, partial=partial)
         return obj
 
@@ -179,13 +210,14 @@ class Model:
             raise ResponseError(f"{self._provider_name()}: a {type(self).__name__} answer has "
                                 f"a value of an unexpected shape ({type(exc).__name__})",
                                 provider=self._provider_name()) from None
-        object.__setattr__(self, "_values", values)
-        object.__setattr__(self, "_orig", dict(values))
-        object.__setattr__(self, "_touched", set())
-        object.__setattr__(self, "_partial", partial)
-        object.__setattr__(self, "_stale", _NONE)
-        object.__setattr__(self, "_raw", data)
-        object.__setattr__(self, "extra", extra)
+        state = self.__dict__
+        state["_values"] = values
+        state["_orig"] = values.copy()
+        state["_touched"] = set()
+        state["_partial"] = partial
+        state["_stale"] = _NONE
+        state["_raw"] = data
+        state["extra"] = extra
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
         """Hook: derive canonical values that no single wire key holds (in place)."""
