@@ -24,7 +24,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ChatModelsError, ValidationError
 from ..webhooks.event import (
     Event,
     InvalidSignature,
@@ -32,6 +31,7 @@ from ..webhooks.event import (
     body_id,
     canonical,
     check_age,
+    from_wire,
     header,
     id_of,
     invalid,
@@ -119,13 +119,13 @@ def _build(event: str, data: Mapping[str, Any], api: Any) -> tuple[Any, str | No
     if event.startswith("message:") and data.get("fingerprint") is not None:
         if session is None:
             raise invalid(PROVIDER, f"a {event} without data.session_id", "data.session_id")
-        obj = model("Message").from_wire(data, partial=True, account=api)
+        obj = from_wire(PROVIDER, model("Message"), data, "data", api)
         return obj, "message", session
     if event.startswith("people:"):
         people = _text(data, "people_id")
         if people is None:
             return None, None, None
-        obj = model("Contact").from_wire(data, partial=True, account=api)
+        obj = from_wire(PROVIDER, model("Contact"), data, "data", api)
         return obj, "contact", None
     if session is not None:
         wire: dict[str, Any] = {"session_id": session}
@@ -139,7 +139,7 @@ def _build(event: str, data: Mapping[str, Any], api: Any) -> tuple[Any, str | No
             wire["meta"] = {"segments": list(segments)}
         if event == "session:set_state" and isinstance(data.get("state"), str):
             wire["state"] = data["state"]
-        obj = model("Conversation").from_wire(wire, partial=True, account=api)
+        obj = from_wire(PROVIDER, model("Conversation"), wire, "data", api)
         return obj, "conversation", session
     return None, None, None
 
@@ -170,12 +170,7 @@ def parse_event(headers: Mapping[str, str], body: bytes, *, secret: str,
         created_at = unix_time(raw["timestamp"], ms=True)
         if created_at is None:
             raise invalid(PROVIDER, "timestamp is not a unix time in ms", "timestamp")
-    try:
-        obj, kind, conversation = _build(event, data, api)
-    except ValidationError:
-        raise
-    except ChatModelsError as exc:
-        raise invalid(PROVIDER, f"data: {getattr(exc, 'message', exc)}", "data") from None
+    obj, kind, conversation = _build(event, data, api)
     return Event(provider=PROVIDER, topic=_topic(event, data), provider_topic=event,
                  id=body_id(raw), created_at=created_at, object=obj, kind=kind,
                  object_id=id_of(obj), conversation_id=conversation, raw=raw)

@@ -19,13 +19,13 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ChatModelsError, ValidationError
 from ..webhooks.event import (
     Event,
     InvalidSignature,
     as_bytes,
     canonical,
     check_age,
+    from_wire,
     header,
     id_of,
     invalid,
@@ -108,14 +108,14 @@ def _build(item: Mapping[str, Any], topic: str, api: Any) -> tuple[Any, str | No
         wire = dict(person)
         wire["tags"] = {"type": "list", "data": [dict(tag)]} if topic.endswith(
             ".created") else {"type": "list", "data": []}
-        obj = model("Contact").from_wire(wire, partial=True, account=account)
+        obj = from_wire(PROVIDER, model("Contact"), wire, f"data.item.{kind[:-4]}", account)
         return obj, "contact", None
     if kind not in _ITEMS:
         return None, None, None
     name, canonical_kind = _ITEMS[kind]
     if not isinstance(item.get("id"), (str, int)) or isinstance(item.get("id"), bool):
         raise invalid(PROVIDER, f"a {kind} item without an id", "data.item.id")
-    obj = model(name).from_wire(item, partial=True, account=account)
+    obj = from_wire(PROVIDER, model(name), item, "data.item", account)
     conversation = id_of(obj) if canonical_kind == "conversation" else None
     return obj, canonical_kind, conversation
 
@@ -145,13 +145,7 @@ def parse_event(headers: Mapping[str, str], body: bytes, *, secret: str,
     payload = raw.get("data")
     if not isinstance(payload, Mapping) or not isinstance(payload.get("item"), Mapping):
         raise invalid(PROVIDER, "data.item must be an object", "data.item")
-    try:
-        obj, kind, conversation = _build(payload["item"], topic, api)
-    except ValidationError:
-        raise
-    except ChatModelsError as exc:
-        raise invalid(PROVIDER, f"data.item: {getattr(exc, 'message', exc)}",
-                      "data.item") from None
+    obj, kind, conversation = _build(payload["item"], topic, api)
     return Event(provider=PROVIDER, topic=canonical(TOPICS.get(topic)), provider_topic=topic,
                  id=notif_id, created_at=created_at, object=obj, kind=kind,
                  object_id=id_of(obj), conversation_id=conversation, raw=raw)

@@ -10,7 +10,8 @@ idempotent anyway (the migration follower re-reads the object, which is).
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
+import time
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from cachetools import TTLCache
@@ -29,10 +30,11 @@ def _key(item: Any) -> Hashable:
 class Deduplicator:
     """Thread-safe memory of delivery ids (see the module docstring)."""
 
-    def __init__(self, *, ttl: float = 24 * 3600, maxsize: int = 100_000) -> None:
+    def __init__(self, *, ttl: float = 24 * 3600, maxsize: int = 100_000,
+                 timer: Callable[[], float] = time.monotonic) -> None:
         if not ttl > 0 or maxsize < 1:
             raise ValueError("a Deduplicator needs ttl > 0 and maxsize >= 1")
-        self._ids: TTLCache[Hashable, bool] = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._ids: TTLCache[Hashable, bool] = TTLCache(maxsize=maxsize, ttl=ttl, timer=timer)
         self._lock = threading.Lock()
 
     def first(self, item: Any) -> bool:

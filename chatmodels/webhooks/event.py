@@ -16,7 +16,7 @@ from typing import Any
 
 import inflection
 
-from ..errors import AuthenticationError, ConfigurationError, ValidationError
+from ..errors import AuthenticationError, ChatModelsError, ConfigurationError, ValidationError
 
 #: canonical topics (``Event.topic``); anything else a provider sends is ``"other"``
 TOPICS = (
@@ -195,6 +195,19 @@ def id_of(obj: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def from_wire(provider: str, cls: Any, data: Mapping[str, Any], where: str,
+              account: Any = None) -> Any:
+    """A partial model of ``cls`` built from a payload part; a value its schema refuses is a
+    ``ValidationError`` whose ``field`` is the path in the payload (``data.item.created_at``)."""
+    try:
+        return cls.from_wire(data, partial=True, account=account)
+    except ChatModelsError as exc:
+        inner = getattr(exc, "field", None)
+        reason = getattr(exc, "message", None) or str(exc)
+        raise invalid(provider, f"{where}: {reason}",
+                      f"{where}.{inner}" if inner else where) from None
+
+
 def kind_of(obj: Any) -> str | None:
     """The canonical kind of a model (``"contact"``, ``"conversation"``, ``"message"``...):
     the snake-case name of its canonical class; ``None`` for no object."""
@@ -213,5 +226,5 @@ def canonical(topic: str | None) -> str:
 
 
 __all__ = ["CLOCK_SKEW", "MAX_BODY", "TOPICS", "URL_TOKEN_HEADER", "Event", "InvalidSignature",
-           "StaleEvent", "as_bytes", "body_id", "canonical", "check_age", "header", "id_of",
+           "StaleEvent", "as_bytes", "body_id", "canonical", "check_age", "from_wire", "header", "id_of",
            "invalid", "kind_of", "load_json", "now_seconds", "require_secret", "unix_time"]
