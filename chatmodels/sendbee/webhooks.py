@@ -71,13 +71,9 @@ def _bad(reason: str) -> InvalidSignature:
     return InvalidSignature("sendbee", reason, f"{WEBHOOK_HEADER} token")
 
 
-def _header(headers: Mapping[str, Any]) -> Any:
-    if not isinstance(headers, Mapping):
-        raise _bad("missing")
-    for key, value in headers.items():
-        if isinstance(key, str) and key.lower() == WEBHOOK_HEADER.lower():
-            return value
-    return None
+def _header(headers: Any) -> Any:
+    """The token (any mapping or list of pairs; the name matched case-insensitively)."""
+    return common.header(headers, WEBHOOK_HEADER)
 
 
 def verify(headers: Mapping[str, Any], secret: str, *, max_age: float = MAX_TOKEN_AGE,
