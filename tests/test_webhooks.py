@@ -5,9 +5,11 @@ never quote the secret."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +49,24 @@ def _tamper(body: bytes) -> bytes:
     else:
         data["tampered"] = True
     return json.dumps(data).encode()
+
+
+def test_the_core_package_names_no_provider():
+    """Providers come from the registry: no provider name in the code of chatmodels/webhooks
+    (docstrings aside)."""
+    package = Path(webhooks.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef,
+                                           ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        words = [n.value.lower() for n in ast.walk(tree)
+                 if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                 and id(n) not in docstrings]
+        words += [n.id.lower() for n in ast.walk(tree) if isinstance(n, ast.Name)]
+        for name in registry.names():
+            assert not [w for w in words if name in w], (path.name, name)
 
 
 def test_every_registered_provider_has_a_parser():

@@ -23,7 +23,8 @@ from .webhook_signing import PROVIDERS, SECRET, crisp_headers, sample
 @contextmanager
 def served(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.port}/hook"
