@@ -1,8 +1,8 @@
 """The ``chatmodels`` command's argument parser: options, their types, help text and exit codes.
 
-:func:`build_parser` takes the command functions (``sandbox``, ``demo``, ``migrate``) and sets
-each as its sub-command's ``func``; a usage error is one line and exit 2 (:class:`_Parser`),
-with argument values left out (a stray argument may be a secret).
+:func:`build_parser` takes the command functions (``sandbox``, ``demo``, ``migrate``, and
+``webhooks`` when given) and sets each as its sub-command's ``func``; a usage error is one line
+and exit 2 (:class:`_Parser`), with argument values left out (a stray argument may be a secret).
 """
 
 from __future__ import annotations

@@ -16,19 +16,13 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from .cli_credentials import clean
+from .cli_credentials import Reporter, clean
 from .errors import ConfigurationError
 
 SECRET_ENV = "CHATMODELS_WEBHOOK_SECRET"
-
-
-class Reporter(Protocol):
-    secrets: list[str]
-
-    def error(self, message: str, *, fresh_line: bool = False) -> None: ...
 
 
 class _QuietHandler(WSGIRequestHandler):
