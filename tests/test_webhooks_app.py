@@ -204,3 +204,21 @@ def test_asgi_lifespan():
     asyncio.run(app({"type": "lifespan"}, receive, send))
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert json.dumps(sent)
+
+
+def test_brevo_simulator_payloads_posted_with_the_url_token():
+    from chatmodels.testing import serve
+    handler = Recorder()
+    app = webhooks.wsgi_app(handler, provider="brevo", secret=SECRET)
+    with serve("brevo", seed=1, contacts=3) as sim:
+        payloads = sim.outbox
+    with served(app) as url:
+        for payload in payloads:
+            answer = requests.post(f"{url}?token={SECRET}", json=payload, timeout=10)
+            assert answer.status_code == 200, answer.text
+        assert requests.post(f"{url}?token=nope", json=payloads[0],
+                             timeout=10).status_code == 401
+    assert [e.provider_topic for e in handler.events] == [p["eventName"] for p in payloads]
+    assert {e.topic for e in handler.events} <= {"conversation.created", "conversation.replied",
+                                                 "conversation.closed"}
+    assert [e.object_id for e in handler.events] == [p["conversationId"] for p in payloads]
