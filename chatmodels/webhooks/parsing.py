@@ -23,15 +23,15 @@ def parser_for(provider: str) -> Any:
 
 
 def parse(provider: str, *, headers: Mapping[str, str] | Any, body: bytes | str, secret: str,
-          max_age: float | None = 300, now: dt.datetime | None = None,
+          max_age: float | None = 300, now: dt.datetime | float | None = None,
           api: Any = None) -> Event:
     """Verify one delivery of ``provider`` and parse it into an :class:`Event`.
 
     ``headers``: the request's headers (any mapping, or pairs; names are matched
     case-insensitively); ``body``: the raw body, exactly as received; ``secret``: the
     provider's webhook secret (see docs/webhooks.md); ``max_age``: the oldest signed timestamp
-    accepted, in seconds (``None``: no limit); ``now``: the time to check against (default:
-    the clock); ``api``: a ``connect()`` account the models belong to (default: the provider
+    accepted, in seconds (``None``: no limit); ``now``: the time to check against, a datetime or unix
+    seconds (default: the clock); ``api``: a ``connect()`` account the models belong to (default: the provider
     module's classes)."""
     parser = parser_for(provider)
     require_secret(registry.get(provider).name, secret)
