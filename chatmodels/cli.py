@@ -1,4 +1,4 @@
-"""The ``chatmodels`` command (also ``python -m chatmodels``): migrate, demo, sandbox.
+"""The ``chatmodels`` command (also ``python -m chatmodels``): migrate, demo, sandbox, webhooks.
 
 Rules at this boundary: a usage or configuration error is one line on stderr and exit 2
 (never a traceback); Ctrl-C is one line and exit 130; a closed output pipe (``| head``) ends
@@ -183,9 +183,23 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
     return EXIT_OK
 
 
+def _webhooks(args: argparse.Namespace, ctx: _Context) -> int:
+    from .cli_webhooks import listen
+    try:
+        return listen(args, ctx, _Output.print)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        errno = exc.errno or 0
+        reason = os.strerror(errno) if errno > 0 else (exc.strerror or str(exc))
+        ctx.error(f"cannot listen on {args.host}:{args.port}: {reason}")
+        return EXIT_USAGE
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``chatmodels`` parser, each command's ``func`` set."""
-    return cli_args.build_parser({"sandbox": _sandbox, "demo": _demo, "migrate": _migrate})
+    return cli_args.build_parser({"sandbox": _sandbox, "demo": _demo, "migrate": _migrate,
+                                  "webhooks": _webhooks})
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,8 +1,8 @@
 """The ``chatmodels`` command's argument parser: options, their types, help text and exit codes.
 
-:func:`build_parser` takes the command functions (``sandbox``, ``demo``, ``migrate``) and sets
-each as its sub-command's ``func``; a usage error is one line and exit 2 (:class:`_Parser`),
-with argument values left out (a stray argument may be a secret).
+:func:`build_parser` takes the command functions (``sandbox``, ``demo``, ``migrate``, and
+``webhooks`` when given) and sets each as its sub-command's ``func``; a usage error is one line
+and exit 2 (:class:`_Parser`), with argument values left out (a stray argument may be a secret).
 """
 
 from __future__ import annotations
@@ -74,6 +74,27 @@ def _target_provider(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{registry.get(name).display_name} cannot be a "
                                          "migration target yet")
     return name
+
+
+def _webhook_provider(value: str) -> str:
+    name = _provider(value)
+    if registry.get(name).webhook_parser_ref is None:
+        raise argparse.ArgumentTypeError(f"{registry.get(name).display_name} has no webhook "
+                                         "parser")
+    return name
+
+
+def _seconds(value: str) -> float | None:
+    if value.strip().lower() == "none":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0 (or 'none'), "
+                                         f"got {value!r}")
+    return number
 
 
 def _count(value: str) -> int:
@@ -300,4 +321,44 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     mig.add_argument("--target-file", metavar="PATH",
                      help="settings of the target: KEY=VALUE lines or JSON ('-': stdin)")
     mig.set_defaults(func=commands["migrate"])
+    if "webhooks" in commands:
+        _add_webhooks(sub, commands["webhooks"])
     return parser
+
+
+def _add_webhooks(sub: Any, func: Callable[..., Any]) -> None:
+    """``chatmodels webhooks listen PROVIDER``."""
+    from .cli_webhooks import SECRET_ENV
+    hooks = sub.add_parser("webhooks", help="receive provider webhooks (development)",
+                           formatter_class=_Formatter,
+                           description="Webhook tools. See docs/webhooks.md.")
+    actions = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION",
+                                   title="actions")
+    names = [e.name for e in registry.entries() if e.webhook_parser_ref is not None]
+    first = names[0] if names else "PROVIDER"
+    listen = actions.add_parser(
+        "listen", help="print verified webhook events as they arrive",
+        formatter_class=_Formatter,
+        description="Serve a webhook endpoint (any path) on HOST:PORT that verifies each "
+                    "delivery with the provider's scheme and prints every verified event on "
+                    "one line; rejected deliveries are printed on stderr. For development: "
+                    "the server is single-threaded. The secret is read from an environment "
+                    "variable or a file, never from the command line.",
+        epilog=f"""examples:
+  export {SECRET_ENV}=...
+  chatmodels webhooks listen {first} --port 8080
+  chatmodels webhooks listen {first} --port 0 --secret-file hook-secret.txt
+
+{EXIT_CODES}""")
+    listen.add_argument("provider", type=_webhook_provider, help=f"one of: {', '.join(names)}")
+    listen.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    listen.add_argument("--port", type=_port, default=8080, metavar="N",
+                        help="port (0: any free port)")
+    source = listen.add_mutually_exclusive_group()
+    source.add_argument("--secret-env", default=SECRET_ENV, metavar="VAR",
+                        help="environment variable holding the webhook secret")
+    source.add_argument("--secret-file", metavar="PATH",
+                        help="file holding the webhook secret ('-': stdin)")
+    listen.add_argument("--max-age", type=_seconds, default=300.0, metavar="SECONDS",
+                        help="oldest signed timestamp accepted ('none': no limit)")
+    listen.set_defaults(func=func)

@@ -65,7 +65,8 @@ class Provider:
     simulator_ref: str
     #: the migration writer (a ``chatmodels.migrate`` ``Target`` subclass), if any
     target_ref: str | None = None
-    #: the webhook parser, once the provider has one
+    #: the webhook parser: ``parse_event(headers, body, *, secret, max_age, now, api=None)``
+    #: returning a ``chatmodels.webhooks.Event`` (see chatmodels/webhooks)
     webhook_parser_ref: str | None = None
 
     # -- the pieces -----------------------------------------------------------------------
@@ -147,6 +148,7 @@ _ENTRIES: tuple[Provider, ...] = (
         config_ref="chatmodels.intercom:Intercom",
         simulator_ref="chatmodels.testing.intercom:Simulator",
         target_ref="chatmodels.intercom.target:IntercomTarget",
+        webhook_parser_ref="chatmodels.intercom.webhooks:parse_event",
     ),
     Provider(
         name="crisp",
@@ -154,6 +156,7 @@ _ENTRIES: tuple[Provider, ...] = (
         config_ref="chatmodels.crisp:Crisp",
         simulator_ref="chatmodels.testing.crisp:Simulator",
         target_ref="chatmodels.crisp.target:CrispTarget",
+        webhook_parser_ref="chatmodels.crisp.webhooks:parse_event",
     ),
     Provider(
         name="livechat",
@@ -161,13 +164,14 @@ _ENTRIES: tuple[Provider, ...] = (
         config_ref="chatmodels.livechat:LiveChat",
         simulator_ref="chatmodels.testing.livechat:Simulator",
         target_ref="chatmodels.livechat.target:LiveChatTarget",
+        webhook_parser_ref="chatmodels.livechat.webhooks:parse_event",
     ),
     Provider(
         name="brevo",
         display_name="Brevo",
         config_ref="chatmodels.brevo:Brevo",
         simulator_ref="chatmodels.testing.brevo:Simulator",
-        webhook_parser_ref="chatmodels.brevo.webhooks:parse",
+        webhook_parser_ref="chatmodels.brevo.webhooks:parse_event",
         target_ref="chatmodels.brevo.target:BrevoTarget",
     ),
     Provider(
@@ -176,6 +180,7 @@ _ENTRIES: tuple[Provider, ...] = (
         config_ref="chatmodels.sendbee:Sendbee",
         simulator_ref="chatmodels.testing.sendbee:Simulator",
         target_ref="chatmodels.sendbee.target:SendbeeTarget",
+        webhook_parser_ref="chatmodels.sendbee.webhooks:parse_event",
     ),
 )
 

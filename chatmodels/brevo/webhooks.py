@@ -12,6 +12,12 @@ Verification: Brevo signs nothing and sends no secret header for conversation we
 only check is one you put in the webhook URL yourself: register
 ``https://example.com/hooks/brevo?token=<secret>`` and call :func:`verify` with the token from
 the request (constant-time comparison).
+
+:func:`parse_event` is the check and parse behind ``chatmodels.webhooks.parse``: the token comes
+in the ``X-Chatmodels-Url-Token`` header (``webhooks.wsgi_app`` puts the URL's ``?token=``
+there), and the event is the common :class:`~chatmodels.webhooks.Event` whose object is the
+conversation assembled from this one payload (Brevo sends no delivery id: ``Event.id`` is a
+hash of the payload).
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import AuthenticationError, ValidationError
+from ..errors import ChatModelsError, ValidationError
+from ..webhooks import event as common
 
 EVENTS = ("conversationStarted", "conversationFragment", "conversationTranscript")
 
@@ -54,15 +61,18 @@ class WebhookEvent:
 
 def verify(token: str | None, secret: str) -> None:
     """Check the shared secret carried by the webhook URL (``?token=...``, or a full URL).
-    Raises :class:`AuthenticationError` when it is missing or wrong."""
+    Raises :class:`~chatmodels.webhooks.InvalidSignature` (an ``AuthenticationError``) when it
+    is missing or wrong."""
     if not secret:
         raise ValueError("verify() needs the shared secret you put in the webhook URL")
     given = token or ""
     if given.startswith(("http://", "https://", "/")):
         given = (parse_qs(urlsplit(given).query).get("token") or [""])[0]
-    if not hmac.compare_digest(given.encode(), secret.encode()):
-        raise AuthenticationError("brevo webhook: missing or wrong token", provider="brevo",
-                                  code="bad_webhook_token")
+    if not given:
+        raise common.InvalidSignature("brevo", "missing", "token", code="bad_webhook_token")
+    if not hmac.compare_digest(given.encode("utf-8", "replace"), secret.encode("utf-8")):
+        raise common.InvalidSignature("brevo", "bad_signature", "token",
+                                      code="bad_webhook_token")
 
 
 def _load(payload: Any) -> Mapping[str, Any]:
@@ -175,6 +185,35 @@ def read_directory(path: str | os.PathLike[str], *, api: Any = None) -> list[Any
     return assemble(events, api=api)
 
 
+#: Brevo event -> canonical topic of ``chatmodels.webhooks``
+CANONICAL = {"conversationStarted": "conversation.created",
+             "conversationFragment": "conversation.replied",
+             "conversationTranscript": "conversation.closed"}
+
+
+def parse_event(headers: Mapping[str, str], body: bytes, *, secret: str,
+                max_age: float | None = 300, now: Any = None, api: Any = None) -> common.Event:
+    """Verify the URL token (header ``X-Chatmodels-Url-Token``) and parse one payload into a
+    :class:`~chatmodels.webhooks.Event` (``max_age``/``now`` unused: Brevo signs no time)."""
+    common.require_secret("brevo", secret)
+    verify(common.header(headers, common.URL_TOKEN_HEADER), secret)
+    raw = common.load_json("brevo", common.as_bytes("brevo", body))
+    try:
+        event = parse(raw, api=api)
+        (conversation,) = assemble([event], api=api)
+    except ValidationError:
+        raise
+    except ChatModelsError as exc:
+        raise _invalid(f"a message has the wrong shape ({getattr(exc, 'message', exc)})",
+                       "messages") from None
+    times = [m.created_at for m in event.messages if m.created_at is not None]
+    return common.Event(
+        provider="brevo", topic=CANONICAL[event.name], provider_topic=event.name,
+        id=common.body_id(raw), created_at=max(times) if times else None, object=conversation,
+        kind="conversation", object_id=event.conversation_id,
+        conversation_id=event.conversation_id, raw=raw)
+
+
 def _key(message: Any) -> tuple[float, str]:
     created = message.created_at
     return (created.timestamp() if created is not None else 0.0, str(message.id))
@@ -187,4 +226,5 @@ def _classes(api: Any, name: str) -> tuple[Any, Any]:
     return RESOURCES[name], None
 
 
-__all__ = ["EVENTS", "WebhookEvent", "assemble", "parse", "read_directory", "verify"]
+__all__ = ["CANONICAL", "EVENTS", "WebhookEvent", "assemble", "parse", "parse_event",
+           "read_directory", "verify"]

@@ -6,10 +6,16 @@ LiveChat posts a JSON body ``{"webhook_id", "secret_key", "action", "organizatio
 LiveChat's ``action``, a canonical ``topic`` and ``object``, a model built from the payload
 (partial where the payload is: a ``chat_deactivated`` carries only ids).
 
-Errors: a missing or wrong ``secret_key`` is an ``AuthenticationError`` (``code=
-"bad_webhook_secret"``, as Brevo's webhook token); a body that is not a JSON object, has no
-``action``/``payload`` or a payload of the wrong shape is a ``ValidationError``. An action
-this module does not know still parses (``topic`` ``None``, ``object`` ``None``).
+Errors: a missing or wrong ``secret_key`` is an ``InvalidSignature`` (an
+``AuthenticationError``, ``code="bad_webhook_secret"``, as Brevo's webhook token); a body that
+is not a JSON object, has no ``action``/``payload`` or a payload of the wrong shape is a
+``ValidationError``. An action this module does not know still parses (``topic`` ``None``,
+``object`` ``None``).
+
+:func:`parse_event` is the same check and parse behind ``chatmodels.webhooks.parse``: it gives
+the common :class:`~chatmodels.webhooks.Event` (canonical topic from :data:`CANONICAL`; LiveChat
+sends no delivery id -- ``webhook_id`` names the registration -- so ``Event.id`` is a hash of
+the body without its secret).
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..collection import Collection, Page
-from ..errors import AuthenticationError, ChatModelsError, ResponseError, ValidationError
+from ..errors import ChatModelsError, ResponseError, ValidationError
 from ..operations import declare
+from ..webhooks import event as common
 from . import schemas
 from .api import configuration
 from .chats import LiveChatResource, answer_object, invalid
@@ -111,9 +118,12 @@ def verify(data: Mapping[str, Any], secret: str) -> None:
     if not isinstance(secret, str) or not secret:
         raise ValueError("verify() needs the secret_key given to register_webhook")
     given = data.get("secret_key")
-    if not isinstance(given, str) or not hmac.compare_digest(given.encode(), secret.encode()):
-        raise AuthenticationError("livechat webhook: missing or wrong secret_key",
-                                  provider="livechat", code="bad_webhook_secret")
+    if not isinstance(given, str) or not given:
+        raise common.InvalidSignature("livechat", "missing", "secret_key",
+                                      code="bad_webhook_secret")
+    if not hmac.compare_digest(given.encode("utf-8", "replace"), secret.encode("utf-8")):
+        raise common.InvalidSignature("livechat", "bad_signature", "secret_key",
+                                      code="bad_webhook_secret")
 
 
 def _str(payload: Mapping[str, Any], key: str, required: bool = True) -> str | None:
@@ -217,6 +227,40 @@ def parse(body: bytes | str | Mapping[str, Any], *, secret: str, api: Any = None
         raw={k: v for k, v in data.items() if k != "secret_key"})
 
 
+#: LiveChat action -> canonical topic of ``chatmodels.webhooks`` (others: "other")
+CANONICAL = {
+    "incoming_chat": "conversation.created",
+    "chat_deactivated": "conversation.closed",
+    "chat_transferred": "conversation.assigned",
+    "thread_tagged": "conversation.tagged",
+    "thread_untagged": "tag.removed",
+    "incoming_event": "message.created",
+    "customer_session_fields_updated": "contact.updated",
+}
+
+
+def parse_event(headers: Mapping[str, str], body: bytes, *, secret: str,
+                max_age: float | None = 300, now: Any = None, api: Any = None) -> common.Event:
+    """:func:`parse` as a :class:`~chatmodels.webhooks.Event` (``headers``, ``max_age`` and
+    ``now`` are unused: LiveChat signs nothing with a time; the secret is in the body)."""
+    common.require_secret("livechat", secret)
+    data = common.load_json("livechat", common.as_bytes("livechat", body))
+    hook = parse(data, secret=secret, api=api)
+    obj = hook.object
+    kind = common.kind_of(obj)
+    conversation = None
+    if kind == "conversation":
+        conversation = common.id_of(obj)
+    elif kind == "message":
+        value = obj.peek("conversation_id")
+        conversation = None if value is None else str(value)
+    return common.Event(
+        provider="livechat", topic=common.canonical(CANONICAL.get(hook.action)),
+        provider_topic=hook.action, id=common.body_id(hook.raw), created_at=None, object=obj,
+        kind=kind, object_id=common.id_of(obj),
+        conversation_id=conversation, raw=hook.raw)
+
+
 # -- management (Configuration API) ----------------------------------------------------------
 class Webhook(LiveChatResource):
     """A registered webhook: ``Webhook.create(...)`` is ``register_webhook``,
@@ -278,4 +322,4 @@ class Webhook(LiveChatResource):
         object.__setattr__(self, "_deleted", True)
 
 
-__all__ = ["TOPICS", "Webhook", "WebhookEvent", "parse", "verify"]
+__all__ = ["CANONICAL", "TOPICS", "Webhook", "WebhookEvent", "parse", "parse_event", "verify"]

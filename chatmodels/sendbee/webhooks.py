@@ -6,9 +6,10 @@ model (:class:`Contact` or :class:`Message`).
 
 Errors (always typed, the token never in the text):
 
-* missing, malformed, wrongly signed, stale or future token -> :class:`InvalidSignature`, an
-  :class:`~chatmodels.errors.AuthenticationError` (``reason``: ``missing``, ``malformed``,
-  ``bad_signature`` or ``stale``). A subclass rather than a new base so code already catching
+* missing, malformed, wrongly signed, stale or future token -> ``chatmodels.webhooks``'
+  :class:`InvalidSignature`, an :class:`~chatmodels.errors.AuthenticationError` (``reason``:
+  ``missing``, ``malformed``, ``bad_signature`` or ``stale``; a stale one is a
+  :class:`StaleEvent`). A subclass rather than a new base so code already catching
   authentication failures catches it too.
 * a body that is not UTF-8 JSON, not an object, too large, of an unknown ``type``, or whose
   object has the wrong shape -> :class:`~chatmodels.errors.ValidationError` (``field`` names
@@ -30,7 +31,9 @@ from typing import Any
 
 from marshmallow import ValidationError as MarshmallowValidationError
 
-from ..errors import AuthenticationError, ChatModelsError, ValidationError
+from ..errors import ChatModelsError, ValidationError
+from ..webhooks import event as common
+from ..webhooks.event import InvalidSignature, StaleEvent
 from .auth import CLOCK_SKEW, MAX_TOKEN_AGE, WEBHOOK_HEADER, token_timestamp, verify_token
 from .schemas import Time
 
@@ -45,16 +48,6 @@ EVENTS: dict[str, tuple[str, str]] = {
 }
 #: the largest body accepted, in bytes
 MAX_BODY = 1024 * 1024
-
-
-class InvalidSignature(AuthenticationError):
-    """The webhook's ``X-Authorization`` token is missing, malformed, wrongly signed or
-    outside the accepted age (``reason`` says which)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"sendbee webhook: {reason.replace('_', ' ')} {WEBHOOK_HEADER} token",
-                         provider="sendbee", code=reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -74,13 +67,13 @@ def _invalid(message: str, field_name: str | None = None) -> ValidationError:
     return ValidationError(f"sendbee webhook: {message}", provider="sendbee", field=field_name)
 
 
-def _header(headers: Mapping[str, Any]) -> Any:
-    if not isinstance(headers, Mapping):
-        raise InvalidSignature("missing")
-    for key, value in headers.items():
-        if isinstance(key, str) and key.lower() == WEBHOOK_HEADER.lower():
-            return value
-    return None
+def _bad(reason: str) -> InvalidSignature:
+    return InvalidSignature("sendbee", reason, f"{WEBHOOK_HEADER} token")
+
+
+def _header(headers: Any) -> Any:
+    """The token (any mapping or list of pairs; the name matched case-insensitively)."""
+    return common.header(headers, WEBHOOK_HEADER)
 
 
 def verify(headers: Mapping[str, Any], secret: str, *, max_age: float = MAX_TOKEN_AGE,
@@ -90,15 +83,16 @@ def verify(headers: Mapping[str, Any], secret: str, *, max_age: float = MAX_TOKE
         raise ValueError("verify() needs the Sendbee API secret")
     token = _header(headers)
     if token is None or token == "":
-        raise InvalidSignature("missing")
+        raise _bad("missing")
     if verify_token(token, secret, max_age=max_age, now=now):
         return
     ts = token_timestamp(token)
     if ts is None:
-        raise InvalidSignature("malformed")
+        raise _bad("malformed")
     if verify_token(token, secret, max_age=float("inf"), now=now, skew=float("inf")):
-        raise InvalidSignature("stale")
-    raise InvalidSignature("bad_signature")
+        raise StaleEvent("sendbee", f"{WEBHOOK_HEADER} token",
+                         age=common.now_seconds(now) - ts)
+    raise _bad("bad_signature")
 
 
 def _load(body: Any) -> Mapping[str, Any]:
@@ -162,5 +156,36 @@ def parse(headers: Mapping[str, Any], body: bytes | str | Mapping[str, Any], *, 
                         id=None if oid is None else str(oid), created_at=created, raw=data)
 
 
-__all__ = ["CLOCK_SKEW", "EVENTS", "MAX_BODY", "InvalidSignature", "WebhookEvent", "parse",
-           "verify"]
+#: Sendbee type -> canonical topic of ``chatmodels.webhooks`` (others: "other")
+CANONICAL = {"contact.created": "contact.created",
+             "contact.subscription_created": "contact.updated",
+             "contact.subscription_updated": "contact.updated",
+             "contact.subscription_unsubscribed": "contact.updated",
+             "message.received": "message.created"}
+
+
+def parse_event(headers: Mapping[str, str], body: bytes, *, secret: str,
+                max_age: float | None = MAX_TOKEN_AGE, now: dt.datetime | None = None,
+                api: Any = None) -> common.Event:
+    """:func:`parse` as a :class:`~chatmodels.webhooks.Event`. Sendbee sends no delivery id:
+    ``Event.id`` is a hash of the payload (``WebhookEvent.id`` is the object's id). ``api`` is
+    accepted for symmetry with the other providers; the models are the module's classes."""
+    common.require_secret("sendbee", secret)
+    data = common.as_bytes("sendbee", body)
+    when = None if now is None else common.now_seconds(now)
+    hook = parse(headers, data, secret=secret,
+                 max_age=float("inf") if max_age is None else max_age, now=when)
+    obj = hook.object
+    kind = common.kind_of(obj)
+    conversation = None
+    if kind == "message":
+        value = obj.peek("conversation_id")
+        conversation = None if value is None else str(value)
+    return common.Event(
+        provider="sendbee", topic=common.canonical(CANONICAL.get(hook.type)),
+        provider_topic=hook.type, id=common.body_id(hook.raw), created_at=hook.created_at,
+        object=obj, kind=kind, object_id=hook.id, conversation_id=conversation, raw=hook.raw)
+
+
+__all__ = ["CANONICAL", "CLOCK_SKEW", "EVENTS", "MAX_BODY", "InvalidSignature", "StaleEvent",
+           "WebhookEvent", "parse", "parse_event", "verify"]
