@@ -35,7 +35,7 @@ class Receiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.statuses: list[int] = []  # answered in turn, then 200
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self.url = ""
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -44,7 +44,13 @@ class Receiver:
             self.received.append(Received(request.path, dict(request.args.items()),
                                           dict(request.headers.items()), request.get_data()))
             status = self.statuses.pop(0) if self.statuses else 200
+            self._lock.notify_all()
         return Response(b"", status=status)(environ, start_response)
+
+    def wait(self, count: int, timeout: float = 10) -> bool:
+        """Wait until ``count`` requests arrived (for senders that cannot be flushed)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: len(self.received) >= count, timeout)
 
     def bodies(self) -> list[Any]:
         return [r.json for r in self.received]
