@@ -36,7 +36,7 @@ META_EVENTS = {"segments": "session:set_segments", "email": "session:set_email",
                "phone": "session:set_phone", "data": "session:set_data"}
 
 _MESSAGE_KEYS = ("type", "from", "origin", "content", "fingerprint", "timestamp", "user",
-                 "mentions", "stamped")
+                 "mentions")
 
 
 def events_for(ctx: Context, name: str, values: Mapping[str, Any], answer: Any,
@@ -53,7 +53,8 @@ def events_for(ctx: Context, name: str, values: Mapping[str, Any], answer: Any,
         if msg is None:
             return []
         event = "message:send" if msg["from"] == "user" else "message:received"
-        return [(event, {**session, **{k: msg[k] for k in _MESSAGE_KEYS if k in msg}})]
+        data = {**session, **{k: msg[k] for k in _MESSAGE_KEYS if k in msg}, "stamped": True}
+        return [(event, data)]
     if name == "update_message":
         msg = st.find_message(session_id, values.get("fingerprint"))
         return [] if msg is None else [("message:updated", {
