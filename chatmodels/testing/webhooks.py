@@ -383,43 +383,40 @@ class WebhookDelivery:
 
     def _wh_attempts(self, session: Any, event: WebhookEvent, drop_first: bool,
                      duplicate: bool) -> None:
-        import requests
-
-        last: tuple[str, dict[str, str], bytes] | None = None
         for attempt in range(1, max(1, self.webhook_max_attempts) + 1):
             if self._wh_stop or not event.subscription.active:
                 return
             if event.first_sent_at is None:
                 event.first_sent_at = time.time()
-            url, headers, body = last = self.render_webhook(event, attempt)
-            status: int | None = None
-            error: str | None = None
+            url, headers, body = self.render_webhook(event, attempt)
+            status: int | None
+            error: str | None
             if attempt == 1 and drop_first:
-                error = "dropped (injected fault)"
+                status, error = None, "dropped (injected fault)"
             else:
-                try:
-                    resp = session.post(url, data=body, headers=headers,
-                                        timeout=self.webhook_timeout, allow_redirects=False)
-                    status = resp.status_code
-                    resp.close()
-                except requests.RequestException as exc:
-                    error = type(exc).__name__
+                status, error = self._wh_post(session, url, headers, body)
             self._wh_record(event, url, headers, body, status, attempt, error, False)
             if status is not None and 200 <= status < 300:
-                break
+                if duplicate:  # the same bytes again, as a redelivery would be
+                    status, error = self._wh_post(session, url, headers, body)
+                    self._wh_record(event, url, headers, body, status, attempt, error, True)
+                return
             if attempt < self.webhook_max_attempts:
                 self._wh_sleep(self.webhook_backoff * 2 ** (attempt - 1))
-        if duplicate and last is not None:
-            url, headers, body = last
-            status, error = None, None
-            try:
-                resp = session.post(url, data=body, headers=headers,
-                                    timeout=self.webhook_timeout, allow_redirects=False)
-                status = resp.status_code
-                resp.close()
-            except requests.RequestException as exc:
-                error = type(exc).__name__
-            self._wh_record(event, url, headers, body, status, attempt, error, True)
+
+    def _wh_post(self, session: Any, url: str, headers: dict[str, str],
+                 body: bytes) -> tuple[int | None, str | None]:
+        """(status, None) or (None, the exception's class name: never its text, which may
+        hold a URL token)."""
+        import requests
+
+        try:
+            resp = session.post(url, data=body, headers=headers, timeout=self.webhook_timeout,
+                                allow_redirects=False)
+        except requests.RequestException as exc:
+            return None, type(exc).__name__
+        resp.close()
+        return resp.status_code, None
 
     def _wh_sleep(self, seconds: float) -> None:
         with self._wh_cond:
@@ -427,7 +424,8 @@ class WebhookDelivery:
                 self._wh_cond.wait_for(lambda: self._wh_stop, timeout=seconds)
 
     def _wh_record(self, event: WebhookEvent, url: str, headers: dict[str, str], body: bytes,
-                status: int | None, attempt: int, error: str | None, duplicate: bool) -> None:
+                   status: int | None, attempt: int, error: str | None,
+                   duplicate: bool) -> None:
         with self._wh_cond:
             self.deliveries.append({"url": url, "headers": dict(headers), "body": body,
                                     "status": status, "attempt": attempt,

@@ -106,6 +106,7 @@ def test_retries_are_bounded_when_nobody_listens(sim):
         port = sock.getsockname()[1]  # closed when the block ends: connections are refused
     sim.webhook_max_attempts = 2
     sim.subscribe(f"http://127.0.0.1:{port}/gone")
+    sim.duplicate_webhooks()  # only a delivered event is duplicated
     new_lead(sim, "nobody@example.com")
     sim.flush_webhooks()
     assert [(d["status"], d["attempt"], d["error"]) for d in sim.deliveries] == [
