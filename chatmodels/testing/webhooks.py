@@ -74,6 +74,13 @@ class Credentials(dict):  # type: ignore[type-arg]
     def copy(self) -> dict[str, Any]:
         return dict(self.items())
 
+    def __copy__(self) -> Credentials:
+        return Credentials(dict.items(self))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Credentials:
+        import copy
+        return Credentials({k: copy.deepcopy(v, memo) for k, v in dict.items(self)})
+
     def __repr__(self) -> str:
         return repr(dict(self.items()))
 

@@ -3,6 +3,7 @@ sandbox flag), exercised through the Intercom simulator and a real loopback rece
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import os
@@ -60,6 +61,8 @@ def test_credentials_carry_the_webhook_secret_without_breaking_connect(sim):
     assert "webhook_secret" in creds and len(creds["webhook_secret"]) == 40
     assert list(creds) == ["access_token"] and dict(creds) == {"access_token":
                                                               creds["access_token"]}
+    assert copy.deepcopy(creds)["webhook_secret"] == creds["webhook_secret"]
+    assert "webhook_secret" not in repr(creds) and creds["webhook_secret"] not in repr(creds)
     client = intercom.connect(base_url=sim.base_url, **creds)
     try:
         assert client.Contact.all().limit(1).first() is not None
