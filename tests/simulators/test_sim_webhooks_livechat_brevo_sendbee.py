@@ -88,12 +88,19 @@ def test_livechat_filters_and_unregister(lc, rx):
     chat = _start(lc)
     _lc(lc, "agent", "send_event", {"chat_id": chat["chat_id"],
                                     "event": {"type": "message", "text": "by the agent"}})
-    _lc(lc, "configuration", "unregister_webhook", {"id": hook["id"],
-                                                    "owner_client_id": "c"})
+    agents_only = _lc(lc, "configuration", "register_webhook", {
+        "url": rx.url + "/agents", "action": "incoming_event", "secret_key": "k",
+        "owner_client_id": "c", "type": "license", "filters": {"author_type": "agent"}})
+    _lc(lc, "agent", "send_event", {"chat_id": chat["chat_id"],
+                                    "event": {"type": "message", "text": "agent again"}})
+    for registered in (hook, agents_only):
+        _lc(lc, "configuration", "unregister_webhook", {"id": registered["id"],
+                                                        "owner_client_id": "c"})
     _lc(lc, "agent", "send_event", {"chat_id": chat["chat_id"],
                                     "event": {"type": "message", "text": "unregistered"}})
     lc.flush_webhooks()
-    assert rx.received == []
+    assert [(r.path, r.json["payload"]["event"]["text"]) for r in rx.received] == [
+        ("/hooks/agents", "agent again")]
 
 
 def test_livechat_subscription_gets_chat_lifecycle_and_configuration(lc, rx):
