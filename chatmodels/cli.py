@@ -109,7 +109,7 @@ def _sandbox(args: argparse.Namespace, ctx: _Context) -> int:
     try:
         _check_listen(args.host, args.port)
         run_forever(args.provider, host=args.host, port=args.port, seed=args.seed,
-                    verbose=args.verbose, **counts)
+                    verbose=args.verbose, webhooks=args.webhook, **counts)
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise

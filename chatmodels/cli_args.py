@@ -121,6 +121,12 @@ def _port(value: str) -> int:
     return number
 
 
+def _webhook_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"expected an http(s) URL, got {value!r}")
+    return value
+
+
 def _since(value: str) -> dt.datetime:
     text = value.strip()
     try:
@@ -270,6 +276,9 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     sandbox.add_argument("--conversations", type=_count, default=None, metavar="N",
                          help="conversations to generate (default: the simulator's own, "
                               "about half the contacts)")
+    sandbox.add_argument("--webhook", type=_webhook_url, action="append", default=[],
+                         metavar="URL", help="POST the provider's signed webhooks for every "
+                                             "change to URL (repeatable)")
     sandbox.add_argument("--verbose", action="store_true", help="log every request")
     sandbox.set_defaults(func=commands["sandbox"])
 

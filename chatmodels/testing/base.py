@@ -20,6 +20,9 @@ Everything else lives here: the one WSGI request path (dispatch, authentication,
 latency, throttling and rate limiting), which also decides what an injected fault does to the
 answer. The fault queue, ``chaos`` and the dropping or resetting of a connection are in
 :mod:`chatmodels.testing.faults` (mixed in as :class:`~chatmodels.testing.faults.FaultInjection`).
+Webhooks (subscriptions, the delivery thread, delivery faults) are in
+:mod:`chatmodels.testing.webhooks` (mixed in as :class:`~.webhooks.WebhookDelivery`): after a
+handler answered 2xx, :meth:`BaseSimulator.request_webhooks` lets the provider emit its events.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +44,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .faults import Drop, Fault, FaultInjection, drop_connection, reset_mid_answer
+from .webhooks import Credentials, WebhookDelivery
 
 __all__ = [
     "BaseSimulator",
@@ -157,7 +161,7 @@ class _RateWindow:
         self.count = 0
 
 
-class BaseSimulator(FaultInjection):
+class BaseSimulator(FaultInjection, WebhookDelivery):
     """A provider simulator: a WSGI application plus inspectable state and fault injection."""
 
     name: str = "base"
@@ -196,7 +200,9 @@ class BaseSimulator(FaultInjection):
         self.base_url = None
         self.host: str | None = None
         self.port: int | None = None
-        self.credentials: dict[str, Any] = self.make_credentials()
+        self._init_webhooks()
+        self.credentials: dict[str, Any] = Credentials(self.make_credentials())
+        self.credentials.setdefault("webhook_secret", self.make_webhook_secret())
         self.url_map = Map(
             [Rule(r.path, methods=r.methods, endpoint=r.handler) for r in self.routes],
             strict_slashes=False,
@@ -276,6 +282,12 @@ class BaseSimulator(FaultInjection):
     def check_request(self, ctx: Context) -> None:
         """Extra per-request validation after authentication (e.g. API version header)."""
 
+    def request_webhooks(self, ctx: Context, endpoint: Callable[..., Any],
+                         values: Mapping[str, Any], answer: Any) -> None:
+        """Emit the webhooks of a request answered 2xx (``answer``: its decoded JSON body,
+        None when it has none); called under the state lock, only when
+        :meth:`has_webhook_targets`."""
+
     def new_request_id(self) -> str:
         return str(uuid.uuid4())
 
@@ -284,24 +296,33 @@ class BaseSimulator(FaultInjection):
         with self.lock:
             self.state = self.create_state()
             self._seed_calls = 0
-            self.populate(self.state, random.Random(self.seed_value), **self.counts)
+            with self.muted_webhooks():
+                self.populate(self.state, random.Random(self.seed_value), **self.counts)
 
     def seed(self, **counts: int) -> None:
         """Add more generated data (deterministic for a given seed and call order)."""
         with self.lock:
             self._seed_calls += 1
             rng = random.Random(f"{self.seed_value}:{self._seed_calls}")
-            self.populate(self.state, rng, **counts)
+            with self.muted_webhooks():  # seeded data sends no webhooks
+                self.populate(self.state, rng, **counts)
 
     def reset(self) -> None:
-        """Clear state, request log, faults, latency and rate limits; re-seed as at start."""
+        """Clear state, request log, faults, latency, rate limits and webhook subscriptions
+        (with their queue and delivery log); re-seed as at start."""
         with self._meta_lock:
             self.requests.clear()
             self.faults.clear()
             self._windows.clear()
             self._rate_limit = None
+        self.reset_webhooks()
         self.latency = 0.0
         self._initial_seed()
+
+    def clear_faults(self) -> None:
+        """Drop the request faults, ``chaos`` and the webhook delivery faults."""
+        super().clear_faults()
+        self.clear_webhook_faults()
 
     def clear_requests(self) -> None:
         with self._meta_lock:
@@ -432,6 +453,8 @@ class BaseSimulator(FaultInjection):
                 raise SimError(*self.not_found_error) from exc
             with self.lock:  # serialize under the lock: results may share state objects
                 response = self._to_response(handler(ctx, **values))
+                if 200 <= response.status_code < 300 and self.has_webhook_targets():
+                    self._request_webhooks(ctx, handler, values, response)
         except Drop:
             rec.status = None
             return drop_connection(environ, start_response)
@@ -459,6 +482,20 @@ class BaseSimulator(FaultInjection):
             rec.status = None
             return reset_mid_answer(environ, start_response, response)
         return response(environ, start_response)
+
+    def _request_webhooks(self, ctx: Context, handler: Callable[..., Any],
+                          values: Mapping[str, Any], response: Response) -> None:
+        answer: Any = None
+        data = response.get_data()
+        if data and response.mimetype == "application/json":
+            try:
+                answer = json.loads(data)
+            except ValueError:
+                answer = None
+        try:
+            self.request_webhooks(ctx, handler, values, answer)
+        except Exception:  # a bug in the webhook code must not fail the applied request
+            traceback.print_exc(file=sys.stderr)
 
     def _to_response(self, result: Any) -> Response:
         if isinstance(result, Response):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -75,6 +75,7 @@ def stop(sim: BaseSimulator) -> None:
     """Stop a simulator started with :func:`start`."""
     server = getattr(sim, "_server", None)
     thread = getattr(sim, "_thread", None)
+    sim.stop_webhooks()
     if server is None:
         return
     server.shutdown()
@@ -101,20 +102,28 @@ def serve(provider: str | type[BaseSimulator], *, seed: int = 0,
 
 
 def run_forever(provider: str, host: str = "127.0.0.1", port: int = 8000,
-                seed: int = 0, *, verbose: bool = False, **counts: int) -> None:
-    """Serve a simulator in the foreground until Ctrl-C (used by ``chatmodels sandbox``)."""
+                seed: int = 0, *, verbose: bool = False, webhooks: Sequence[str] = (),
+                **counts: int) -> None:
+    """Serve a simulator in the foreground until Ctrl-C (used by ``chatmodels sandbox``);
+    ``webhooks``: URLs subscribed to every event (``sim.subscribe(url)``)."""
     sim = create(provider, seed=seed, **counts)
+    for url in webhooks:
+        sim.subscribe(url)
     server = _bind(sim, host, port, quiet=not verbose)
     print(f"chatmodels {sim.name} sandbox listening on {sim.base_url}", flush=True)
     print(f"base_url: {sim.base_url}", flush=True)
     for key, value in sim.credentials.items():
         print(f"{key}: {value}", flush=True)
+    print(f"webhook_secret: {sim.credentials['webhook_secret']}", flush=True)
+    for url in webhooks:
+        print(f"webhook: {url}", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
     try:
         server.serve_forever()  # werkzeug swallows KeyboardInterrupt and closes the socket
     except KeyboardInterrupt:
         pass
     finally:
+        sim.stop_webhooks()
         server.server_close()
 
 

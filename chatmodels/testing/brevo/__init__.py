@@ -28,6 +28,10 @@ they are silent the choices are listed in docs/brevo.md):
   ``reset()``), and ``sim.credentials`` carries ``webhook_dir``, so
   ``brevo.connect(base_url=sim.base_url, **sim.credentials)`` reads conversations and agents
   (``Conversation.all()``, ``Agent.all()``) as a migration source does.
+* Webhooks: ``sim.subscribe(url, topics=...)`` also POSTs each outbox payload emitted after it
+  (topic: its ``eventName``) to ``url?token=<secret>``: Brevo signs nothing, the shared secret
+  (``sim.credentials["webhook_secret"]``) rides in the URL as its ``token`` query parameter.
+  Seeded conversations are in the outbox but are not delivered.
 """
 
 from __future__ import annotations
@@ -40,9 +44,11 @@ import random
 import tempfile
 import time
 from typing import Any
+from urllib.parse import quote
 
 from .. import register
 from ..base import BaseSimulator, Context, SimError
+from ..webhooks import WebhookEvent
 from .models import BrevoState
 from .seed import populate as _populate
 from .urls import PREFIX, ROUTES
@@ -93,9 +99,17 @@ class BrevoSimulator(BaseSimulator):
             part = folder / f".{saved[0]:06d}.part"
             part.write_text(json.dumps(payload), encoding="utf-8")
             part.replace(folder / f"{saved[0]:06d}.json")  # never a half-written file
+            self.emit_webhook(str(payload.get("eventName")), payload)
 
         state.on_emit = save
         return state
+
+    def render_webhook(self, event: WebhookEvent, attempt: int,
+                       ) -> tuple[str, dict[str, str], bytes]:
+        url = event.subscription.url
+        url += ("&" if "?" in url else "?") + "token=" + quote(event.subscription.secret, safe="")
+        body = json.dumps(event.data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return url, {"Content-Type": "application/json"}, body
 
     def populate(self, state: BrevoState, rng: random.Random, **counts: int) -> None:
         _populate(state, rng, **counts)

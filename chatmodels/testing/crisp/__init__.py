@@ -32,6 +32,9 @@ Behaviour (sources: the official Go/Node/Python clients, docs.crisp.chat guides,
 * Paging: 1-based page number in the path, 20 per page (``per_page`` 20..50 where Crisp supports
   it); a page past the end answers ``data: []``. Messages: batches of 40 oldest-first, 206 while
   older messages remain (``?timestamp_before=<ms>`` to go back), 200 on the last batch.
+* Webhooks: ``sim.subscribe(url, topics=...)`` receives Crisp's hook of each API write
+  (``message:send``, ``session:set_state``, ``people:profile:created``...: :mod:`.webhooks`),
+  signed with ``X-Crisp-Signature`` and ``sim.credentials["webhook_secret"]``.
 """
 
 from __future__ import annotations
@@ -42,11 +45,14 @@ import hmac
 import math
 import random
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from .. import register
 from ..base import BaseSimulator, Context, SimError
+from ..webhooks import WebhookEvent
 from . import responses
+from . import webhooks as _webhooks
 from .models import CrispState, new_uuid
 from .seed import populate as _populate
 from .urls import PREFIX, ROUTES
@@ -87,6 +93,16 @@ class CrispSimulator(BaseSimulator):
             "website_id": new_uuid(rng),
             "tier": "plugin",
         }
+
+    def request_webhooks(self, ctx: Context, endpoint: Any, values: Mapping[str, Any],
+                         answer: Any) -> None:
+        name = getattr(endpoint, "__name__", "")
+        for event, data in _webhooks.events_for(ctx, name, values, answer):
+            self.emit_webhook(event, data)
+
+    def render_webhook(self, event: WebhookEvent, attempt: int,
+                       ) -> tuple[str, dict[str, str], bytes]:
+        return _webhooks.render(event, attempt, self.credentials["website_id"])
 
     def create_state(self) -> CrispState:
         return CrispState()

@@ -7,6 +7,10 @@
 
 Counts: ``contacts`` (default 100), ``companies`` (contacts // 20), ``conversations``
 (contacts // 2). ``sim.state`` is an :class:`~.models.IntercomBackend`.
+
+Webhooks: ``sim.subscribe(url, topics=...)`` receives the ``notification_event`` of each API
+write (topics and shapes in :mod:`.webhooks`), signed with ``X-Hub-Signature`` and the app's
+client secret ``sim.credentials["webhook_secret"]``.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from .. import register
 from ..base import BaseSimulator, Context, SimError
+from ..webhooks import WebhookEvent
+from . import webhooks as _webhooks
 from .models import IntercomBackend
 from .seed import populate
 from .urls import routes
@@ -52,6 +59,21 @@ class IntercomSimulator(BaseSimulator):
 
     def make_credentials(self) -> dict[str, Any]:
         return {"access_token": "dG9rOm" + secrets.token_urlsafe(30)}
+
+    def make_webhook_secret(self) -> str:
+        """The app's client secret, which signs its webhooks."""
+        return secrets.token_hex(20)
+
+    def request_webhooks(self, ctx: Context, endpoint: Any, values: Mapping[str, Any],
+                         answer: Any) -> None:
+        name = getattr(endpoint, "__name__", "")
+        if name in _webhooks.TOPICS:
+            for topic, item in _webhooks.events_for(ctx, name, values, answer):
+                self.emit_webhook(topic, item)
+
+    def render_webhook(self, event: WebhookEvent, attempt: int,
+                       ) -> tuple[str, dict[str, str], bytes]:
+        return _webhooks.render(event, attempt, self.state.workspace_id)
 
     def authenticate(self, ctx: Context) -> None:
         header = ctx.headers.get("Authorization", "")

@@ -21,6 +21,10 @@ listed in docs/livechat.md):
   ``validation`` naming `page_id`.
 * Rate limiting: 429 ``too_many_requests`` ("Requests limit reached"); no rate-limit headers
   (LiveChat documents none) except ``Retry-After`` when the simulator knows the wait.
+* Webhooks: actions that change state POST the v3.6 webhook (``incoming_chat``,
+  ``incoming_event``, ``chat_deactivated``...: :mod:`.webhooks`) to the URLs registered with
+  ``register_webhook`` (with their ``secret_key``) and to ``sim.subscribe()`` subscriptions
+  (``secret_key``: ``sim.credentials["webhook_secret"]`` unless given).
 """
 
 from __future__ import annotations
@@ -31,10 +35,13 @@ import hmac
 import math
 import random
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from .. import register
 from ..base import BaseSimulator, Context, SimError
+from ..webhooks import Subscription, WebhookEvent
+from . import webhooks as _webhooks
 from .common import PAGE_TTL, STATUSES
 from .models import LiveChatState
 from .seed import populate as _populate
@@ -69,11 +76,45 @@ class LiveChatSimulator(BaseSimulator):
         super().__init__(seed=seed, **counts)
         rng = random.Random(f"livechat-bearer:{seed}")
         self.bearer_token = f"dal:{base64.urlsafe_b64encode(rng.randbytes(24)).decode()}"
+        #: the ``organization_id`` webhooks carry
+        self.organization_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
     def make_credentials(self) -> dict[str, Any]:
         rng = random.Random(f"livechat-credentials:{self.seed_value}")
         return {"account_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                 "token": f"dal:{base64.urlsafe_b64encode(rng.randbytes(24)).decode()}"}
+
+    # -- webhooks --------------------------------------------------------------------------
+    def has_webhook_targets(self) -> bool:
+        return super().has_webhook_targets() or bool(self.state.webhooks)
+
+    def webhook_targets(self, topic: str) -> list[Subscription]:
+        return _webhooks.registrations(self.state, topic) + super().webhook_targets(topic)
+
+    def request_webhooks(self, ctx: Context, endpoint: Any, values: Mapping[str, Any],
+                         answer: Any) -> None:
+        api = "configuration" if getattr(endpoint, "__name__", "") == "_configuration" \
+            else "agent"
+        body = ctx.json if isinstance(ctx.json, dict) else {}
+        state = self.state
+        for action, payload, chat_id in _webhooks.events_for(state, api, str(values["action"]),
+                                                             body, answer):
+            for sub in self.webhook_targets(action):
+                if not _webhooks.wanted(sub, action, payload, state):
+                    continue
+                data: dict[str, Any] = {"payload": payload,
+                                        "additional_data": _webhooks.additional(sub, state,
+                                                                                chat_id)}
+                if api == "configuration":
+                    data["requester"] = {"user_id": state.me,
+                                         "account_id": self.credentials["account_id"],
+                                         "client_id": sub.extra.get("owner_client_id",
+                                                                    "chatmodels-simulator")}
+                self.emit_webhook(action, data, targets=[sub])
+
+    def render_webhook(self, event: WebhookEvent, attempt: int,
+                       ) -> tuple[str, dict[str, str], bytes]:
+        return _webhooks.render(event, attempt, self.organization_id)
 
     def create_state(self) -> LiveChatState:
         return LiveChatState()

@@ -27,6 +27,9 @@ simulator chose, as listed in docs/sendbee.md):
   :meth:`SendbeeSimulator.receive_message` (``message.received``), each
   ``{"headers": {"X-Authorization": <token signed now with the api secret>}, "body": bytes}``;
   ``chatmodels.sendbee.webhooks.parse`` reads them. Seeded data sends none.
+  ``sim.subscribe(url, topics=...)`` POSTs each of them emitted after it (topic: its ``type``),
+  with a token signed at each attempt with ``sim.credentials["webhook_secret"]`` (the API
+  secret, unless the subscription was given another).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from chatmodels.sendbee.auth import WEBHOOK_HEADER, make_token, verify_token
 
 from .. import register
 from ..base import BaseSimulator, Context, SimError, _RateWindow
+from ..webhooks import WebhookEvent
 from .models import SendbeeState
 from .seed import populate as _populate
 from .urls import ROUTES
@@ -127,8 +131,20 @@ class SendbeeSimulator(BaseSimulator):
         return {"api_key": f"{rng.getrandbits(160):040x}",
                 "api_secret": f"{rng.getrandbits(256):064x}"}
 
+    def make_webhook_secret(self) -> str:
+        """Sendbee signs its webhooks with the API secret."""
+        return str(self.credentials["api_secret"])
+
+    def render_webhook(self, event: WebhookEvent, attempt: int,
+                       ) -> tuple[str, dict[str, str], bytes]:
+        headers = {"Content-Type": "application/json",
+                   WEBHOOK_HEADER: make_token(event.subscription.secret)}
+        return event.subscription.url, headers, json.dumps(event.data).encode("utf-8")
+
     def create_state(self) -> SendbeeState:
-        return SendbeeState()
+        state = SendbeeState()
+        state.on_emit = lambda event: self.emit_webhook(str(event["type"]), event)
+        return state
 
     def populate(self, state: SendbeeState, rng: random.Random, **counts: int) -> None:
         _populate(state, rng, **counts)

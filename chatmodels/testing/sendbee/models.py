@@ -63,13 +63,18 @@ class SendbeeState:
         self._last_ts = 0.0
         #: webhook payloads of changes made through the API (``SendbeeSimulator.outbox``)
         self.events: list[dict[str, Any]] = []
+        #: called with each payload recorded (the simulator delivers it to its subscribers)
+        self.on_emit: Any = None
 
     def now(self) -> int:
         return int(time.time())
 
     def emit(self, kind: str, key: str, view: dict[str, Any]) -> None:
         """Record the webhook payload Sendbee would post for a change."""
-        self.events.append({"type": kind, "created_at": self.now(), key: view})
+        event = {"type": kind, "created_at": self.now(), key: view}
+        self.events.append(event)
+        if self.on_emit is not None:
+            self.on_emit(event)
 
     # ------------------------------------------------------------------ tags and fields
     def tag_named(self, name: str, create: bool = False) -> dict[str, Any] | None:
