@@ -93,6 +93,16 @@ def _positive(value: str) -> int:
     return number
 
 
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {value!r}")
+    return number
+
+
 def _port(value: str) -> int:
     number = _count(value)
     if number > 65535:
@@ -299,5 +309,13 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
                      help="settings of the source: KEY=VALUE lines or JSON ('-': stdin)")
     mig.add_argument("--target-file", metavar="PATH",
                      help="settings of the target: KEY=VALUE lines or JSON ('-': stdin)")
+    mig.add_argument("--follow", action="store_true",
+                     help="after the run, keep the target current: a delta round every "
+                          "--poll-interval seconds until Ctrl-C or --idle-timeout")
+    mig.add_argument("--poll-interval", type=_seconds, default=None, metavar="SECONDS",
+                     help="with --follow: seconds between two delta rounds (default 30)")
+    mig.add_argument("--idle-timeout", type=_seconds, default=None, metavar="SECONDS",
+                     help="with --follow: stop once nothing was written for this long "
+                          "(0: after the first round with nothing to do)")
     mig.set_defaults(func=commands["migrate"])
     return parser
