@@ -18,6 +18,7 @@ import os
 import socket
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -194,6 +195,13 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
     return EXIT_OK
 
 
+def _followed(report: Any, written: int) -> None:
+    when = time.strftime("%H:%M:%S")
+    where = f"round {report.rounds + 1}" if report.mode == "polling" else \
+        f"event {report.events}"
+    _Output.print(f"{when} {where}: {written} object(s) written")
+
+
 def _follow(args: argparse.Namespace, ctx: _Context, migration: Any) -> int:
     """``--follow``: delta rounds until Ctrl-C or ``--idle-timeout`` (failed objects of the
     run are retried by the rounds; the exit code says whether any is left)."""
@@ -205,7 +213,8 @@ def _follow(args: argparse.Namespace, ctx: _Context, migration: Any) -> int:
         with _journal_errors(args.journal):
             result = migration.follow(poll_interval=interval,
                                       idle_timeout=args.idle_timeout,
-                                      resources=args.resources or engine_resources())
+                                      resources=args.resources or engine_resources(),
+                                      on_write=_followed)
     except KeyboardInterrupt:
         ctx.error("stopped following; run the same command again to catch up and follow "
                   "again", fresh_line=True)

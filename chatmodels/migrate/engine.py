@@ -171,18 +171,20 @@ class Migration:
         return self._report
 
     def follow(self, feed: Any = None, *, stop: Any = None, poll_interval: float = 30.0,
-               idle_timeout: float | None = None,
-               resources: Iterable[str] = RESOURCES) -> Any:
+               idle_timeout: float | None = None, resources: Iterable[str] = RESOURCES,
+               on_write: Callable[[Any, int], None] | None = None) -> Any:
         """Keep the migration current until stopped; returns a ``FollowReport``.
 
         ``feed``: an iterable or ``queue.Queue`` of webhook events (hints: each object is
         re-read from the source and re-synced through the journal, duplicates skipped by
         event id), or ``None`` to poll (a delta round every ``poll_interval`` seconds).
         ``stop``: a ``threading.Event`` or a callable; ``idle_timeout``: stop after that many
-        seconds with nothing to do. See :mod:`chatmodels.migrate.follow`.
+        seconds with nothing to do; ``on_write(report, n)`` after each round or event that
+        wrote ``n`` objects. See :mod:`chatmodels.migrate.follow`.
         """
         from .follow import Follower
-        follower = Follower(self, resources=resources, stop=stop, idle_timeout=idle_timeout)
+        follower = Follower(self, resources=resources, stop=stop, idle_timeout=idle_timeout,
+                            on_write=on_write)
         return follower.poll(poll_interval) if feed is None else follower.events(feed)
 
     def close(self) -> None:

@@ -151,7 +151,8 @@ class Follower:
 
     def __init__(self, migration: Migration, *, resources: Iterable[str] | None = None,
                  stop: Any = None, idle_timeout: float | None = None,
-                 dedupe_size: int = DEDUPE_SIZE) -> None:
+                 dedupe_size: int = DEDUPE_SIZE,
+                 on_write: Callable[[FollowReport, int], None] | None = None) -> None:
         from .engine import RESOURCES
         if migration.dry_run:
             raise ConfigurationError("a dry run cannot follow: following writes every change")
@@ -165,6 +166,8 @@ class Follower:
         self.idle_timeout = idle_timeout
         self.seen: LRUCache[tuple[str, str], bool] = LRUCache(maxsize=dedupe_size)
         self.out = FollowReport(mode="")
+        #: called after each round or event that wrote something: (report so far, writes)
+        self.on_write = on_write
 
     # -- session ------------------------------------------------------------------------------
     def events(self, feed: Any) -> FollowReport:
@@ -221,6 +224,8 @@ class Follower:
             work()
         finally:
             written = _merge(self.out.report, m._report)
+        if written and self.on_write is not None:
+            self.on_write(self.out, written)
         return written
 
     # -- polling ----------------------------------------------------------------------------
