@@ -26,6 +26,7 @@ docs/migration.md ("Live sync and cutover") and docs/reliability.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import queue
@@ -56,6 +57,10 @@ DEDUPE_SIZE = 100_000
 #: how often a queue feed checks ``stop`` and the idle timeout (seconds)
 TICK = 0.05
 DELETED = "deleted on the source: kept on the target (deletions are not propagated)"
+#: seconds: an object whose ``updated_at`` is this recent when a polling round ends is synced
+#: once more by the next round -- a second change within the same (one-second) ``updated_at``
+#: would not move its version; covers clocks that agree within this margin
+SETTLE = 3.0
 
 
 @dataclass
@@ -253,6 +258,17 @@ class Follower:
                 getattr(self.m, f"_step_{name}")()
             if self.m._abort.is_set():
                 return
+        self._settle()
+
+    def _settle(self) -> None:
+        """Mark the rows whose source ``updated_at`` is within :data:`SETTLE` seconds of now
+        for one more sync (see :data:`SETTLE`)."""
+        cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=SETTLE)
+        for kind in ("contact", "conversation"):
+            for entry in self.m.journal.entries(kind, "done"):
+                when = _when(entry.version)
+                if when is not None and when >= cutoff:
+                    self.m.journal.done(kind, entry.source_id, entry.target_id, STALE)
 
     # -- events -----------------------------------------------------------------------------
     def _feed(self, feed: Any) -> Iterator[Any]:
@@ -418,6 +434,17 @@ class Follower:
     def _deleted(self, kind: str, sid: str) -> None:
         logger.warning("%s %s %s", kind, sid, DELETED)
         self.out.deleted[kind + "s"] += 1
+
+
+def _when(version: str | None) -> dt.datetime | None:
+    """A journal version (an ISO ``updated_at``) as a datetime; ``None`` for anything else."""
+    if not version or version == STALE:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(version)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def _merge(total: Report, part: Report) -> int:
