@@ -189,7 +189,8 @@ def test_event_follow_with_duplicated_and_reordered_deliveries(tmp_path):
         target.clear_requests()
         with Migration(api, connect(target), journal, progress=False) as again:
             replay = again.follow(list(reversed(deliveries)))
-        assert replay.ok and replay.written() == replay.report.steps["contacts"].updated
+        assert replay.ok and all(s.created == s.reconciled == 0 for name, s in
+                                 replay.report.steps.items() if name != "agents")
         # nothing but the journal's marker (a new generation) is written
         assert [r.method for r in target.requests if r.method != "GET"
                 and not r.path.startswith("/data_attributes/")] == []

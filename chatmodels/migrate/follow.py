@@ -260,11 +260,11 @@ class Follower:
                 return
         self._settle()
 
-    def _settle(self) -> None:
+    def _settle(self, kinds: tuple[str, ...] = ("contact", "conversation")) -> None:
         """Mark the rows whose source ``updated_at`` is within :data:`SETTLE` seconds of now
         for one more sync (see :data:`SETTLE`)."""
         cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=SETTLE)
-        for kind in ("contact", "conversation"):
+        for kind in kinds:
             for entry in self.m.journal.entries(kind, "done"):
                 when = _when(entry.version)
                 if when is not None and when >= cutoff:
@@ -366,7 +366,9 @@ class Follower:
         cid = getattr(event, "conversation_id", None) or (
             getattr(event, "object_id", None) if kind == "conversation" else None)
         if cid is None:
-            # the event does not say which conversation (a Sendbee message): a delta pass
+            # the event does not say which conversation (a Sendbee message): a delta pass,
+            # recent conversations included (their new message may share their second)
+            self._settle(("conversation",))
             m._step_conversations()
             self.out.synced["conversations (delta pass)"] += 1
             return
@@ -391,9 +393,13 @@ class Follower:
         """The source object's current state (``None``: it is gone). The event's own values
         seed the request where the provider needs more than the id (Sendbee: the phone)."""
         raw = getattr(obj, "raw", None) if obj is not None else None
+        fresh = None
+        if isinstance(raw, Mapping) and raw:
+            try:
+                fresh = cls.from_wire(dict(raw), partial=True)
+            except ChatModelsError:  # a payload shape the model does not read: the id will do
+                fresh = None
         try:
-            fresh = cls.from_wire(dict(raw), partial=True) if isinstance(raw, Mapping) \
-                and raw else None
             if fresh is None or fresh.id is None or str(fresh.id) != oid:
                 fresh = cls.ref(oid)
             fresh.reload()
