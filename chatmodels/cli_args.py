@@ -221,6 +221,9 @@ examples (credentials in the environment variables above):
   chatmodels migrate --from {source} --to {target} --journal {journal}
   chatmodels migrate --from {target} --to {source} --journal back.db \\
       --source-file {target}.env --target-file {source}.json --since 2026-01-01
+  chatmodels migrate --from {source} --to {target} --journal {journal} --follow
+  chatmodels migrate --from {source} --to {target} --journal {journal} --follow \
+      --poll-interval 0 --idle-timeout 0
 
 {EXIT_CODES}"""
 
