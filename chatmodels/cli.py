@@ -18,8 +18,10 @@ import os
 import socket
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import requests
 
@@ -145,6 +147,11 @@ def _journal_errors(path: str) -> Iterator[None]:
 def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
     from .migrate import Migration, MigrationAborted
 
+    if args.follow and args.dry_run:
+        raise ConfigurationError("--follow cannot be combined with --dry-run (following "
+                                 "writes every change)")
+    if not args.follow and (args.idle_timeout is not None or args.poll_interval is not None):
+        raise ConfigurationError("--poll-interval and --idle-timeout go with --follow")
     source_entry, target_entry = registry.get(args.source_provider), registry.get(
         args.target_provider)
     if args.source_file == "-" and args.target_file == "-":
@@ -161,9 +168,11 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
                               workers=args.workers, dry_run=args.dry_run, since=args.since,
                               fail_fast=args.fail_fast, progress=not args.no_progress,
                               default_agent_email=args.default_agent)
+    following = False
     try:
         with _journal_errors(args.journal):
             report = migration.run(resources=args.resources or engine_resources())
+        following = args.follow  # _follow closes the journal
     except MigrationAborted as exc:
         ctx.error(f"stopped on the first failure (--fail-fast): {exc}")
         return EXIT_FAILED
@@ -172,10 +181,13 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
         return EXIT_INTERRUPTED
     finally:
         try:
-            migration.close()
+            if not following:
+                migration.close()
         except sqlite3.Error:  # pragma: no cover - closing a broken journal
             pass
     _Output.print("\n".join(clean(line, ctx.secrets) for line in str(report).splitlines()))
+    if following:
+        return _follow(args, ctx, migration)
     if report.errors:
         ctx.error(f"{len(report.errors)} object(s) failed (see above and the journal "
                   f"{args.journal}); run the same command again to retry them")
@@ -194,6 +206,43 @@ def _webhooks(args: argparse.Namespace, ctx: _Context) -> int:
         reason = os.strerror(errno) if errno > 0 else (exc.strerror or str(exc))
         ctx.error(f"cannot listen on {args.host}:{args.port}: {reason}")
         return EXIT_USAGE
+
+
+def _followed(report: Any, written: int) -> None:
+    when = time.strftime("%H:%M:%S")
+    where = f"round {report.rounds + 1}" if report.mode == "polling" else \
+        f"event {report.events}"
+    _Output.print(f"{when} {where}: {written} object(s) written")
+
+
+def _follow(args: argparse.Namespace, ctx: _Context, migration: Any) -> int:
+    """``--follow``: delta rounds until Ctrl-C or ``--idle-timeout`` (failed objects of the
+    run are retried by the rounds; the exit code says whether any is left)."""
+    interval = 30.0 if args.poll_interval is None else args.poll_interval
+    until = "Ctrl-C" if args.idle_timeout is None else \
+        f"nothing to do for {args.idle_timeout:g}s (or Ctrl-C)"
+    _Output.print(f"\nfollowing the source: a delta round every {interval:g}s until {until}")
+    try:
+        with _journal_errors(args.journal):
+            result = migration.follow(poll_interval=interval,
+                                      idle_timeout=args.idle_timeout,
+                                      resources=args.resources or engine_resources(),
+                                      on_write=_followed)
+    except KeyboardInterrupt:
+        ctx.error("stopped following; run the same command again to catch up and follow "
+                  "again", fresh_line=True)
+        return EXIT_INTERRUPTED
+    finally:
+        try:
+            migration.close()
+        except sqlite3.Error:  # pragma: no cover - closing a broken journal
+            pass
+    _Output.print("\n".join(clean(line, ctx.secrets) for line in str(result).splitlines()))
+    if not result.ok:
+        ctx.error(f"{result.failed_rows} object(s) failed (see above and the journal "
+                  f"{args.journal}); run the same command again to retry them")
+        return EXIT_FAILED
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -114,6 +114,16 @@ def _positive(value: str) -> int:
     return number
 
 
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {value!r}")
+    return number
+
+
 def _port(value: str) -> int:
     number = _count(value)
     if number > 65535:
@@ -238,6 +248,9 @@ examples (credentials in the environment variables above):
   chatmodels migrate --from {source} --to {target} --journal {journal}
   chatmodels migrate --from {target} --to {source} --journal back.db \\
       --source-file {target}.env --target-file {source}.json --since 2026-01-01
+  chatmodels migrate --from {source} --to {target} --journal {journal} --follow
+  chatmodels migrate --from {source} --to {target} --journal {journal} --follow \
+      --poll-interval 0 --idle-timeout 0
 
 {EXIT_CODES}"""
 
@@ -329,6 +342,14 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
                      help="settings of the source: KEY=VALUE lines or JSON ('-': stdin)")
     mig.add_argument("--target-file", metavar="PATH",
                      help="settings of the target: KEY=VALUE lines or JSON ('-': stdin)")
+    mig.add_argument("--follow", action="store_true",
+                     help="after the run, keep the target current: a delta round every "
+                          "--poll-interval seconds until Ctrl-C or --idle-timeout")
+    mig.add_argument("--poll-interval", type=_seconds, default=None, metavar="SECONDS",
+                     help="with --follow: seconds between two delta rounds (default 30)")
+    mig.add_argument("--idle-timeout", type=_seconds, default=None, metavar="SECONDS",
+                     help="with --follow: stop once nothing was written for this long "
+                          "(0: after the first round with nothing to do)")
     mig.set_defaults(func=commands["migrate"])
     if "webhooks" in commands:
         _add_webhooks(sub, commands["webhooks"])

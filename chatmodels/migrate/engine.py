@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any
@@ -118,7 +118,7 @@ class Migration:
         self._abort = threading.Event()
         self._report = Report(dry_run=dry_run, since=self.since)
         self._lock = threading.Lock()
-        self._source_tag_names: dict[str, str] = {}
+        self._source_tag_names: dict[str, str] = _SourceTagNames({}, source)
         self._agent_map: dict[str, str] = {}
         self._available: dict[str, bool] = {}
         self._pool: ThreadPoolExecutor | None = None
@@ -169,6 +169,23 @@ class Migration:
             raise MigrationAborted(f"{self._report.errors[0][0]} {self._report.errors[0][1]}: "
                                    f"{self._report.errors[0][2]}")
         return self._report
+
+    def follow(self, feed: Any = None, *, stop: Any = None, poll_interval: float = 30.0,
+               idle_timeout: float | None = None, resources: Iterable[str] = RESOURCES,
+               on_write: Callable[[Any, int], None] | None = None) -> Any:
+        """Keep the migration current until stopped; returns a ``FollowReport``.
+
+        ``feed``: an iterable or ``queue.Queue`` of webhook events (hints: each object is
+        re-read from the source and re-synced through the journal, duplicates skipped by
+        event id), or ``None`` to poll (a delta round every ``poll_interval`` seconds).
+        ``stop``: a ``threading.Event`` or a callable; ``idle_timeout``: stop after that many
+        seconds with nothing to do; ``on_write(report, n)`` after each round or event that
+        wrote ``n`` objects. See :mod:`chatmodels.migrate.follow`.
+        """
+        from .follow import Follower
+        follower = Follower(self, resources=resources, stop=stop, idle_timeout=idle_timeout,
+                            on_write=on_write)
+        return follower.poll(poll_interval) if feed is None else follower.events(feed)
 
     def close(self) -> None:
         """Release the journal (and its lock)."""
@@ -794,3 +811,28 @@ class _NoBar:
 
     def close(self) -> None:
         pass
+
+
+class _SourceTagNames(dict):  # type: ignore[type-arg]
+    """Source tag id -> name, listing the source's tags again (once per id) when asked for an
+    id it does not know: a tag created on the source after the tags step, on a contact that
+    lists only tag ids, keeps its name instead of being dropped (a run or a follow)."""
+
+    def __init__(self, names: Mapping[str, str], source: Any) -> None:
+        super().__init__(names)
+        self._source = source
+        self._lock = threading.Lock()
+        self._tried: set[str] = set()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key not in self and key not in self._tried:
+            with self._lock:
+                if key not in self and key not in self._tried:
+                    self._tried.add(key)
+                    try:
+                        for tag in self._source.resource("tags").all():
+                            if tag.name:
+                                self[str(tag.id)] = tag.name
+                    except ChatModelsError as exc:  # the name stays unknown, as before
+                        logger.warning("could not list the source's tags again: %s", exc)
+        return super().get(key, default)
