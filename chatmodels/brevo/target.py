@@ -163,10 +163,17 @@ class BrevoTarget(Target):
             folder.save()
 
     def delete_marker(self) -> str | None:
-        """Delete the marker folder."""
+        """Delete the marker folder, unless lists live in it (Brevo would delete them too:
+        lists go to the account's first folder, which the marker may be)."""
         folder = self._marker_folder()
-        if folder is not None:
-            folder.delete()
+        if folder is None:
+            return None
+        if any(str(t.folder_id) == str(folder.id) for t in self.client.Tag.all()):
+            return "the marker folder holds lists created since: it stays (delete it by hand)"
+        folder.delete()
+        # the folder was maybe the one new lists go to: let the next list find another
+        with self.client._cache_lock:
+            self.client._cache.pop("brevo:default-folder", None)
         return None
 
     # -- agents --------------------------------------------------------------------------------

@@ -232,6 +232,9 @@ class Rollback:
             self.report.errors.append((entry.kind, entry.source_id, message))
             return
         self._mark(entry, target_kind, removed=False)
+        if entry.kind == "message":
+            # its conversation stays: a later run must look at it again to resend the message
+            self.journal.set_state("conversation", _parent_sid(entry.source_id), ROLLED_BACK)
 
     def _unmark(self) -> str | None:
         """Remove the run marker; the reason it stays when it cannot be removed."""
