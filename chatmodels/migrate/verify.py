@@ -6,7 +6,8 @@ conversations with their messages) or its lookups (``find_tag``, ``find_field``,
 ``find_event``). Each canonical field gets one of four statuses:
 
 * ``equal``: the same value once both are normalised (markup and whitespace of texts, case of
-  emails and tag names, numbers against their text, ISO dates against unix seconds);
+  emails and tag names, numbers against their text, booleans against ``"true"``, ISO dates
+  against unix seconds);
 * ``transformed``: it differs as a rule says it may and the target holds a value — a
   :class:`Rule` (a mapping's renames and value maps plug in here) or a fidelity declaration
   of the target that applies to the source object (``Target.fidelity``, read as in
@@ -40,6 +41,8 @@ from .targets import Target, account_identity, plain, target_for, with_attachmen
 STATUSES = ("equal", "transformed", "lost", "different")
 #: the canonical contact fields compared (custom attributes and tags are compared too)
 CONTACT_FIELDS = ("name", "email", "phone", "external_id")
+#: fields compared without case
+FOLDED = frozenset({"email"})
 _MISSING = object()
 
 
@@ -196,9 +199,10 @@ def empty(value: Any) -> bool:
     return value is None or value is _MISSING or value in ("", [], {})
 
 
-def same(a: Any, b: Any) -> bool:
+def same(a: Any, b: Any, *, fold: bool = False) -> bool:
     """Equal once normalised: numbers as numbers, an ISO date as its unix seconds, texts
-    without markup, whitespace or case."""
+    without markup or whitespace (and case, with ``fold``: emails), lists of names as sets
+    without case."""
     if empty(a) and empty(b):
         return True
     if empty(a) or empty(b):
@@ -216,7 +220,9 @@ def same(a: Any, b: Any) -> bool:
             return _seconds(date) == int(stamp)
     if isinstance(a, (list, tuple, set)) and isinstance(b, (list, tuple, set)):
         return sorted(squash(x).lower() for x in a) == sorted(squash(x).lower() for x in b)
-    return squash(_text(a)).lower() == squash(_text(b)).lower()
+    if fold or isinstance(a, bool) or isinstance(b, bool):
+        return squash(_text(a)).lower() == squash(_text(b)).lower()
+    return squash(_text(a)) == squash(_text(b))
 
 
 def _text(value: Any) -> str:
@@ -326,7 +332,8 @@ class Verifier:
                 got: Any, read: Any = None) -> None:
         """One field: ``want`` on the source, ``got`` on the target (``read(field)`` reads
         another target field, for rules that rename)."""
-        if same(want, got):
+        fold = field in FOLDED
+        if same(want, got, fold=fold):
             self._add(kind, sid, tid, field, "equal", want, got)
             return
         for rule in self.rules:
@@ -335,7 +342,7 @@ class Verifier:
                 continue
             other, value, reason = expected
             held = read(other) if read is not None and other != field else got
-            if same(value, held):
+            if same(value, held, fold=fold):
                 self._add(kind, sid, tid, field, "transformed", want, held, reason)
                 return
         line = self._declared(kind, obj, field)
