@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from ..client import Client
 from ..errors import ChatModelsError, ConfigurationError, ResourceNotFound, UnknownResource
 from . import fidelity
-from .engine import WRITTEN_MESSAGES
+from .engine import WRITTEN_MESSAGES, _ts
 from .journal import Journal, JournalError
 from .targets import Target, account_identity, plain, target_for, with_attachments
 
@@ -464,9 +464,7 @@ class Verifier:
                     self.compare("note", item, csid, ctid, "body", plain(item.body),
                                  plain(item.body) if found is not None else None)
                 else:
-                    when = item.created_at.astimezone(dt.timezone.utc).isoformat() \
-                        if isinstance(item.created_at, dt.datetime) else item.created_at
-                    csid = f"{sid}/{item.name}/{when}"
+                    csid = f"{sid}/{item.name}/{_ts(item.created_at)}"  # as the engine keys it
                     ctid = self._done("event", csid)
                     if ctid is None:
                         continue
