@@ -265,3 +265,39 @@ def test_rollback_killed_then_resumed_finishes(pair, tmp_path):
             report = rb.run()
         assert report.ok and sum(report.deleted.values()) == 0
         assert_restored(before, state(dst_sim), pair[1], report)
+
+
+def test_the_journal_records_each_origin_with_its_row(tmp_path):
+    journal = Journal(str(tmp_path / "j.db"))
+    try:
+        journal.done("contact", "1", "t1", None, origin="created")
+        journal.done("contact", "2", "t2", None, origin="matched")
+        journal.done("contact", "1", "t1", "v2")  # a delta update keeps the origin
+        journal.done("tag", "x", "tx", None)
+        assert journal.origins() == {("contact", "1"): "created", ("contact", "2"): "matched"}
+        assert journal.origins("tag") == {}
+        with pytest.raises(ValueError, match="unknown origin"):
+            journal.done("contact", "3", "t3", None, origin="mine")
+        assert journal.get("contact", "3") is None
+        journal.set_state("contact", "1", "rolled_back")
+        entry = journal.get("contact", "1")
+        assert entry is not None and (entry.state, entry.target_id) == ("rolled_back", "t1")
+    finally:
+        journal.close()
+
+
+def test_rows_left_pending_are_kept_and_listed(tmp_path):
+    with serve("crisp", seed=11, contacts=4) as src_sim, new_target("intercom") as dst:
+        source = BY_NAME["crisp"].connect(src_sim, retry=FAST_RETRY)
+        target = BY_NAME["intercom"].connect(dst, retry=FAST_RETRY)
+        path = str(tmp_path / "j.db")
+        migrate(source, target, path)
+        journal = Journal(path)
+        contact = journal.entries("contact", "done")[0]
+        journal.pending("contact", contact.source_id, None)  # as a kill -9 mid-write leaves it
+        journal.close()
+        report = rollback(target, path)
+        assert report.ok and report.deleted["contacts"] == 3
+        assert [(k, n) for (k, r), n in report.kept.items() if "pending" in r] == \
+            [("contacts", 1)]
+        assert [c.id for c in target.Contact.all()] == [contact.target_id]

@@ -194,3 +194,15 @@ def test_csv_cells_are_not_formulas(tmp_path):
     report.write(path)
     row = list(csv.DictReader(open(path, encoding="utf-8", newline="")))[0]
     assert row["source"].startswith("'=") and row["target"] == "-3"
+
+
+def test_html_report_escapes_values(tmp_path):
+    from chatmodels.migrate.verify import Check
+    report = Verification(checks=[Check("contact", "1", "2", "name", "different",
+                                        "<script>alert(1)</script>", "x & y", "")],
+                          unreadable={"conversations": "cannot <read>"})
+    page = report.html()
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "x &amp; y" in page and "cannot &lt;read&gt;" in page
+    with pytest.raises(Exception, match="name a .csv or .html file"):
+        report.write(str(tmp_path / "r.txt"))

@@ -177,8 +177,12 @@ class Rollback:
         return self.report
 
     def _row(self, entry: Entry, target_kind: str, parent: str | None) -> None:
+        if entry.state in ("pending", "failed"):
+            self._keep(target_kind, "its write may have happened or not (pending or failed "
+                       "in the journal): finish the migration first to roll it back")
+            return
         if entry.state not in ("done", DELETING):
-            return  # pending/failed rows hold no target id; rolled back already
+            return  # rolled back already
         if entry.kind == "contact_tag":
             # a tag on a contact: it goes with the contact, else it stays (the journal cannot
             # tell whether the contact had the tag before)
