@@ -165,7 +165,6 @@ class Rollback:
                     self._row(entry, target_kind, parent)
             if not self.report.errors:
                 self.report.marker = self._unmark()
-                self.journal.set_meta("reconcile", "")
                 self.journal.set_meta("rolled_back", str(time.time()))
             status = "completed" if not self.report.errors else "failed"
         except KeyboardInterrupt:
