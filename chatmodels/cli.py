@@ -1,4 +1,5 @@
-"""The ``chatmodels`` command (also ``python -m chatmodels``): migrate, demo, sandbox, webhooks.
+"""The ``chatmodels`` command (also ``python -m chatmodels``): migrate (and its rollback),
+verify, demo, sandbox, webhooks.
 
 Rules at this boundary: a usage or configuration error is one line on stderr and exit 2
 (never a traceback); Ctrl-C is one line and exit 130; a closed output pipe (``| head``) ends
@@ -144,9 +145,93 @@ def _journal_errors(path: str) -> Iterator[None]:
         raise ConfigurationError(f"journal {path!r}: {exc}") from None
 
 
+def _recorded_provider(path: str, role: str) -> str:
+    """The provider the journal recorded for ``role`` (``source``/``target``)."""
+    import json
+
+    from .migrate import Journal
+    if not os.path.exists(path):
+        raise ConfigurationError(f"journal {path!r} does not exist")
+    with _journal_errors(path):
+        journal = Journal(path, read_only=True)
+        try:
+            recorded = journal.get_meta(f"{role}_identity")
+        finally:
+            journal.close()
+    if recorded is None:
+        raise ConfigurationError(f"journal {path!r} records no migration")
+    return registry.get(str(json.loads(recorded).get("provider"))).name
+
+
+def _side(args: argparse.Namespace, ctx: _Context, role: str) -> Any:
+    """The connected client of one side, its provider from the options or the journal."""
+    provider = getattr(args, f"{role}_provider") or _recorded_provider(args.journal, role)
+    entry = registry.get(provider)
+    options = connect_options(entry, getattr(args, role), getattr(args, f"{role}_file"),
+                              flag=f"--{role}", ctx=ctx)
+    return entry.connect(**options)
+
+
+def _verify(args: argparse.Namespace, ctx: _Context, source: Any = None,
+            target: Any = None) -> int:
+    from .migrate.verify import verify
+
+    if args.source_file == "-" and args.target_file == "-":
+        raise ConfigurationError("only one of --source-file and --target-file can be '-' "
+                                 "(stdin)")
+    source = source if source is not None else _side(args, ctx, "source")
+    target = target if target is not None else _side(args, ctx, "target")
+    with _journal_errors(args.journal):
+        result = verify(source, target, args.journal)
+    _Output.print("\n".join(clean(line, ctx.secrets) for line in str(result).splitlines()))
+    if args.report:
+        result.write(args.report)
+        _Output.print(f"Report: {args.report}")
+    if not result.ok:
+        ctx.error(f"{len(result.different)} field(s) unexpectedly different, "
+                  f"{len(result.errors)} object(s) unreadable (see above)")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _rollback(args: argparse.Namespace, ctx: _Context) -> int:
+    from .migrate.rollback import Rollback
+
+    extra = [flag for flag, on in (("--dry-run", args.dry_run), ("--since", args.since),
+                                   ("--resources", args.resources), ("--verify", args.verify))
+             if on]
+    if extra:
+        raise ConfigurationError(f"--rollback does not take {', '.join(extra)}")
+    target = _side(args, ctx, "target")
+    with _journal_errors(args.journal):
+        rollback = Rollback(target, args.journal)
+    try:
+        with _journal_errors(args.journal):
+            report = rollback.run()
+    except KeyboardInterrupt:
+        ctx.error("interrupted; run the same command again to resume", fresh_line=True)
+        return EXIT_INTERRUPTED
+    finally:
+        rollback.close()
+    _Output.print("\n".join(clean(line, ctx.secrets) for line in str(report).splitlines()))
+    if report.errors:
+        ctx.error(f"{len(report.errors)} object(s) could not be deleted (see above); run the "
+                  "same command again to retry them")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
     from .migrate import Migration, MigrationAborted
 
+    if args.rollback:
+        return _rollback(args, ctx)
+    missing = [flag for flag, value in (("--from", args.source_provider),
+                                        ("--to", args.target_provider)) if value is None]
+    if missing:
+        raise ConfigurationError(f"{' and '.join(missing)} required (except with --rollback)")
+    if args.report and not args.verify:
+        raise ConfigurationError("--report goes with --verify")
     if args.follow and args.dry_run:
         raise ConfigurationError("--follow cannot be combined with --dry-run (following "
                                  "writes every change)")
@@ -192,6 +277,8 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
         ctx.error(f"{len(report.errors)} object(s) failed (see above and the journal "
                   f"{args.journal}); run the same command again to retry them")
         return EXIT_FAILED
+    if args.verify and not args.dry_run:
+        return _verify(args, ctx, source, target)
     return EXIT_OK
 
 
@@ -248,7 +335,7 @@ def _follow(args: argparse.Namespace, ctx: _Context, migration: Any) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The ``chatmodels`` parser, each command's ``func`` set."""
     return cli_args.build_parser({"sandbox": _sandbox, "demo": _demo, "migrate": _migrate,
-                                  "webhooks": _webhooks})
+                                  "webhooks": _webhooks, "verify": _verify})
 
 
 def _describe(exc: BaseException) -> str:

@@ -249,8 +249,10 @@ examples (credentials in the environment variables above):
   chatmodels migrate --from {target} --to {source} --journal back.db \\
       --source-file {target}.env --target-file {source}.json --since 2026-01-01
   chatmodels migrate --from {source} --to {target} --journal {journal} --follow
-  chatmodels migrate --from {source} --to {target} --journal {journal} --follow \
+  chatmodels migrate --from {source} --to {target} --journal {journal} --follow \\
       --poll-interval 0 --idle-timeout 0
+  chatmodels migrate --from {source} --to {target} --journal {journal} --verify --report v.html
+  chatmodels migrate --rollback --journal {journal}
 
 {EXIT_CODES}"""
 
@@ -318,10 +320,12 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
         description="Copy a workspace from one provider to another: resumable (the journal "
                     "records every write)\nand exactly once (interrupted writes are looked up "
                     "before being retried). See docs/migration.md.")
-    mig.add_argument("--from", dest="source_provider", required=True, type=_provider,
-                     metavar="PROVIDER", help=f"the source: {_names()}")
-    mig.add_argument("--to", dest="target_provider", required=True, type=_target_provider,
-                     metavar="PROVIDER", help=f"the target: {_names()}")
+    mig.add_argument("--from", dest="source_provider", type=_provider,
+                     metavar="PROVIDER", help=f"the source: {_names()} (required, except with "
+                                             "--rollback)")
+    mig.add_argument("--to", dest="target_provider", type=_target_provider,
+                     metavar="PROVIDER", help=f"the target: {_names()} (required; with "
+                                             "--rollback, read from the journal if omitted)")
     mig.add_argument("--journal", required=True, type=_journal, metavar="FILE",
                      help="SQLite file that makes runs resumable (created if missing; keep it)")
     mig.add_argument("--dry-run", action="store_true", help="read everything, write nothing")
@@ -334,14 +338,15 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     mig.add_argument("--no-progress", action="store_true", help="no progress bars")
     mig.add_argument("--default-agent", metavar="EMAIL",
                      help="target agent for authors without a match (default: the token's own)")
-    mig.add_argument("--source", action="append", default=[], metavar="KEY=VALUE",
-                     help="a connect() setting of the source (see below; not for secrets)")
-    mig.add_argument("--target", action="append", default=[], metavar="KEY=VALUE",
-                     help="a connect() setting of the target (see below; not for secrets)")
-    mig.add_argument("--source-file", metavar="PATH",
-                     help="settings of the source: KEY=VALUE lines or JSON ('-': stdin)")
-    mig.add_argument("--target-file", metavar="PATH",
-                     help="settings of the target: KEY=VALUE lines or JSON ('-': stdin)")
+    mig.add_argument("--verify", action="store_true",
+                     help="after the run, verify every migrated object field by field (see "
+                          "'chatmodels verify')")
+    mig.add_argument("--report", type=_report, metavar="FILE",
+                     help="with --verify: write the verification report (.csv or .html)")
+    mig.add_argument("--rollback", action="store_true",
+                     help="delete from the target what the journal created (nothing else), "
+                          "then stop; resumable: run it again after an interruption")
+    _sides(mig)
     mig.add_argument("--follow", action="store_true",
                      help="after the run, keep the target current: a delta round every "
                           "--poll-interval seconds until Ctrl-C or --idle-timeout")
@@ -351,6 +356,24 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
                      help="with --follow: stop once nothing was written for this long "
                           "(0: after the first round with nothing to do)")
     mig.set_defaults(func=commands["migrate"])
+
+    ver = sub.add_parser(
+        "verify", help="compare migrated objects with their source, field by field",
+        formatter_class=_Formatter, epilog=_verify_epilog(),
+        description="Read back every object a journal migrated and compare its canonical "
+                    "fields with the source:\nequal, transformed or lost as the target "
+                    "declares, or unexpectedly different (exit 1).\nThe providers come from "
+                    "the journal unless --from/--to are given. See docs/migration.md.")
+    ver.add_argument("--journal", required=True, type=_journal, metavar="FILE",
+                     help="the journal of the migration to verify (read only)")
+    ver.add_argument("--from", dest="source_provider", type=_provider, metavar="PROVIDER",
+                     help="the source (default: the journal's)")
+    ver.add_argument("--to", dest="target_provider", type=_target_provider,
+                     metavar="PROVIDER", help="the target (default: the journal's)")
+    ver.add_argument("--report", type=_report, metavar="FILE",
+                     help="also write the report to FILE (.csv or .html)")
+    _sides(ver)
+    ver.set_defaults(func=commands["verify"])
     if "webhooks" in commands:
         _add_webhooks(sub, commands["webhooks"])
     return parser
@@ -392,3 +415,35 @@ def _add_webhooks(sub: Any, func: Callable[..., Any]) -> None:
     listen.add_argument("--max-age", type=_seconds, default=300.0, metavar="SECONDS",
                         help="oldest signed timestamp accepted ('none': no limit)")
     listen.set_defaults(func=func)
+
+
+def _sides(parser: argparse.ArgumentParser) -> None:
+    """The options giving each side's connect() settings."""
+    parser.add_argument("--source", action="append", default=[], metavar="KEY=VALUE",
+                        help="a connect() setting of the source (see below; not for secrets)")
+    parser.add_argument("--target", action="append", default=[], metavar="KEY=VALUE",
+                        help="a connect() setting of the target (see below; not for secrets)")
+    parser.add_argument("--source-file", metavar="PATH",
+                        help="settings of the source: KEY=VALUE lines or JSON ('-': stdin)")
+    parser.add_argument("--target-file", metavar="PATH",
+                        help="settings of the target: KEY=VALUE lines or JSON ('-': stdin)")
+
+
+def _report(value: str) -> str:
+    if Path(value).suffix.lower() not in (".csv", ".html", ".htm"):
+        raise argparse.ArgumentTypeError(f"expected a .csv or .html file name, got {value!r}")
+    return _journal(value)
+
+
+def _verify_epilog() -> str:
+    return f"""\
+{_credentials_help()}
+
+examples (credentials in the environment variables above):
+  chatmodels verify --journal run.db
+  chatmodels verify --journal run.db --report verification.html
+
+exit codes:
+  {EXIT_OK:<4} every field is equal, or differs as the target declares
+  {EXIT_FAILED:<4} some fields are unexpectedly different, or objects could not be read
+  {EXIT_USAGE:<4} usage or configuration error: bad option, credentials, journal"""

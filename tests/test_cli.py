@@ -154,8 +154,10 @@ MIGRATE = ["migrate", "--from", "crisp", "--to", "intercom", "--journal", "j.db"
      "chatmodels: error: unrecognized arguments: --token ... --key=... "
      "(see 'chatmodels --help')"),
     (["migrate", "--from", "crisp"],
-     "chatmodels migrate: error: the following arguments are required: --to, --journal "
+     "chatmodels migrate: error: the following arguments are required: --journal "
      "(see 'chatmodels migrate --help')"),
+    (["migrate", "--from", "crisp", "--journal", "j.db"],
+     "chatmodels migrate: --to required (except with --rollback)"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

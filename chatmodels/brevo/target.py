@@ -116,6 +116,14 @@ class BrevoTarget(Target):
         "message.kind=note": "sent as an agent message (Brevo has no private notes)",
         "message.attachments": "appended to the text as links (not uploaded)",
     }
+    deletes = frozenset({"contacts", "tags", "contact_fields", "notes", "messages"})
+    undeletable: ClassVar[dict[str, str]] = {
+        "events": "Brevo's API cannot delete an event",
+        "conversations": "Brevo's API cannot list a visitor's thread: the message that "
+                         "started it stays (the others are deleted)",
+    }
+    unreadable: ClassVar[dict[str, str]] = {
+        "conversations": "Brevo's API cannot list or fetch a conversation"}
     #: name prefix of the folder whose name holds the run marker
     MARKER_FOLDER = MARKER_FIELD
 
@@ -153,6 +161,20 @@ class BrevoTarget(Target):
         elif folder.name != name:
             folder.name = name
             folder.save()
+
+    def delete_marker(self) -> str | None:
+        """Delete the marker folder, unless lists live in it (Brevo would delete them too:
+        lists go to the account's first folder, which the marker may be)."""
+        folder = self._marker_folder()
+        if folder is None:
+            return None
+        if any(str(t.folder_id) == str(folder.id) for t in self.client.Tag.all()):
+            return "the marker folder holds lists created since: it stays (delete it by hand)"
+        folder.delete()
+        # the folder was maybe the one new lists go to: let the next list find another
+        with self.client._cache_lock:
+            self.client._cache.pop("brevo:default-folder", None)
+        return None
 
     # -- agents --------------------------------------------------------------------------------
     def match_agents(self, agents: Iterable[Any]) -> dict[str, str | None]:
@@ -395,3 +417,33 @@ class BrevoTarget(Target):
     def finish_conversation(self, conversation_id: str, conv: Any, assignee_id: str | None,
                             tags: list[str]) -> None:
         """Nothing to do: state, assignee and tags cannot be written (declared)."""
+
+    # -- rollback ------------------------------------------------------------------------------
+    def delete_contact(self, contact_id: str) -> None:
+        """``DELETE /contacts/{id}``."""
+        if contact_id:
+            self.client.Contact.ref(contact_id).delete()
+
+    def delete_tag(self, tag_id: str) -> None:
+        """``DELETE /contacts/lists/{id}``."""
+        self.client.Tag.ref(tag_id).delete()
+        with self._lock:
+            self._tags = None
+
+    def delete_field(self, field_id: str) -> None:
+        """``DELETE /contacts/attributes/{category}/{name}`` (``field_id``: ``category/NAME``)."""
+        for f in self.client.ContactField.all():
+            if str(f.id) == str(field_id):
+                f.delete()
+                break
+        with self._lock:
+            self._fields = None
+
+    def delete_note(self, contact_id: str | None, note_id: str) -> None:
+        """``DELETE /crm/notes/{id}``."""
+        if note_id:
+            self.client.Note.ref(note_id).delete()
+
+    def delete_message(self, conversation_id: str, message_id: str) -> None:
+        """``DELETE /conversations/messages/{id}``."""
+        self.client.Message.ref(message_id).delete()

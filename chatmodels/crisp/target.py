@@ -112,6 +112,17 @@ class CrispTarget(Target):
     }
     implicit_tags = "Crisp segments exist only on profiles: applied by the contacts step"
     schemaless_fields = "Crisp people data has no definitions: keys come with the values"
+    deletes = frozenset({"contacts", "conversations", "messages", "tags"})
+    removed_with: ClassVar[dict[str, str]] = {
+        "notes": "contacts", "events": "contacts", "contact_fields": "contacts",
+        "messages": "conversations"}
+    undeletable: ClassVar[dict[str, str]] = {
+        "notes": "Crisp keeps one notepad per profile: text appended to a profile that stays "
+                 "is not removed",
+        "events": "Crisp cannot delete a people event (only with its profile)",
+        "contact_fields": "people data keys live on profiles: keys added to a profile that "
+                          "stays are not removed",
+    }
     #: meta.data[MARKER_KEY] of the (empty) session holding the run marker
     MARKER_SESSION = "chatmodels:journal"
 
@@ -160,6 +171,13 @@ class CrispTarget(Target):
             found.save()  # PATCH .../meta with the changed data keys
             return
         self._start_session({"nickname": "chatmodels migration marker", "data": data})
+
+    def delete_marker(self) -> str | None:
+        """Delete the marker session."""
+        found = self._search_marked(self.MARKER_SESSION)
+        if found is not None:
+            found.delete()
+        return None
 
     def _start_session(self, meta: dict[str, Any]) -> str:
         """A new session with its meta (``Conversation.save``: create, then the meta PATCH);
@@ -524,3 +542,24 @@ class CrispTarget(Target):
         wanted = STATES.get(str(conv.state), "unresolved")
         if target.crisp_state != wanted:
             target.set_state(wanted)
+
+    # -- rollback ------------------------------------------------------------------------------
+    def delete_contact(self, contact_id: str) -> None:
+        """Delete the people profile (its notepad, data and events go with it)."""
+        if contact_id:
+            self.client.Contact.ref(contact_id).delete()
+
+    def delete_tag(self, tag_id: str) -> None:
+        """Remove the segment from the suggestions (``tag_id`` is its name); profiles that
+        stay keep it."""
+        self.client.Tag.ref(tag_id).delete()
+        with self._lock:
+            self._tags = None
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete the session and its messages."""
+        self.client.Conversation.ref(conversation_id).delete()
+
+    def delete_message(self, conversation_id: str, message_id: str) -> None:
+        """Delete one message (by its fingerprint) from a session that stays."""
+        self.client.Message.find(id=int(message_id), conversation=conversation_id).delete()

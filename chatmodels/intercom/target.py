@@ -59,6 +59,16 @@ class IntercomTarget(Target):
                                           "it started is started by the contact)",
     }
 
+    deletes = frozenset({"contacts", "tags", "conversations"})
+    removed_with: ClassVar[dict[str, str]] = {"notes": "contacts", "events": "contacts",
+                                              "messages": "conversations"}
+    undeletable: ClassVar[dict[str, str]] = {
+        "contact_fields": "Intercom cannot delete data attributes (2.16 only archives them)",
+        "notes": "Intercom cannot delete a note (only with its contact)",
+        "events": "Intercom cannot delete a data event (only with its contact)",
+        "messages": "Intercom cannot delete a conversation part (only with its conversation)",
+    }
+
     CONTACT_FIELDS = ("email", "name", "phone", "external_id", "role", "avatar_url",
                       "unsubscribed_from_emails")
     #: custom attribute naming the source of a contact that has no email or external_id, so
@@ -104,6 +114,10 @@ class IntercomTarget(Target):
                     raise
         attr.description = text
         attr.save()
+
+    def delete_marker(self) -> str | None:
+        return ("Intercom cannot delete data attributes: the run marker (contact attribute "
+                f"{MARKER_FIELD}) stays")
 
     # -- agents --------------------------------------------------------------------------------
     def default_admin(self) -> str:
@@ -342,3 +356,17 @@ class IntercomTarget(Target):
             target.close(admin)
         elif wanted in ("open", "pending", "snoozed") and target.state == "closed":
             target.open(admin)
+
+    # -- rollback ------------------------------------------------------------------------------
+    def delete_contact(self, contact_id: str) -> None:
+        """``DELETE /contacts/{id}`` (its notes, events and tags go with it)."""
+        self.client.Contact.ref(contact_id).delete()
+
+    def delete_tag(self, tag_id: str) -> None:
+        self.client.Tag.ref(tag_id).delete()
+        with self._lock:
+            self._tags = None
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """``DELETE /conversations/{id}`` (with its parts)."""
+        self.client.Conversation.ref(conversation_id).delete()

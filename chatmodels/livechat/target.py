@@ -88,6 +88,14 @@ class LiveChatTarget(Target):
         "message.attachments": "appended to the text as links (not uploaded)",
     }
     implicit_tags = None
+    deletes = frozenset({"tags"})
+    removed_with: ClassVar[dict[str, str]] = {"contact_fields": "contacts"}
+    undeletable: ClassVar[dict[str, str]] = {
+        "contacts": "LiveChat v3.6 cannot delete a customer",
+        "conversations": "LiveChat v3.6 cannot delete a chat",
+        "messages": "LiveChat v3.6 cannot delete a chat event",
+        "contact_fields": "session fields live on customers, which stay",
+    }
     schemaless_fields = "LiveChat session fields have no definitions: keys come with the values"
 
     def __init__(self, client: Client, **kwargs: Any) -> None:
@@ -124,6 +132,10 @@ class LiveChatTarget(Target):
             return
         customer = self.client.Contact.create(name=MARKER_NAME, session_fields=fields)
         self.client.Conversation.start(customer=customer, active=False)
+
+    def delete_marker(self) -> str | None:
+        return (f"LiveChat v3.6 cannot delete a customer: the marker customer "
+                f"{MARKER_NAME!r} stays")
 
     # -- tags ----------------------------------------------------------------------------------
     def _tag_index(self) -> dict[str, str]:
@@ -292,3 +304,10 @@ class LiveChatTarget(Target):
             except ChatModelsError:
                 if self.client.Conversation.find(id=conversation_id).state == "closed":
                     raise
+
+    # -- rollback ------------------------------------------------------------------------------
+    def delete_tag(self, tag_id: str) -> None:
+        """``delete_tag`` (Configuration API; a tag is named by its name)."""
+        self.client.Tag.ref(tag_id).delete()
+        with self._lock:
+            self._tags = None

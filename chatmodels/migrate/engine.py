@@ -109,6 +109,10 @@ class Migration:
             migration = me()
             if migration is not None:
                 migration._count("contact_fields", "created")
+                if not migration.dry_run:  # journaled, so that a rollback can delete it
+                    migration.journal.done("contact_field", f"defined:{name}",
+                                           migration.writer.find_field(name), None,
+                                           origin="created")
 
         self.writer.on_field_created = field_created
         self.reconcile = False
@@ -394,7 +398,10 @@ class Migration:
                 or self.reconcile:
             found = lookup()
             if found is not None:
-                self.journal.done(kind, sid, found, version, payload)
+                # after a crash or a failure it may be ours; else it was there before
+                mine = entry is not None and entry.state in ("pending", "failed")
+                self.journal.done(kind, sid, found, version, payload,
+                                  origin="reconciled" if mine else "matched")
                 self._count(step, "reconciled")
                 return found
         self.journal.pending(kind, sid, version, payload)
@@ -408,7 +415,9 @@ class Migration:
                     raise
                 if update is not None:
                     update(found)
-                self.journal.done(kind, sid, found, version, payload)
+                # a 409 on the first attempt: it was there before (later: maybe ours)
+                self.journal.done(kind, sid, found, version, payload,
+                                  origin="matched" if attempt == 0 else "reconciled")
                 self._count(step, "reconciled")
                 return found
             except UNSURE:
@@ -416,12 +425,12 @@ class Migration:
                 time.sleep(0.2 * (attempt + 1))
                 found = lookup()
                 if found is not None:
-                    self.journal.done(kind, sid, found, version, payload)
+                    self.journal.done(kind, sid, found, version, payload, origin="reconciled")
                     self._count(step, "reconciled")
                     return found
                 if attempt == 2:
                     raise
-        self.journal.done(kind, sid, target_id, version, payload)
+        self.journal.done(kind, sid, target_id, version, payload, origin="created")
         self._count(step, "created")
         return target_id
 
@@ -465,9 +474,12 @@ class Migration:
             sid = str(tag.id)
             if self.writer.implicit_tags:
                 # nothing to create: the name is applied to contacts by the contacts step
+                known = None if self.dry_run else self.journal.get("tag", sid)
+                origin = None if self.dry_run or (known is not None and known.state == "done") \
+                    else "matched" if self.writer.find_tag(name) is not None else "created"
                 self.writer.create_tag(name)
                 if not self.dry_run:
-                    self.journal.done("tag", sid, name, None)
+                    self.journal.done("tag", sid, name, None, origin=origin)
                 self._skip("tags", self.writer.implicit_tags)
                 continue
             try:

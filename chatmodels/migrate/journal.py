@@ -69,7 +69,19 @@ CREATE TABLE IF NOT EXISTS runs (
     summary    TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS origins (
+    kind       TEXT NOT NULL,
+    source_id  TEXT NOT NULL,
+    origin     TEXT NOT NULL,            -- created | matched | reconciled (see ORIGINS)
+    PRIMARY KEY (kind, source_id)
+);
 """
+
+#: how a ``done`` object came to be on the target: ``created`` by this journal's write (the
+#: create answered), ``matched`` (it was there before: found by a lookup before any write, or
+#: a 409), ``reconciled`` (found after a crash or a lost answer: maybe ours, maybe not).
+#: Rollback deletes only ``created`` objects. Rows written before origins existed have none.
+ORIGINS = ("created", "matched", "reconciled")
 
 
 @dataclass(frozen=True)
@@ -233,28 +245,66 @@ class Journal:
         self._upsert(kind, source_id, None, "pending", version, payload, None, keep_target=True)
 
     def done(self, kind: str, source_id: str, target_id: str | None, version: str | None,
-             payload: Any = None) -> None:
-        self._upsert(kind, source_id, target_id, "done", version, payload, None)
+             payload: Any = None, origin: str | None = None) -> None:
+        """Record the write as done; ``origin`` (one of :data:`ORIGINS`) is committed with it."""
+        if origin is None:
+            self._upsert(kind, source_id, target_id, "done", version, payload, None)
+            return
+        if origin not in ORIGINS:
+            raise ValueError(f"unknown origin {origin!r}")
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute(
+                    "INSERT INTO origins (kind, source_id, origin) VALUES (?,?,?) "
+                    "ON CONFLICT(kind, source_id) DO UPDATE SET origin=excluded.origin",
+                    (kind, str(source_id), origin))
+                self._upsert(kind, source_id, target_id, "done", version, payload, None,
+                             locked=True)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def origins(self, kind: str | None = None) -> dict[tuple[str, str], str]:
+        """(kind, source id) -> origin of the objects recorded with one."""
+        query = "SELECT kind, source_id, origin FROM origins"
+        args: tuple[str, ...] = ()
+        if kind is not None:
+            query, args = query + " WHERE kind=?", (kind,)
+        with self._lock:
+            rows = self._db.execute(query, args).fetchall()
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    def set_state(self, kind: str, source_id: str, state: str) -> None:
+        """Change only the state of a row (rollback: ``deleting``, ``rolled_back``)."""
+        with self._lock:
+            self._db.execute("UPDATE objects SET state=?, updated=? WHERE kind=? AND "
+                             "source_id=?", (state, time.time(), kind, str(source_id)))
 
     def failed(self, kind: str, source_id: str, error: str, version: str | None = None) -> None:
         self._upsert(kind, source_id, None, "failed", version, None, error, keep_target=True)
 
     def _upsert(self, kind: str, source_id: str, target_id: str | None, state: str,
                 version: str | None, payload: Any, error: str | None,
-                keep_target: bool = False) -> None:
+                keep_target: bool = False, locked: bool = False) -> None:
         data = json.dumps(payload) if payload is not None else None
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO objects (kind, source_id, target_id, state, version, payload, error,"
-                " attempts, updated) VALUES (?,?,?,?,?,?,?,1,?) "
-                "ON CONFLICT(kind, source_id) DO UPDATE SET "
-                " target_id = CASE WHEN ? THEN COALESCE(excluded.target_id, target_id)"
-                "                  ELSE excluded.target_id END,"
-                " state = excluded.state, version = excluded.version,"
-                " payload = COALESCE(excluded.payload, payload), error = excluded.error,"
-                " attempts = attempts + (excluded.state = 'pending'), updated = excluded.updated",
-                (kind, str(source_id), target_id, state, version, data, error, time.time(),
-                 1 if keep_target else 0))
+        if not locked:
+            with self._lock:
+                self._upsert(kind, source_id, target_id, state, version, payload, error,
+                             keep_target, locked=True)
+            return
+        self._db.execute(
+            "INSERT INTO objects (kind, source_id, target_id, state, version, payload, error,"
+            " attempts, updated) VALUES (?,?,?,?,?,?,?,1,?) "
+            "ON CONFLICT(kind, source_id) DO UPDATE SET "
+            " target_id = CASE WHEN ? THEN COALESCE(excluded.target_id, target_id)"
+            "                  ELSE excluded.target_id END,"
+            " state = excluded.state, version = excluded.version,"
+            " payload = COALESCE(excluded.payload, payload), error = excluded.error,"
+            " attempts = attempts + (excluded.state = 'pending'), updated = excluded.updated",
+            (kind, str(source_id), target_id, state, version, data, error, time.time(),
+             1 if keep_target else 0))
 
     def entries(self, kind: str, state: str | None = None) -> list[Entry]:
         query = ("SELECT kind, source_id, target_id, state, version, payload, error, attempts "

@@ -16,6 +16,14 @@ What a target can do is *declared*, as data the engine and the fidelity report r
 * :attr:`Target.fidelity`: what happens to each canonical field that the target cannot hold
   exactly, keyed ``"<object>.<field>"``, ``"<object>.<field>=<value>"``... (grammar in
   :mod:`chatmodels.migrate.fidelity`), counted per source object by the engine.
+* rollback (:mod:`chatmodels.migrate.rollback`): :attr:`Target.deletes`, the kinds it deletes
+  one object at a time (each with its ``delete_*`` method, :data:`DELETE_METHODS`, checked
+  like the kind methods); :attr:`Target.removed_with`, the kinds that go with another kind's
+  object (``{"messages": "conversations"}``); :attr:`Target.undeletable`, kind -> why it
+  cannot be deleted (listed by the rollback). A ``delete_*`` of an object that is already gone
+  may raise ``ResourceNotFound`` (the rollback takes it as done).
+* verification (:mod:`chatmodels.migrate.verify`): ``read_contact``/``read_conversation`` read
+  an object back by its target id; :attr:`Target.unreadable`, kind -> why it cannot be.
 
 Exactly once (see docs/reliability.md): every ``create_*`` is preceded, after a crash or a
 lost answer, by its ``find_*``. A ``find_*`` must find what its ``create_*`` wrote, by a
@@ -51,6 +59,12 @@ KIND_METHODS: Mapping[str, tuple[str, ...]] = {
     "events": ("find_event", "create_event"),
     "conversations": ("find_conversation", "create_conversation", "finish_conversation"),
     "messages": ("find_message", "add_message"),
+}
+#: the delete method of each kind a target may declare in ``deletes`` (rollback)
+DELETE_METHODS: Mapping[str, str] = {
+    "contacts": "delete_contact", "tags": "delete_tag", "contact_fields": "delete_field",
+    "notes": "delete_note", "events": "delete_event", "conversations": "delete_conversation",
+    "messages": "delete_message",
 }
 
 
@@ -175,6 +189,14 @@ class Target(abc.ABC):
     implicit_tags: ClassVar[str | None] = None
     #: why contact fields need no definition here (None: they are defined)
     schemaless_fields: ClassVar[str | None] = None
+    #: rollback: the kinds deleted one object at a time (``DELETE_METHODS``)
+    deletes: ClassVar[frozenset[str]] = frozenset()
+    #: rollback: kind -> the kind whose deletion removes it too (notes with their contact)
+    removed_with: ClassVar[Mapping[str, str]] = {}
+    #: rollback: kind -> why the target cannot delete it (listed in the rollback's output)
+    undeletable: ClassVar[Mapping[str, str]] = {}
+    #: verification: kind -> why the target cannot read it back (listed, not compared)
+    unreadable: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, client: Client, *, dry_run: bool = False,
                  default_agent_email: str | None = None) -> None:
@@ -202,6 +224,23 @@ class Target(abc.ABC):
             if kind not in cls.writes and len(missing) < len(methods):
                 raise TypeError(f"Can't instantiate {cls.__name__}: it implements "
                                 f"{kind} methods but does not declare {kind!r} in writes")
+        for kind in sorted(set(cls.deletes) | set(cls.removed_with) | set(cls.undeletable)
+                           | set(cls.removed_with.values())):
+            if kind not in KINDS:
+                raise TypeError(f"{cls.__name__}: rollback declarations name unknown kind "
+                                f"{kind!r}; kinds: {', '.join(KINDS)}")
+        for kind, method in DELETE_METHODS.items():
+            implemented = getattr(cls, method) is not getattr(Target, method)
+            if kind in cls.deletes and not implemented:
+                raise TypeError(f"Can't instantiate {cls.__name__}: it deletes {kind} but "
+                                f"does not implement {method}")
+            if implemented and kind not in cls.deletes:
+                raise TypeError(f"Can't instantiate {cls.__name__}: it implements {method} "
+                                f"but does not declare {kind!r} in deletes")
+        both = set(cls.deletes) & set(cls.undeletable)
+        if both:
+            raise TypeError(f"{cls.__name__}: {', '.join(sorted(both))} both in deletes and "
+                            "undeletable")
         declarations(cls)  # raises ValueError naming a key that does not parse
 
     @property
@@ -338,6 +377,51 @@ class Target(abc.ABC):
         """Append ``msg`` (a comment or a note; from the contact, or from ``author_id``/the
         default agent) with its original time where the provider allows; return its id."""
         raise KindNotWritten(f"{type(self).__name__} does not write messages")
+
+
+    # -- rollback (see chatmodels.migrate.rollback) ---------------------------------------------
+    def delete_contact(self, contact_id: str) -> None:
+        """Delete a contact this target created (declared in ``deletes``)."""
+        raise KindNotWritten(f"{type(self).__name__} does not delete contacts")
+
+    def delete_tag(self, tag_id: str) -> None:
+        """Delete a tag definition this target created."""
+        raise KindNotWritten(f"{type(self).__name__} does not delete tags")
+
+    def delete_field(self, field_id: str) -> None:
+        """Delete a contact field definition this target created."""
+        raise KindNotWritten(f"{type(self).__name__} does not delete contact_fields")
+
+    def delete_note(self, contact_id: str | None, note_id: str) -> None:
+        """Delete a note this target wrote on a contact that stays."""
+        raise KindNotWritten(f"{type(self).__name__} does not delete notes")
+
+    def delete_event(self, contact_id: str | None, event_id: str) -> None:
+        """Delete an event this target recorded on a contact that stays."""
+        raise KindNotWritten(f"{type(self).__name__} does not delete events")
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Delete a conversation this target created (with its messages)."""
+        raise KindNotWritten(f"{type(self).__name__} does not delete conversations")
+
+    def delete_message(self, conversation_id: str, message_id: str) -> None:
+        """Delete a message this target added to a conversation that stays."""
+        raise KindNotWritten(f"{type(self).__name__} does not delete messages")
+
+    def delete_marker(self) -> str | None:
+        """Remove the run marker (:meth:`write_marker`); return why it cannot be removed
+        (listed by the rollback), ``None`` once it is gone. Idempotent."""
+        return f"{self.display_name}: the run marker cannot be removed"
+
+    # -- verification (see chatmodels.migrate.verify) ---------------------------------------------
+    def read_contact(self, contact_id: str) -> Any:
+        """The target contact ``contact_id`` as a canonical object (``ResourceNotFound`` when
+        it is gone). Verification compares its fields with the source contact's."""
+        return self.client.Contact.find(id=contact_id)
+
+    def read_conversation(self, conversation_id: str) -> Any:
+        """The target conversation ``conversation_id`` with its messages."""
+        return self.client.Conversation.find(id=conversation_id)
 
 
 def target_class(provider: str) -> type[Target]:

@@ -83,6 +83,12 @@ class SendbeeTarget(Target):
         "message.created_at": _HISTORY,
     }
 
+    deletes = frozenset({"tags", "contact_fields"})
+    undeletable: ClassVar[dict[str, str]] = {
+        "contacts": "Sendbee's API cannot delete a contact",
+        "notes": "Sendbee's API cannot delete a note (and its contacts stay)",
+    }
+
     def __init__(self, client: Client, **kwargs: Any) -> None:
         super().__init__(client, **kwargs)
         self._tags: set[str] | None = None
@@ -208,6 +214,10 @@ class SendbeeTarget(Target):
             self._ids[phone] = str(found.id)
         return found
 
+    def read_contact(self, contact_id: str) -> Any:
+        """Contacts are found by their phone number (their target id here)."""
+        return self._contact(contact_id)
+
     def _contact_id(self, phone: str) -> str:
         with self._lock:
             known = self._ids.get(phone)
@@ -291,3 +301,27 @@ class SendbeeTarget(Target):
         if not contact_id or not body:
             return ""
         return str(self.client.Note.create(contact=self._contact_id(contact_id), body=body).id)
+
+    # -- rollback ------------------------------------------------------------------------------
+    def delete_tag(self, tag_id: str) -> None:
+        """``DELETE /contacts/tags`` (``tag_id`` is the tag's name, as :meth:`create_tag`
+        returns it)."""
+        self.client.Tag.find(name=tag_id).delete()
+        with self._lock:
+            self._tags = None
+
+    def delete_field(self, field_id: str) -> None:
+        """``DELETE /contacts/fields`` of the field with this id."""
+        for f in self.client.ContactField.all():
+            if str(f.id) == str(field_id):
+                f.delete()
+                break
+        with self._lock:
+            self._fields = None
+
+    def delete_marker(self) -> str | None:
+        """Delete the marker field."""
+        found = self._marker_field()
+        if found is not None:
+            found.delete()
+        return None
