@@ -19,7 +19,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -33,6 +33,7 @@ from ..errors import (
 )
 from . import fidelity
 from .journal import Journal
+from .pool import progress_bar, run_bounded
 from .report import Report, StepStats
 from .targets import KINDS, MARKER_FIELD, Target, account_identity, plain, target_for
 
@@ -307,41 +308,11 @@ class Migration:
         if self.fail_fast:
             self._abort.set()
 
-    def _bar(self, step: str, total: int | None) -> Any:
-        if not self.progress:
-            return _NoBar()
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:  # pragma: no cover - tqdm is in the migrate extra
-            return _NoBar()
-        return tqdm(total=total, desc=step, unit="obj", leave=True, dynamic_ncols=True)
-
     def _parallel(self, step: str, items: Iterable[Any], work: Callable[[Any], None],
                   total: int | None = None) -> None:
         """Run ``work`` on every item with at most ``workers`` in flight (bounded memory)."""
-        bar = self._bar(step, total)
-        pool = self._pool
-        try:
-            if pool is None:  # outside run(): one at a time
-                for item in items:
-                    work(item)
-                    bar.update(1)
-            else:
-                inflight: set[Future[None]] = set()
-                for item in items:
-                    if self._abort.is_set():
-                        break
-                    inflight.add(pool.submit(work, item))
-                    if len(inflight) >= self.workers * 2:
-                        finished, inflight = wait(inflight, return_when=FIRST_COMPLETED)
-                        for f in finished:
-                            f.result()
-                            bar.update(1)
-                for f in inflight:
-                    f.result()
-                    bar.update(1)
-        finally:
-            bar.close()
+        run_bounded(self._pool, self.workers, items, work,
+                    progress_bar(step, total, self.progress), self._abort)
 
     def _once(self, step: str, kind: str, sid: str, version: str | None,
               lookup: Callable[[], str | None], create: Callable[[], str],
@@ -786,11 +757,3 @@ def _total(collection: Any) -> int | None:
         return collection.total()  # type: ignore[no-any-return]
     except (AttributeError, ChatModelsError):
         return None
-
-
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
