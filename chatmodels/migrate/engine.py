@@ -33,6 +33,8 @@ from ..errors import (
 )
 from . import fidelity
 from .journal import Journal
+from .mapper import Mapper, keep
+from .mapping import Mapping
 from .pool import progress_bar, run_bounded
 from .report import Report, StepStats
 from .targets import KINDS, MARKER_FIELD, Target, account_identity, plain, target_for
@@ -81,13 +83,16 @@ class Migration:
     re-run: everything whose source version changed since it was migrated).
     ``allow_source_change``/``allow_target_change``: accept a journal recorded for another
     source/target identity (same account under a new base URL, say) instead of raising
-    ``JournalMismatch``; its mapping is trusted as is.
+    ``JournalMismatch``; its mapping is trusted as is. ``mapping``: a mapping file (path or
+    :class:`~chatmodels.migrate.mapping.Mapping`, see docs/migration.md); ``sample``: migrate
+    only that many contacts, with their conversations (the full run then skips them).
     """
 
     def __init__(self, source: Client, target: Client, journal: str, *, workers: int = 8,
                  dry_run: bool = False, since: Any = None, fail_fast: bool = False,
                  progress: bool = True, default_agent_email: str | None = None,
-                 allow_source_change: bool = False, allow_target_change: bool = False) -> None:
+                 allow_source_change: bool = False, allow_target_change: bool = False,
+                 mapping: Mapping | str | None = None, sample: int | None = None) -> None:
         self.source = source
         self.target = target
         self.allow_source_change = allow_source_change
@@ -123,6 +128,8 @@ class Migration:
         self._agent_map: dict[str, str] = {}
         self._available: dict[str, bool] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self.mapper = Mapper(mapping, self.writer, note=self._note, skip=self._skip,
+                             sample=sample)
 
     # -- public --------------------------------------------------------------------------
     def run(self, resources: Iterable[str] = RESOURCES) -> Report:
@@ -155,7 +162,7 @@ class Migration:
             status = "completed" if not self._abort.is_set() else "failed"
             if status == "completed" and not self._report.errors \
                     and set(wanted) == set(RESOURCES) and self.since is None \
-                    and not self.dry_run:
+                    and not self.dry_run and not self.mapper.partial:
                 self.journal.set_meta("reconcile", "")  # everything is in the journal again
         except KeyboardInterrupt:
             status = "interrupted"
@@ -385,7 +392,7 @@ class Migration:
         if not self._can("agents"):
             return
         agents = list(self.source.resource("agents").all())
-        mapping = self.writer.match_agents(agents)
+        mapping = self.mapper.match_agents(agents, self.writer.match_agents(agents))
         for agent in agents:
             self._fidelity("agent", agent)
             tid = mapping.get(str(agent.id))
@@ -404,7 +411,7 @@ class Migration:
         if not self._can("tags"):
             return
         for tag in self.source.resource("tags").all():
-            name = tag.name
+            name = self.mapper.tag(tag) if tag.name else None
             if not name:
                 continue
             self._source_tag_names[str(tag.id)] = name
@@ -448,6 +455,10 @@ class Migration:
             sid = str(f.id or name)
             if name == MARKER_FIELD:
                 continue  # a previous migration's marker, not data
+            target_field = self.mapper.field(f)
+            if target_field is None:
+                continue
+            name, data_type = target_field
             self._fidelity("contact_field", f)
             if self.writer.schemaless_fields:
                 self._skip("contact_fields", self.writer.schemaless_fields)
@@ -472,7 +483,11 @@ class Migration:
                     and obj.updated_at <= self.since:
                 self._count(self._current_step, "skipped")
                 continue
+            if not self.mapper.selection.keep(self._current_step, obj):
+                continue
             yield obj
+            if self.mapper.selection.enough(self._current_step):
+                break
 
     def _tag_names(self, contact: Any) -> list[str]:
         if not self._can("tags"):
@@ -504,6 +519,7 @@ class Migration:
     def _contact(self, contact: Any) -> None:
         sid = str(contact.id)
         try:
+            contact = self.mapper.wrap("contact", contact)
             self._fidelity("contact", contact)
             tags = self._tag_names(contact)
             version = _ts(contact.updated_at)
@@ -558,7 +574,8 @@ class Migration:
         source_notes: list[Any] = []
         if self._can("notes"):
             try:
-                source_notes = list(self.source.resource("notes").all(contact=contact))
+                source_notes = [self.mapper.wrap("note", n) for n in keep(
+                    self.mapper, "notes", self.source.resource("notes").all(contact=contact))]
             except ChatModelsError as exc:
                 self._fail("contacts", "note", f"{sid}/*", exc)
         for note in source_notes:
@@ -572,7 +589,8 @@ class Migration:
         events: list[Any] = []
         if self._can("events"):
             try:
-                events = list(self.source.resource("events").all(contact=contact))
+                events = [self.mapper.wrap("event", e) for e in keep(
+                    self.mapper, "events", self.source.resource("events").all(contact=contact))]
             except ChatModelsError as exc:
                 self._fail("contacts", "event", f"{sid}/*", exc)
         for event in events:
@@ -649,6 +667,7 @@ class Migration:
     def _conversation(self, conv: Any) -> None:
         sid = str(conv.id)
         try:
+            conv = self.mapper.wrap("conversation", conv)
             entry = self.journal.get("conversation", sid)
             version = _ts(conv.updated_at)
             if entry is not None and entry.state == "done" and entry.version == version:
