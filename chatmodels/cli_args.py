@@ -207,8 +207,12 @@ def _migrate_epilog() -> str:
 {_credentials_help()}
 
 examples (credentials in the environment variables above):
-  chatmodels migrate --from {source} --to {target} --journal {journal} --dry-run
-  chatmodels migrate --from {source} --to {target} --journal {journal}
+  chatmodels migrate --from {source} --to {target} --journal {journal} --plan mapping.toml
+  chatmodels migrate --from {source} --to {target} --journal {journal} --mapping mapping.toml \\
+      --dry-run
+  chatmodels migrate --from {source} --to {target} --journal {journal} --mapping mapping.toml \\
+      --sample 20
+  chatmodels migrate --from {source} --to {target} --journal {journal} --mapping mapping.toml
   chatmodels migrate --from {target} --to {source} --journal back.db \\
       --source-file {target}.env --target-file {source}.json --since 2026-01-01
 
@@ -282,6 +286,15 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     mig.add_argument("--journal", required=True, type=_journal, metavar="FILE",
                      help="SQLite file that makes runs resumable (created if missing; keep it)")
     mig.add_argument("--dry-run", action="store_true", help="read everything, write nothing")
+    mig.add_argument("--mapping", metavar="FILE",
+                     help="mapping file (TOML): renames, type and value maps, defaults, agent "
+                          "matches, filters and exclusions (see docs/migration.md)")
+    mig.add_argument("--plan", metavar="FILE",
+                     help="dry run that writes the mapping it would use to FILE (every source "
+                          "field, where it lands or why not), to edit and pass to --mapping")
+    mig.add_argument("--sample", type=_positive, metavar="N",
+                     help="migrate only N contacts with their conversations, notes, tags and "
+                          "events (journaled: the full run afterwards skips them)")
     mig.add_argument("--since", type=_since, metavar="DATE",
                      help="only objects updated after this ISO 8601 date or date-time "
                           "(2026-01-01, 2026-01-01T09:30:00Z; UTC unless an offset is given)")
