@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from chatmodels import cli, registry
-from chatmodels.migrate import Migration
+from chatmodels.migrate import Journal, Migration
 from chatmodels.migrate.mapping import MappingError, load, parse
 from chatmodels.migrate.targets import MARKER_FIELD
 from chatmodels.testing import serve
@@ -153,6 +153,7 @@ plan = { to = "subscription", values = { free = "basic" } }
 seats = { to = "seat_count", type = "string" }
 mrr = false
 signup = { default = "unknown" }
+verified = { type = "integer" }
 
 [conversations.fields]
 state = { values = { pending = "closed" } }
@@ -183,10 +184,7 @@ def test_renames_coercions_value_maps_defaults_and_exclusions(crisp_intercom, tm
         if "seats" in data:
             expected["seat_count"] = str(data["seats"])
         expected["signup"] = data.get("signup", "unknown")
-        for key in ("verified",):
-            if key in data:
-                expected[key] = data[key]
-        assert contact.custom_attributes == expected, email
+        assert contact.custom_attributes == expected, email  # verified: not an integer
         assert contact.phone is None
         segments = {s.lower() for s in person.segments or []} - {"lead"}
         assert sorted(t.name for t in contact.list_tags()) == sorted(
@@ -218,6 +216,23 @@ def test_renames_coercions_value_maps_defaults_and_exclusions(crisp_intercom, tm
         == pending
     assert not any(k.startswith("conversation.state=pending: migrated as open")
                    for k in report.fidelity)
+    data = [p.custom_attributes or {} for p in kept.values()]
+    assert {k: v for k, v in report.fidelity.items() if "custom_attributes" in k} == {
+        "contact.custom_attributes.plan: carried as subscription (mapping file)":
+            sum("plan" in d for d in data),
+        "contact.custom_attributes.plan=free: carried as basic (mapping file)":
+            sum(d.get("plan") == "free" for d in data),
+        "contact.custom_attributes.seats: carried as seat_count as string (mapping file)":
+            sum("seats" in d for d in data),
+        "contact.custom_attributes.mrr: left out (mapping file)": sum("mrr" in d for d in data),
+        "contact.custom_attributes.signup=: set to unknown (mapping file)":
+            sum("signup" not in d for d in data),
+        "contact.custom_attributes.verified: not a valid integer: left out (mapping file)":
+            sum("verified" in d for d in data),
+        "conversation.custom_attributes: conversation attributes not carried":
+            report.fidelity["conversation.custom_attributes: conversation attributes not "
+                            "carried"]}
+    assert all(n > 0 for n in report.fidelity.values())
     assert report.fidelity["tag.name=vip: carried as VIP customer (mapping file)"] == 1
     assert report.fidelity["tag.name=lead: left out (mapping file)"] == 1
     assert report.skips[("contacts", "left out by the mapping file (contacts.exclude.ids)")] \
@@ -313,13 +328,16 @@ def test_a_sample_then_the_full_run_write_every_object_exactly_once(tmp_path):
             assert full.steps["conversations"].skipped == len(wanted)
             assert target_writes(target_sim) == expected_writes
             assert snapshot(dst) == expected
-            with Migration(src, dst, str(journal)) as m:
-                rows = Counter((e.kind, e.state) for kind in ("contact", "note", "event",
-                                                               "conversation", "message",
-                                                               "conversation_head",
-                                                               "contact_tag")
-                               for e in m.journal.entries(kind))
-            assert all(state == "done" for _, state in rows)
+            assert journal_counts(journal) == journal_counts(tmp_path / "clean.db")
+            assert all(state == "done" for _, state in journal_counts(journal))
+
+
+def journal_counts(path: Path) -> dict[tuple[str, str], int]:
+    journal = Journal(str(path), read_only=True)
+    try:
+        return journal.counts()
+    finally:
+        journal.close()
 
 
 # -- Intercom -> Brevo -----------------------------------------------------------------------
@@ -438,9 +456,8 @@ def test_plan_written_edited_and_used(tmp_path, capsys):
             text = plan.read_text()
             # every source field is listed, where it lands or why not
             assert 'plan = "plan"  # untyped on the source: typed from its first value' in text
-            assert ("location = true  # 12 contacts; intercom: contact.location: not carried "
-                    "(Intercom geolocates on its own)") in text.replace("Intercom: ", "intercom: ") \
-                or "contact.location: not carried" in text
+            assert ("\nlocation = true  # 12 contacts; Intercom: contact.location: not carried "
+                    "(Intercom geolocates on its own)\n") in text
             assert re.search(r"^state = \{ values = \{ .*pending = \"pending\".* \} \}  # .*"
                              r"conversation.state=pending: migrated as open", text, re.M)
             # as written it changes nothing: same dry run as without a mapping
@@ -469,5 +486,66 @@ def test_plan_written_edited_and_used(tmp_path, capsys):
             assert "Very important" in {t.name for t in dst.Tag.all()}
 
 
+def test_the_documented_example_is_a_valid_mapping():
+    doc = (Path(__file__).parent.parent / "docs" / "migration.md").read_text()
+    example = re.search(r"## Mapping file.*?```toml\n(.*?)```", doc, re.S)
+    assert example is not None
+    mapping = parse(example.group(1))
+    seats = mapping.rules("contacts").attributes["seats"]
+    assert (seats.to, seats.type) == ("seat_count", "integer")
+    assert mapping.tag_name("VIP") == "VIP customer" and mapping.tag_name("Test") is None
+    assert mapping.rules("conversations").only.state == {"open", "pending"}
+
+
 def _table(out: str) -> str:
     return re.sub(r"elapsed \S+", "", out)
+
+
+# -- Intercom -> Crisp: value maps in the dry run's fidelity report ----------------------------
+def test_value_maps_change_which_declarations_apply_intercom_to_crisp(tmp_path):
+    with serve("intercom", seed=11, contacts=25) as source_sim, \
+            serve("crisp", seed=3, contacts=0, conversations=0) as target_sim:
+        src, dst = client(source_sim), client(target_sim)
+        mapping = parse("""
+[conversations.fields]
+priority = { values = { low = "none", medium = "none" } }
+state = { values = { snoozed = "closed" } }
+title = { default = "Imported" }
+team_id = false
+""")
+        plain_report = run(src, dst, tmp_path / "a.db", dry_run=True)
+        report = run(src, dst, tmp_path / "b.db", dry_run=True, mapping=mapping)
+        assert writes(target_sim) == []
+        convs = list(src.Conversation.all())
+        count = Counter()
+        for c in convs:
+            count["priority"] += c.priority not in (None, "none", "not_priority", "low",
+                                                     "medium")
+            count["low"] += c.priority == "low"
+            count["medium"] += c.priority == "medium"
+            count["snoozed"] += c.state == "snoozed"
+            count["untitled"] += not c.title
+            count["team"] += bool(c.team_id)
+        assert count["low"] + count["medium"] > 0 and count["snoozed"] > 0
+        assert count["untitled"] > 0 and count["team"] > 0
+
+        def mine(key: str) -> int:
+            return sum(n for k, n in report.fidelity.items() if k.startswith(key))
+
+        assert mine("conversation.priority!=none|not_priority:") == count["priority"]
+        assert "conversation.state=snoozed: migrated as open (unresolved)" in \
+            plain_report.fidelity
+        assert "conversation.state=snoozed: migrated as open (unresolved)" not in \
+            report.fidelity
+        assert "conversation.team_id: not carried (Crisp has no teams)" not in report.fidelity
+        assert report.fidelity == {
+            **{k: v for k, v in plain_report.fidelity.items()
+               if not k.startswith(("conversation.priority!=", "conversation.state=snoozed",
+                                    "conversation.team_id:"))},
+            **({"conversation.priority!=none|not_priority: not carried (no home on Crisp)":
+                count["priority"]} if count["priority"] else {}),
+            **{f"conversation.priority={p}: carried as none (mapping file)": count[p]
+               for p in ("low", "medium") if count[p]},
+            "conversation.state=snoozed: carried as closed (mapping file)": count["snoozed"],
+            "conversation.title=: set to Imported (mapping file)": count["untitled"],
+            "conversation.team_id: left out (mapping file)": count["team"]}

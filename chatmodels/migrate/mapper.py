@@ -9,7 +9,9 @@ honour the file without knowing it exists.
 
 Report lines ("``contact.custom_attributes.plan: carried as tier (mapping file)``") are
 counted per object at wrap time from what the object holds (``peek``), like the fidelity
-report, so a dry run reports exactly what the real run then reports.
+report, so a dry run reports exactly what the real run then reports. When the mapping has
+rules for custom attributes, they are read at wrap time (one request per contact where the
+provider keeps them behind a route of their own, as a real run makes anyway).
 """
 
 from __future__ import annotations
@@ -188,6 +190,10 @@ class Mapper:
     def wrap(self, kind: str, obj: Any) -> Any:
         """:meth:`view`, counting the mapping's report lines and recording what it holds."""
         section = SECTIONS[kind]
+        if section in ATTRIBUTE_KINDS and self.mapping.rules(section).attributes:
+            # the attributes the mapping changes are read now (the request a real run makes
+            # anyway, Crisp people data), so that the dry run reports them too
+            getattr(obj, "custom_attributes", None)
         for line in self.lines(section, obj):
             self.note(line)
         self._observe(section, obj)
