@@ -33,7 +33,7 @@ from ..errors import (
 )
 from . import fidelity
 from .journal import Journal
-from .mapper import Mapper, keep
+from .mapper import Mapper, keep, weak_method
 from .mapping import Mapping
 from .pool import progress_bar, run_bounded
 from .report import Report, StepStats
@@ -128,8 +128,8 @@ class Migration:
         self._agent_map: dict[str, str] = {}
         self._available: dict[str, bool] = {}
         self._pool: ThreadPoolExecutor | None = None
-        self.mapper = Mapper(mapping, self.writer, note=self._note, skip=self._skip,
-                             sample=sample)
+        self.mapper = Mapper(mapping, self.writer, note=weak_method(self._note),
+                             skip=weak_method(self._skip), sample=sample)
 
     # -- public --------------------------------------------------------------------------
     def run(self, resources: Iterable[str] = RESOURCES) -> Report:
@@ -656,6 +656,7 @@ class Migration:
             return
         try:
             for conv in self._selected(self.source.resource("conversations").all()):
+                conv = self.mapper.wrap("conversation", conv)
                 self._fidelity("conversation", conv)
                 for msg in conv.messages:
                     if msg.kind in WRITTEN_MESSAGES:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -101,6 +102,18 @@ def scalar(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.timezone.utc).isoformat()
     return value if isinstance(value, (str, int, float, bool)) else None
+
+
+def weak_method(method: Callable[..., Any]) -> Callable[..., None]:
+    """A callable for a bound method that does not keep its object alive (no reference cycle
+    between a Migration and its Mapper: a dropped Migration frees its journal lock at once)."""
+    ref = weakref.WeakMethod(method)  # type: ignore[arg-type]
+
+    def call(*args: Any) -> None:
+        bound = ref()
+        if bound is not None:
+            bound(*args)
+    return call
 
 
 class View:
