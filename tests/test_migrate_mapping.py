@@ -549,3 +549,66 @@ team_id = false
             "conversation.state=snoozed: carried as closed (mapping file)": count["snoozed"],
             "conversation.title=: set to Imported (mapping file)": count["untitled"],
             "conversation.team_id: left out (mapping file)": count["team"]}
+
+
+@pytest.mark.parametrize("source_name,seed,count", [("livechat", 9, 12), ("intercom", 11, 20)])
+def test_sample_then_full_equals_one_clean_run_to_crisp(tmp_path, source_name, seed, count):
+    from .conformance import compare
+
+    with serve(source_name, seed=seed, contacts=count) as source_sim:
+        src = client(source_sim)
+        content = []
+        for journal, sample in ((tmp_path / "clean.db", None), (tmp_path / "j.db", 4)):
+            with serve("crisp", seed=3, contacts=0, conversations=0) as target_sim:
+                dst = client(target_sim)
+                if sample:
+                    first = run(src, dst, journal, sample=sample)
+                    assert first.ok, first.errors
+                    assert first.steps["contacts"].created == sample
+                    assert len(list(dst.Contact.all())) == sample
+                report = run(src, dst, journal)
+                assert report.ok, report.errors
+                content.append((compare.contacts(dst, events=True),
+                                compare.conversations(dst)))
+        assert content[0] == content[1] and content[0][0] and content[0][1]
+        assert journal_counts(tmp_path / "j.db") == journal_counts(tmp_path / "clean.db")
+
+
+def plan_of(src: Any, target_sim: Any, journal: Path, names: tuple[str, str]) -> str:
+    from chatmodels.migrate.plan import plan_text
+
+    migration = Migration(src, client(target_sim), str(journal), dry_run=True, progress=False)
+    with migration:
+        migration.run()
+    assert not journal.exists()
+    return plan_text(migration.mapper, *names)
+
+
+def test_the_plan_names_what_the_target_cannot_hold_and_reads_back(tmp_path):
+    with serve("intercom", seed=3, contacts=25) as source_sim, \
+            serve("livechat", seed=3, contacts=0, conversations=0) as livechat_sim, \
+            serve("crisp", seed=3, contacts=0, conversations=0) as crisp_sim:
+        src = client(source_sim)
+        contacts = list(src.Contact.all())
+        events = sum(len(list(src.Event.all(contact=c))) for c in contacts)
+        text = plan_of(src, livechat_sim, tmp_path / "j.db", ("Intercom", "LiveChat"))
+        assert text.startswith("# chatmodels migration mapping: Intercom -> LiveChat\n")
+        assert f"# contacts: {len(contacts)} contacts read\n" in text
+        assert "# notes: 0 notes read; LiveChat does not write notes: nothing here is " \
+               "written\n" in text
+        assert "# events: 0 events read; LiveChat does not write events" in text and events
+        assert re.search(r"^# provider fields without a canonical name \(not carried by any "
+                         r"target\): .*browser \(\d+\)", text, re.M)
+        mapping = parse(text)  # as written, it reads back and changes nothing
+        assert mapping.filtered is False and not mapping.agents
+        assert all(rule.identity or set(rule.values.items()) == {(k, k) for k in rule.values}
+                   for rule in mapping.rules("conversations").fields.values())
+
+        text = plan_of(src, crisp_sim, tmp_path / "k.db", ("Intercom", "Crisp"))
+        lacking = sum(1 for c in contacts if not c.email)
+        assert lacking > 1
+        assert (f"\n# {lacking} contacts cannot be created on Crisp (no email: a Crisp people "
+                "profile needs one): fill the field from an attribute ({ field = ... }) or "
+                "leave them out\n") in text
+        assert "\n# email = true" not in text and "\nemail = true  # " in text
+        parse(text)
