@@ -161,17 +161,24 @@ def _tag_view(tag: Any, name: str) -> View:
     return View(tag, {"name": lambda get: name})
 
 
+def _ignore(*args: Any) -> None:
+    pass
+
+
 class Mapper:
     """The mapping of one run. ``note(line)`` counts a report line; ``skip(step, reason, n)``
-    counts objects left out; ``sample``: contacts to take (``None``: all)."""
+    counts objects left out; ``sample``: contacts to take (``None``: all). Outside a run (a
+    verification comparing a target with its source), ``Mapper(mapping, writer).view(kind,
+    obj)`` is the source object as the run wrote it."""
 
     def __init__(self, mapping: Mapping | str | None, writer: Any, *,
-                 note: Callable[[str], None], skip: Callable[..., None],
+                 note: Callable[[str], None] | None = None,
+                 skip: Callable[..., None] | None = None,
                  sample: int | None = None) -> None:
         self.mapping = load(mapping) if isinstance(mapping, str) else (mapping or Mapping())
         self.writer = writer
-        self.note = note
-        self.selection = Selection(self, sample, skip)
+        self.note = note or _ignore
+        self.selection = Selection(self, sample, skip or _ignore)
         self._lock = threading.Lock()
         #: what the run saw, for ``--plan``: (section, field) -> objects holding it
         self.seen_fields: Counter[tuple[str, str]] = Counter()
