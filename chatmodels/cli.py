@@ -223,6 +223,8 @@ def _rollback(args: argparse.Namespace, ctx: _Context) -> int:
 
 def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
     from .migrate import Migration, MigrationAborted
+    from .migrate.mapping import load as load_mapping
+    from .migrate.plan import write_plan
 
     if args.rollback:
         return _rollback(args, ctx)
@@ -246,13 +248,16 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
                                      flag="--source", ctx=ctx)
     target_options = connect_options(target_entry, args.target, args.target_file,
                                      flag="--target", ctx=ctx)
+    mapping = load_mapping(args.mapping) if args.mapping else None
     source = source_entry.connect(**source_options)
     target = target_entry.connect(**target_options)
     with _journal_errors(args.journal):
         migration = Migration(source, target, args.journal,
-                              workers=args.workers, dry_run=args.dry_run, since=args.since,
-                              fail_fast=args.fail_fast, progress=not args.no_progress,
-                              default_agent_email=args.default_agent)
+                              workers=args.workers, dry_run=args.dry_run or bool(args.plan),
+                              since=args.since, fail_fast=args.fail_fast,
+                              progress=not args.no_progress,
+                              default_agent_email=args.default_agent, mapping=mapping,
+                              sample=args.sample)
     following = False
     try:
         with _journal_errors(args.journal):
@@ -271,6 +276,11 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
         except sqlite3.Error:  # pragma: no cover - closing a broken journal
             pass
     _Output.print("\n".join(clean(line, ctx.secrets) for line in str(report).splitlines()))
+    if args.plan:
+        write_plan(args.plan, migration.mapper, source_entry.display_name,
+                   target_entry.display_name)
+        _Output.print(f"\nPlan written to {args.plan}: edit it, then pass --mapping "
+                      f"{args.plan}")
     if following:
         return _follow(args, ctx, migration)
     if report.errors:

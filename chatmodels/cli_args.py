@@ -84,7 +84,7 @@ def _webhook_provider(value: str) -> str:
     return name
 
 
-def _seconds(value: str) -> float | None:
+def _max_age(value: str) -> float | None:
     if value.strip().lower() == "none":
         return None
     try:
@@ -244,8 +244,12 @@ def _migrate_epilog() -> str:
 {_credentials_help()}
 
 examples (credentials in the environment variables above):
-  chatmodels migrate --from {source} --to {target} --journal {journal} --dry-run
-  chatmodels migrate --from {source} --to {target} --journal {journal}
+  chatmodels migrate --from {source} --to {target} --journal {journal} --plan mapping.toml
+  chatmodels migrate --from {source} --to {target} --journal {journal} --mapping mapping.toml \\
+      --dry-run
+  chatmodels migrate --from {source} --to {target} --journal {journal} --mapping mapping.toml \\
+      --sample 20
+  chatmodels migrate --from {source} --to {target} --journal {journal} --mapping mapping.toml
   chatmodels migrate --from {target} --to {source} --journal back.db \\
       --source-file {target}.env --target-file {source}.json --since 2026-01-01
   chatmodels migrate --from {source} --to {target} --journal {journal} --follow
@@ -329,6 +333,15 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     mig.add_argument("--journal", required=True, type=_journal, metavar="FILE",
                      help="SQLite file that makes runs resumable (created if missing; keep it)")
     mig.add_argument("--dry-run", action="store_true", help="read everything, write nothing")
+    mig.add_argument("--mapping", metavar="FILE",
+                     help="mapping file (TOML): renames, type and value maps, defaults, agent "
+                          "matches, filters and exclusions (see docs/migration.md)")
+    mig.add_argument("--plan", metavar="FILE",
+                     help="dry run that writes the mapping it would use to FILE (every source "
+                          "field, where it lands or why not), to edit and pass to --mapping")
+    mig.add_argument("--sample", type=_positive, metavar="N",
+                     help="migrate only N contacts with their conversations, notes, tags and "
+                          "events (journaled: the full run afterwards skips them)")
     mig.add_argument("--since", type=_since, metavar="DATE",
                      help="only objects updated after this ISO 8601 date or date-time "
                           "(2026-01-01, 2026-01-01T09:30:00Z; UTC unless an offset is given)")
@@ -412,7 +425,7 @@ def _add_webhooks(sub: Any, func: Callable[..., Any]) -> None:
                         help="environment variable holding the webhook secret")
     source.add_argument("--secret-file", metavar="PATH",
                         help="file holding the webhook secret ('-': stdin)")
-    listen.add_argument("--max-age", type=_seconds, default=300.0, metavar="SECONDS",
+    listen.add_argument("--max-age", type=_max_age, default=300.0, metavar="SECONDS",
                         help="oldest signed timestamp accepted ('none': no limit)")
     listen.set_defaults(func=func)
 

@@ -18,8 +18,8 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -33,7 +33,11 @@ from ..errors import (
 )
 from . import fidelity
 from .journal import Journal
+from .mapper import Mapper, keep, weak_method
+from .mapping import Mapping
+from .pool import progress_bar, run_bounded
 from .report import Report, StepStats
+from .tagnames import SourceTagNames
 from .targets import KINDS, MARKER_FIELD, Target, account_identity, plain, target_for
 
 logger = logging.getLogger("chatmodels.migrate")
@@ -80,13 +84,16 @@ class Migration:
     re-run: everything whose source version changed since it was migrated).
     ``allow_source_change``/``allow_target_change``: accept a journal recorded for another
     source/target identity (same account under a new base URL, say) instead of raising
-    ``JournalMismatch``; its mapping is trusted as is.
+    ``JournalMismatch``; its mapping is trusted as is. ``mapping``: a mapping file (path or
+    :class:`~chatmodels.migrate.mapping.Mapping`, see docs/migration.md); ``sample``: migrate
+    only that many contacts, with their conversations (the full run then skips them).
     """
 
     def __init__(self, source: Client, target: Client, journal: str, *, workers: int = 8,
                  dry_run: bool = False, since: Any = None, fail_fast: bool = False,
                  progress: bool = True, default_agent_email: str | None = None,
-                 allow_source_change: bool = False, allow_target_change: bool = False) -> None:
+                 allow_source_change: bool = False, allow_target_change: bool = False,
+                 mapping: Mapping | str | None = None, sample: int | None = None) -> None:
         self.source = source
         self.target = target
         self.allow_source_change = allow_source_change
@@ -122,10 +129,12 @@ class Migration:
         self._abort = threading.Event()
         self._report = Report(dry_run=dry_run, since=self.since)
         self._lock = threading.Lock()
-        self._source_tag_names: dict[str, str] = _SourceTagNames({}, source)
+        self._source_tag_names: dict[str, str] = SourceTagNames({}, source)
         self._agent_map: dict[str, str] = {}
         self._available: dict[str, bool] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self.mapper = Mapper(mapping, self.writer, note=weak_method(self._note),
+                             skip=weak_method(self._skip), sample=sample)
 
     # -- public --------------------------------------------------------------------------
     def run(self, resources: Iterable[str] = RESOURCES) -> Report:
@@ -158,7 +167,7 @@ class Migration:
             status = "completed" if not self._abort.is_set() else "failed"
             if status == "completed" and not self._report.errors \
                     and set(wanted) == set(RESOURCES) and self.since is None \
-                    and not self.dry_run:
+                    and not self.dry_run and not self.mapper.partial:
                 self.journal.set_meta("reconcile", "")  # everything is in the journal again
         except KeyboardInterrupt:
             status = "interrupted"
@@ -328,41 +337,11 @@ class Migration:
         if self.fail_fast:
             self._abort.set()
 
-    def _bar(self, step: str, total: int | None) -> Any:
-        if not self.progress:
-            return _NoBar()
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:  # pragma: no cover - tqdm is in the migrate extra
-            return _NoBar()
-        return tqdm(total=total, desc=step, unit="obj", leave=True, dynamic_ncols=True)
-
     def _parallel(self, step: str, items: Iterable[Any], work: Callable[[Any], None],
                   total: int | None = None) -> None:
         """Run ``work`` on every item with at most ``workers`` in flight (bounded memory)."""
-        bar = self._bar(step, total)
-        pool = self._pool
-        try:
-            if pool is None:  # outside run(): one at a time
-                for item in items:
-                    work(item)
-                    bar.update(1)
-            else:
-                inflight: set[Future[None]] = set()
-                for item in items:
-                    if self._abort.is_set():
-                        break
-                    inflight.add(pool.submit(work, item))
-                    if len(inflight) >= self.workers * 2:
-                        finished, inflight = wait(inflight, return_when=FIRST_COMPLETED)
-                        for f in finished:
-                            f.result()
-                            bar.update(1)
-                for f in inflight:
-                    f.result()
-                    bar.update(1)
-        finally:
-            bar.close()
+        run_bounded(self._pool, self.workers, items, work,
+                    progress_bar(step, total, self.progress), self._abort)
 
     def _once(self, step: str, kind: str, sid: str, version: str | None,
               lookup: Callable[[], str | None], create: Callable[[], str],
@@ -440,7 +419,7 @@ class Migration:
         if not self._can("agents"):
             return
         agents = list(self.source.resource("agents").all())
-        mapping = self.writer.match_agents(agents)
+        mapping = self.mapper.match_agents(agents, self.writer.match_agents(agents))
         for agent in agents:
             self._fidelity("agent", agent)
             tid = mapping.get(str(agent.id))
@@ -459,7 +438,7 @@ class Migration:
         if not self._can("tags"):
             return
         for tag in self.source.resource("tags").all():
-            name = tag.name
+            name = self.mapper.tag(tag) if tag.name else None
             if not name:
                 continue
             self._source_tag_names[str(tag.id)] = name
@@ -506,6 +485,10 @@ class Migration:
             sid = str(f.id or name)
             if name == MARKER_FIELD:
                 continue  # a previous migration's marker, not data
+            target_field = self.mapper.field(f)
+            if target_field is None:
+                continue
+            name, data_type = target_field
             self._fidelity("contact_field", f)
             if self.writer.schemaless_fields:
                 self._skip("contact_fields", self.writer.schemaless_fields)
@@ -530,7 +513,11 @@ class Migration:
                     and obj.updated_at <= self.since:
                 self._count(self._current_step, "skipped")
                 continue
+            if not self.mapper.selection.keep(self._current_step, obj):
+                continue
             yield obj
+            if self.mapper.selection.enough(self._current_step):
+                break
 
     def _tag_names(self, contact: Any) -> list[str]:
         if not self._can("tags"):
@@ -562,6 +549,7 @@ class Migration:
     def _contact(self, contact: Any) -> None:
         sid = str(contact.id)
         try:
+            contact = self.mapper.wrap("contact", contact)
             self._fidelity("contact", contact)
             tags = self._tag_names(contact)
             version = _ts(contact.updated_at)
@@ -616,7 +604,8 @@ class Migration:
         source_notes: list[Any] = []
         if self._can("notes"):
             try:
-                source_notes = list(self.source.resource("notes").all(contact=contact))
+                source_notes = [self.mapper.wrap("note", n) for n in keep(
+                    self.mapper, "notes", self.source.resource("notes").all(contact=contact))]
             except ChatModelsError as exc:
                 self._fail("contacts", "note", f"{sid}/*", exc)
         for note in source_notes:
@@ -630,7 +619,8 @@ class Migration:
         events: list[Any] = []
         if self._can("events"):
             try:
-                events = list(self.source.resource("events").all(contact=contact))
+                events = [self.mapper.wrap("event", e) for e in keep(
+                    self.mapper, "events", self.source.resource("events").all(contact=contact))]
             except ChatModelsError as exc:
                 self._fail("contacts", "event", f"{sid}/*", exc)
         for event in events:
@@ -696,6 +686,7 @@ class Migration:
             return
         try:
             for conv in self._selected(self.source.resource("conversations").all()):
+                conv = self.mapper.wrap("conversation", conv)
                 self._fidelity("conversation", conv)
                 for msg in conv.messages:
                     if msg.kind in WRITTEN_MESSAGES:
@@ -707,6 +698,7 @@ class Migration:
     def _conversation(self, conv: Any) -> None:
         sid = str(conv.id)
         try:
+            conv = self.mapper.wrap("conversation", conv)
             entry = self.journal.get("conversation", sid)
             version = _ts(conv.updated_at)
             if entry is not None and entry.state == "done" and entry.version == version:
@@ -816,35 +808,3 @@ def _total(collection: Any) -> int | None:
     except (AttributeError, ChatModelsError):
         return None
 
-
-class _NoBar:
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class _SourceTagNames(dict):  # type: ignore[type-arg]
-    """Source tag id -> name, listing the source's tags again (once per id) when asked for an
-    id it does not know: a tag created on the source after the tags step, on a contact that
-    lists only tag ids, keeps its name instead of being dropped (a run or a follow)."""
-
-    def __init__(self, names: Mapping[str, str], source: Any) -> None:
-        super().__init__(names)
-        self._source = source
-        self._lock = threading.Lock()
-        self._tried: set[str] = set()
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        if key not in self and key not in self._tried:
-            with self._lock:
-                if key not in self and key not in self._tried:
-                    self._tried.add(key)
-                    try:
-                        for tag in self._source.resource("tags").all():
-                            if tag.name:
-                                self[str(tag.id)] = tag.name
-                    except ChatModelsError as exc:  # the name stays unknown, as before
-                        logger.warning("could not list the source's tags again: %s", exc)
-        return super().get(key, default)
