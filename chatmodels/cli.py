@@ -1,4 +1,4 @@
-"""The ``chatmodels`` command (also ``python -m chatmodels``): migrate, demo, sandbox.
+"""The ``chatmodels`` command (also ``python -m chatmodels``): migrate, export, demo, sandbox.
 
 Rules at this boundary: a usage or configuration error is one line on stderr and exit 2
 (never a traceback); Ctrl-C is one line and exit 130; a closed output pipe (``| head``) ends
@@ -183,9 +183,15 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
     return EXIT_OK
 
 
+def _export(args: argparse.Namespace, ctx: _Context) -> int:
+    from .export import command  # chatmodels/export.py
+    return command(args, ctx)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``chatmodels`` parser, each command's ``func`` set."""
-    return cli_args.build_parser({"sandbox": _sandbox, "demo": _demo, "migrate": _migrate})
+    return cli_args.build_parser({"sandbox": _sandbox, "demo": _demo, "migrate": _migrate,
+                                  "export": _export})
 
 
 def _describe(exc: BaseException) -> str:
