@@ -44,6 +44,7 @@ from typing import IO, Any
 
 import requests
 
+from .collection import Collection
 from .errors import (
     AuthenticationError,
     ChatModelsError,
@@ -51,6 +52,7 @@ from .errors import (
     PermissionDenied,
     ResponseError,
     UnknownResource,
+    ValidationError,
 )
 from .migrate.journal import JournalError, JournalLocked, JournalMismatch, _lock, _unlock
 
@@ -322,6 +324,17 @@ class Export:
             raise ConfigurationError(f"{client.provider}: cannot list {resource!r}; "
                                      f"choose from {', '.join(listable)}")
         self.resource = client.collection_name(self.cls)
+        try:  # builds the query only: no request for a list
+            collection = self.cls.all()
+        except ValidationError as exc:  # a nested resource (notes need contact=...)
+            raise ConfigurationError(f"{client.provider}: {self.resource} cannot be exported on "
+                                     f"their own ({exc.message or exc})") from None
+        if not isinstance(collection, Collection):
+            raise ConfigurationError(f"{client.provider}: {self.resource} is not a list of "
+                                     "objects")
+        if page_size:
+            collection = collection.page_size(page_size)
+        self.collection = collection
         self.journal_path = journal or self.output + ".journal"
         self.spool = self.output + ".part"
         self.page_size = page_size
@@ -373,9 +386,7 @@ class Export:
 
     def _pages(self, cursor: Any) -> Iterator[tuple[list[Any], Any]]:
         """(items, next cursor) from ``cursor`` on; a refused resume cursor restarts."""
-        collection = self.cls.all()
-        if self.page_size:
-            collection = collection.page_size(self.page_size)
+        collection = self.collection
         fetch, params, size = collection._fetch, collection.params, collection._page_size
         first = True
         while True:
@@ -443,8 +454,7 @@ class Export:
             from tqdm import tqdm
         except ImportError:  # pragma: no cover - tqdm is optional
             return None
-        collection = self.cls.all()
-        total = collection.total() if hasattr(collection, "total") else None
+        total = self.collection.total()
         return tqdm(total=total, initial=initial, unit=" " + self.resource,
                     desc=f"{self.client.provider} {self.resource}", file=sys.stderr)
 
@@ -596,8 +606,9 @@ def command(args: argparse.Namespace, ctx: Any) -> int:
             raise
         raise ConfigurationError(f"{export.output}: {exc}") from None
     except ChatModelsError as exc:
-        if isinstance(exc, (ConfigurationError, AuthenticationError, PermissionDenied)):
-            raise  # exit 2: nothing to resume until the settings change
+        if isinstance(exc, (ConfigurationError, AuthenticationError, PermissionDenied)) or (
+                isinstance(exc, ValidationError) and exc.status is None):
+            raise  # exit 2: nothing to resume until the settings or the command change
         ctx.error(f"{exc}; run the same command again to resume")
         return EXIT_FAILED
     finally:

@@ -299,3 +299,27 @@ def test_command_errors_are_one_line_without_secrets(crisp, tmp_path, capsys, mo
     assert "--format" in capsys.readouterr().err
     assert cli.main(["export", "crisp", "nope", "-o", str(tmp_path / "c.csv")]) == 2
     assert "choose from" in capsys.readouterr().err
+
+
+def test_nested_resources_and_non_lists_are_usage_errors(sim, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", sim.credentials["access_token"])
+    for resource, message in (("notes", "Note.all needs contact="),
+                              ("events", "events cannot be exported on their own"),
+                              ("counts", "counts is not a list of objects")):
+        argv = ["export", "intercom", resource, "-o", str(tmp_path / f"{resource}.jsonl"),
+                "--base-url", sim.base_url]
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and "resume" not in err and err.count("\n") == 1
+
+
+def test_every_example_in_the_export_help_parses(capsys):
+    assert cli.main(["export", "--help"]) == 0
+    out = capsys.readouterr().out
+    examples = [line.split()[1:] for line in out.splitlines()
+                if line.startswith("  chatmodels export ")]
+    assert len(examples) == 3
+    parser = cli.build_parser()
+    for argv in examples:
+        args = parser.parse_args(argv)
+        assert args.func and args.provider == registry.names()[0] and args.output

@@ -4,12 +4,16 @@ file holds every object exactly once."""
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import os
+import pty
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 import pytest
@@ -74,6 +78,7 @@ def test_kill_9_mid_export_then_rerun_writes_every_object_once(fmt, tmp_path):
         sim.clear_requests()
         done = subprocess.run(argv, env=_env(sim), capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
+        assert done.stderr == ""  # no progress bar when stderr is not a terminal
         assert done.stdout.startswith(f"exported 250 contacts to {out} (")
         lists = [r for r in sim.requests if r.path == "/contacts"]
         assert lists[0].query.get("starting_after"), "resumed from the recorded cursor"
@@ -84,3 +89,30 @@ def test_kill_9_mid_export_then_rerun_writes_every_object_once(fmt, tmp_path):
     ids = _ids(out, fmt)
     assert ids == expected and len(set(ids)) == 250
     assert not spool.exists()
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal_only(tmp_path):
+    with serve("intercom", seed=11, contacts=30) as sim:
+        for flags, drawn in (([], True), (["--no-progress"], False)):
+            out = tmp_path / f"contacts{len(flags)}.jsonl"
+            main, side = pty.openpty()
+            fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+            try:
+                done = subprocess.run(
+                    CHATMODELS + ["export", "intercom", "contacts", "-o", str(out),
+                                  "--base-url", sim.base_url, *flags],
+                    env=_env(sim), stdout=subprocess.PIPE, stderr=side, timeout=120)
+                os.close(side)
+                screen = b""
+                while True:
+                    try:
+                        chunk = os.read(main, 4096)
+                    except OSError:  # the terminal closed
+                        break
+                    if not chunk:
+                        break
+                    screen += chunk
+            finally:
+                os.close(main)
+            assert done.returncode == 0
+            assert (b"intercom contacts" in screen and b"30/30" in screen) is drawn, screen
