@@ -184,7 +184,7 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
 
 
 def _export(args: argparse.Namespace, ctx: _Context) -> int:
-    from .export import command  # chatmodels/export.py
+    from .cli_export import command
     return command(args, ctx)
 
 

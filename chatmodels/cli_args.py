@@ -300,7 +300,7 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     mig.add_argument("--target-file", metavar="PATH",
                      help="settings of the target: KEY=VALUE lines or JSON ('-': stdin)")
     mig.set_defaults(func=commands["migrate"])
-    if "export" in commands:  # its options live with the command, in chatmodels/export.py
-        from .export import add_parser as add_export
+    if "export" in commands:  # its options: chatmodels/cli_export.py
+        from .cli_export import add_parser as add_export
         add_export(sub, commands["export"], _Formatter)
     return parser
