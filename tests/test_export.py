@@ -323,3 +323,31 @@ def test_every_example_in_the_export_help_parses(capsys):
     for argv in examples:
         args = parser.parse_args(argv)
         assert args.func and args.provider == registry.names()[0] and args.output
+
+
+def test_a_refused_resume_cursor_starts_over_and_skips_what_is_written(sim, api, tmp_path):
+    out = tmp_path / "contacts.jsonl"
+    sim.fail(400, times=1, path="/contacts", method="GET")  # the first page: nothing written
+    with pytest.raises(BadRequestError):
+        Export(api, "contacts", str(out), page_size=50).run()
+    first = Export(api, "contacts", str(out), page_size=50)
+    journal = tmp_path / "contacts.jsonl.journal"
+    # a run stopped after two pages, whose cursor the provider no longer accepts (expired)
+    rows = expected_rows(api, "contacts")
+    spool = tmp_path / "contacts.jsonl.part"
+    spool.write_text("".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n"
+                             for r in rows[:100]), encoding="utf-8")
+    db = sqlite3.connect(journal)
+    with db:
+        db.executemany("INSERT INTO written (key) VALUES (?)",
+                       [(json.dumps(r["id"]),) for r in rows[:100]])
+        for key, value in (("offset", str(spool.stat().st_size)), ("count", "100"),
+                           ("cursor", json.dumps({"next": "expired", "page_size": 50}))):
+            db.execute("INSERT OR REPLACE INTO meta (value, key) VALUES (?, ?)", (value, key))
+    db.close()
+    sim.clear_requests()
+    result = first.run()
+    lists = [r.query.get("starting_after") for r in sim.requests if r.path == "/contacts"]
+    assert lists[:2] == ["expired", None]  # refused (400), then from the first page
+    assert jsonl(out) == rows
+    assert (result.count, result.written, result.resumed) == (250, 150, True)
