@@ -21,6 +21,7 @@ test: $(STAMP)
 	$(BIN)/ruff check chatmodels tests benchmarks
 	$(BIN)/mypy chatmodels
 	$(BIN)/python -m chatmodels.docgen --check
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict   # not -q: it hides the warnings
 
 lint: $(STAMP)
 	$(BIN)/ruff check chatmodels tests benchmarks
@@ -30,6 +31,7 @@ typecheck: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m chatmodels.docgen
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/iterate_contacts.py

@@ -1,5 +1,5 @@
 """The ``chatmodels`` command (also ``python -m chatmodels``): migrate (and its rollback),
-verify, demo, sandbox, webhooks.
+verify, export, demo, sandbox, webhooks.
 
 Rules at this boundary: a usage or configuration error is one line on stderr and exit 2
 (never a traceback); Ctrl-C is one line and exit 130; a closed output pipe (``| head``) ends
@@ -342,10 +342,16 @@ def _follow(args: argparse.Namespace, ctx: _Context, migration: Any) -> int:
     return EXIT_OK
 
 
+def _export(args: argparse.Namespace, ctx: _Context) -> int:
+    from .cli_export import command
+    return command(args, ctx)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``chatmodels`` parser, each command's ``func`` set."""
     return cli_args.build_parser({"sandbox": _sandbox, "demo": _demo, "migrate": _migrate,
-                                  "webhooks": _webhooks, "verify": _verify})
+                                  "webhooks": _webhooks, "verify": _verify,
+                                  "export": _export})
 
 
 def _describe(exc: BaseException) -> str:

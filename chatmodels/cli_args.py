@@ -389,6 +389,9 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     ver.set_defaults(func=commands["verify"])
     if "webhooks" in commands:
         _add_webhooks(sub, commands["webhooks"])
+    if "export" in commands:  # its options: chatmodels/cli_export.py
+        from .cli_export import add_parser as add_export
+        add_export(sub, commands["export"], _Formatter)
     return parser
 
 
