@@ -41,6 +41,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .faults import Drop, Fault, FaultInjection, drop_connection, reset_mid_answer
+from .files import FileStore
+from .files import serves as serves_file
 
 __all__ = [
     "BaseSimulator",
@@ -203,6 +205,8 @@ class BaseSimulator(FaultInjection):
             merge_slashes=False,
         )
         self.state: Any = None
+        #: stored files, served at ``<root_url>/_files/...`` (see chatmodels.testing.files)
+        self.files = FileStore(lambda: self.root_url)
         self._initial_seed()
 
     @property
@@ -301,6 +305,7 @@ class BaseSimulator(FaultInjection):
             self._windows.clear()
             self._rate_limit = None
         self.latency = 0.0
+        self.files.clear()
         self._initial_seed()
 
     def clear_requests(self) -> None:
@@ -359,6 +364,8 @@ class BaseSimulator(FaultInjection):
         return rec
 
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if serves_file(environ.get("PATH_INFO", "")):
+            return self.files.answer(environ, start_response)
         request = Request(environ)
         request_id = self.new_request_id()
         query = dict(request.args.items(multi=True))
@@ -431,7 +438,7 @@ class BaseSimulator(FaultInjection):
             except HTTPException as exc:  # e.g. redirects; treat as not found
                 raise SimError(*self.not_found_error) from exc
             with self.lock:  # serialize under the lock: results may share state objects
-                response = self._to_response(handler(ctx, **values))
+                response = self.files.rebase(self._to_response(handler(ctx, **values)))
         except Drop:
             rec.status = None
             return drop_connection(environ, start_response)
