@@ -38,6 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .. import registry
 from ..client import Client
 from ..errors import ChatModelsError, ConfigurationError
+from .attachments import MODES, Attachments
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -175,6 +176,10 @@ class Target(abc.ABC):
     implicit_tags: ClassVar[str | None] = None
     #: why contact fields need no definition here (None: they are defined)
     schemaless_fields: ClassVar[str | None] = None
+    #: how message attachments (and inline images) reach this target: ``"upload"`` (the
+    #: bytes are sent), ``"url"`` (a file message pointing at the source's URL) or ``"link"``
+    #: (appended to the text); see :mod:`chatmodels.migrate.attachments`
+    attachments: ClassVar[str] = "link"
 
     def __init__(self, client: Client, *, dry_run: bool = False,
                  default_agent_email: str | None = None) -> None:
@@ -185,6 +190,9 @@ class Target(abc.ABC):
         self._lock = threading.RLock()
         #: called with a field's name when a write defines it on the fly (the engine counts it)
         self.on_field_created: Callable[[str], None] | None = None
+        #: the message files, prepared for this target (the engine sets one that downloads
+        #: from the source; this default carries every file as a link)
+        self.files = Attachments()
 
     @classmethod
     def _check_declarations(cls) -> None:
@@ -202,6 +210,9 @@ class Target(abc.ABC):
             if kind not in cls.writes and len(missing) < len(methods):
                 raise TypeError(f"Can't instantiate {cls.__name__}: it implements "
                                 f"{kind} methods but does not declare {kind!r} in writes")
+        if cls.attachments not in MODES:
+            raise TypeError(f"{cls.__name__}.attachments: {cls.attachments!r} is not one of "
+                            f"{', '.join(MODES)}")
         declarations(cls)  # raises ValueError naming a key that does not parse
 
     @property
