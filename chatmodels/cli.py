@@ -160,7 +160,8 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
         migration = Migration(source, target, args.journal,
                               workers=args.workers, dry_run=args.dry_run, since=args.since,
                               fail_fast=args.fail_fast, progress=not args.no_progress,
-                              default_agent_email=args.default_agent)
+                              default_agent_email=args.default_agent,
+                              attachment_max_bytes=args.attachment_max_bytes)
     try:
         with _journal_errors(args.journal):
             report = migration.run(resources=args.resources or engine_resources())

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from . import __version__, registry
 from .cli_credentials import clean
+from .migrate.attachments import DEFAULT_MAX_BYTES
 
 PROG = "chatmodels"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -291,6 +292,9 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     mig.add_argument("--no-progress", action="store_true", help="no progress bars")
     mig.add_argument("--default-agent", metavar="EMAIL",
                      help="target agent for authors without a match (default: the token's own)")
+    mig.add_argument("--attachment-max-bytes", type=_count, default=DEFAULT_MAX_BYTES,
+                     metavar="N", help="largest attachment copied to the target; larger ones "
+                                       f"become links, reported (default {DEFAULT_MAX_BYTES})")
     mig.add_argument("--source", action="append", default=[], metavar="KEY=VALUE",
                      help="a connect() setting of the source (see below; not for secrets)")
     mig.add_argument("--target", action="append", default=[], metavar="KEY=VALUE",

@@ -212,3 +212,37 @@ def test_downloads_send_credentials_only_to_the_source_origin(crisp_pair):
     with pytest.raises(ContentTooLarge) as caught:
         src.http.download(mine, io.BytesIO(), max_bytes=10)
     assert caught.value.limit == 10
+
+
+def test_the_cli_cap_makes_every_file_a_link(tmp_path, crisp_pair, capsys):
+    from chatmodels import cli
+    source, src, target, dst = crisp_pair
+    args = ["migrate", "--from", "crisp", "--to", "intercom", "--no-progress",
+            "--journal", str(tmp_path / "j.db"), "--attachment-max-bytes", "10"]
+    for flag, sim in (("--source", source), ("--target", target)):
+        for key, value in {**sim.credentials, "base_url": sim.base_url}.items():
+            args += [flag, f"{key}={value}"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    files = len(crisp_files(source, src))
+    assert f"{files:>6} attachments: larger than the 10-byte cap: carried as a link" in out
+    assert len(target.files) == 0
+
+
+def test_inline_images_are_uploaded_too(tmp_path, intercom_pair):
+    source, src, target, dst = intercom_pair
+    png = blob(900, 42)
+    url = source.files.put(png, "pic.png", "image/png")
+    conv = src.Conversation.find(id=src.Conversation.all().to_list()[1].id)
+    conv.reply(f'<p>look: <img src="{url}"></p>',
+               created_at=int(conv.created_at.timestamp()) + 90)
+    with Migration(src, dst, str(tmp_path / "j.db"), progress=False) as m:
+        report = m.run()
+        rows = {e.source_id: e.payload for e in m.journal.entries(KIND, "done")}
+    assert report.ok, report.errors
+    inline = [p for sid, p in rows.items() if sid.endswith("/img0")]
+    assert [(p["name"], p["content_type"], p["sha256"], p["inline"]) for p in inline] == [
+        ("pic.png", "image/png", sha(png), True)]
+    served = {f.sha256: f for f in target.files}
+    assert served[sha(png)].name == "pic.png"
+    assert report.steps["attachments"].created == 4  # three files and the image
