@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import IO, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
@@ -77,6 +77,7 @@ __all__ = [
 ]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_MAX_REDIRECTS = 5  # followed by a file download
 
 
 @dataclass(frozen=True)
@@ -334,14 +335,44 @@ class HttpClient:
             self._sleep(wait)
 
     def _download_once(self, url: str, sink: IO[bytes], limit: int) -> str | None:
+        started = time.monotonic()
+        raw = self._get_file(url)
+        # redirects are followed here, not by requests: the account's headers (API keys
+        # included, which requests keeps across hosts) must not follow a redirect elsewhere
+        for _ in range(_MAX_REDIRECTS):
+            location = header_text(raw.headers.get("Location"))
+            if raw.status_code not in (301, 302, 303, 307, 308) or not location:
+                break
+            raw.close()
+            url = urljoin(url, location)
+            raw = self._get_file(url)
+        where = f"GET {escape_control(self._safe(urlsplit(url).path))}"
+        request_id = header_text(raw.headers.get(self._request_id_header))
+        if raw.status_code >= 300:
+            small = self._reader()
+            content = small.read_body(raw, started, "GET", where, request_id)
+            body = small.decode(raw, content, request_id) if raw.status_code >= 400 else None
+            if raw.status_code >= 400:
+                raise self._error(raw, body, request_id)
+            raise small.response_error(raw, f"unexpected HTTP status {raw.status_code}",
+                                       content, request_id)
+        reader = AnswerReader(self.provider, self._secrets, limit, self.deadline,
+                              self.max_json_depth)
+        reader.stream_body(raw, started, "GET", where, request_id, sink)
+        return header_text(raw.headers.get("Content-Type"))
+
+    def _get_file(self, url: str) -> requests.Response:
+        """One GET of a file, redirects not followed; the account's session (credentials)
+        only for the account's own origin."""
         same_origin = _origin(url) == _origin(self.base_url)
         session = self._session() if same_origin else self._bare_session()
         # the path only: a file URL's query often holds a signature
         where = f"GET {escape_control(self._safe(urlsplit(url).path))}"
-        started = time.monotonic()
         try:
-            raw = session.get(url, timeout=self._attempt_timeout(), stream=True,
-                              headers={"Accept": "*/*"})
+            return session.get(url, timeout=self._attempt_timeout(), stream=True,
+                               allow_redirects=False, headers={"Accept": "*/*"},
+                               proxies=None if same_origin
+                               else requests.utils.get_environ_proxies(url))
         except requests.ConnectTimeout:
             raise APIConnectTimeoutError(f"{self.provider}: connect timeout on {where}",
                                          provider=self.provider, method="GET") from None
@@ -357,19 +388,6 @@ class HttpClient:
             raise APIConnectionError(f"{self.provider}: request failed on {where}: "
                                      f"{type(exc).__name__}", provider=self.provider,
                                      method="GET") from None
-        request_id = header_text(raw.headers.get(self._request_id_header))
-        reader = AnswerReader(self.provider, self._secrets, limit, self.deadline,
-                              self.max_json_depth)
-        if raw.status_code >= 300:
-            small = self._reader()
-            content = small.read_body(raw, started, "GET", where, request_id)
-            body = small.decode(raw, content, request_id) if raw.status_code >= 400 else None
-            if raw.status_code >= 400:
-                raise self._error(raw, body, request_id)
-            raise small.response_error(raw, f"unexpected HTTP status {raw.status_code}",
-                                       content, request_id)
-        reader.stream_body(raw, started, "GET", where, request_id, sink)
-        return header_text(raw.headers.get("Content-Type"))
 
     def _bare_session(self) -> requests.Session:
         """A session without the account's credentials (files on another host)."""

@@ -212,6 +212,11 @@ def test_downloads_send_credentials_only_to_the_source_origin(crisp_pair):
     with pytest.raises(ContentTooLarge) as caught:
         src.http.download(mine, io.BytesIO(), max_bytes=10)
     assert caught.value.limit == 10
+    # a redirect from the source's origin to another host goes there without credentials
+    source.files.redirect(mine, url)
+    assert src.http.download(mine, sink) == "text/plain" and sink.getvalue() == b"abc"
+    assert (source.files.with_credentials, target.files.downloads,
+            target.files.with_credentials) == (3, 2, 0)
 
 
 def test_the_cli_cap_makes_every_file_a_link(tmp_path, crisp_pair, capsys):

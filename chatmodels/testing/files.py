@@ -6,7 +6,8 @@ answers them with their content type and length, without credentials (like a pro
 or signed file URLs), outside the provider's routes, faults and request log. Tests can break a
 file's answer: ``sim.files.damage(url, "truncate")`` sends a ``Content-Length`` larger than
 the body and closes the connection, ``"short"`` serves the body without its last byte (a
-wrong length, complete as HTTP).
+wrong length, complete as HTTP); ``sim.files.redirect(url, other)`` answers a 302 to
+``other``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class StoredFile:
     content_type: str
     data: bytes
     damage: str | None = None
+    #: answered instead of the bytes: a 302 to this URL
+    redirect: str | None = None
 
     @property
     def sha256(self) -> str:
@@ -92,6 +95,13 @@ class FileStore:
             raise KeyError(url)
         stored.damage = how
 
+    def redirect(self, url: str, to: str | None) -> None:
+        """Answer ``url`` with a 302 to ``to`` (``None``: the bytes again)."""
+        stored = self.get(url)
+        if stored is None:
+            raise KeyError(url)
+        stored.redirect = to
+
     def clear(self) -> None:
         with self._lock:
             self._files.clear()
@@ -113,6 +123,9 @@ class FileStore:
         with self._lock:
             self.downloads += 1
             self.with_credentials += "Authorization" in request.headers
+        if stored.redirect:
+            return Response("", status=302, headers={"Location": stored.redirect})(
+                environ, start_response)
         data = stored.data
         headers = [("Content-Type", stored.content_type)]
         if stored.damage == "truncate":
