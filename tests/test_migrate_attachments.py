@@ -251,3 +251,48 @@ def test_inline_images_are_uploaded_too(tmp_path, intercom_pair):
     served = {f.sha256: f for f in target.files}
     assert served[sha(png)].name == "pic.png"
     assert report.steps["attachments"].created == 4  # three files and the image
+
+
+def test_crisp_files_are_uploaded_to_livechat_as_file_events(tmp_path, crisp_pair):
+    source, src, _, _ = crisp_pair
+    expected = crisp_files(source, src)
+    with serve("livechat", seed=7, contacts=0, conversations=0) as target:
+        dst = connect(target)
+        journal = str(tmp_path / "j.db")
+        with Migration(src, dst, journal, progress=False, workers=4) as m:
+            report = m.run()
+        assert report.ok, report.errors
+        assert report.steps["attachments"].created == len(expected)
+        # each file uploaded once (upload_file), byte-identical, and one file event per file
+        assert sorted(f.sha256 for f in target.files) == sorted(
+            digest for _, digest, _ in expected.values())
+        events = [e for chat in target.state.chats.values() for tid in chat["thread_ids"]
+                  for e in target.state.threads[tid]["events"] if e["type"] == "file"]
+        assert sorted((e["name"], target.files.get(e["url"]).sha256) for e in events) == sorted(
+            (url.rpartition("/")[2], digest) for url, (_, digest, _) in expected.items())
+        assert all(e["custom_id"].rpartition("#")[2].startswith("file") for e in events
+                   if "#" in e["custom_id"])
+        with Migration(src, dst, journal, progress=False) as m:
+            assert m.run().ok
+        assert len(target.files) == len(expected)  # nothing uploaded twice
+
+
+def test_intercom_files_reach_crisp_as_file_messages_by_url(tmp_path, intercom_pair):
+    source, src, _, _ = intercom_pair
+    stored = {source.files.url(f.id): f for f in source.files}
+    with serve("crisp", seed=8, contacts=0, conversations=0) as target:
+        dst = connect(target)
+        with Migration(src, dst, str(tmp_path / "j.db"), progress=False) as m:
+            report = m.run()
+            rows = [e.payload for e in m.journal.entries(KIND, "done")]
+        assert report.ok, report.errors
+        files = [m.attachments[0] for c in dst.Conversation.all() for m in c.messages
+                 if m.attachments]
+        assert sorted(f["url"] for f in files) == sorted(stored)  # the source's URLs
+        for f in files:
+            answer = requests.get(f["url"], timeout=5)
+            assert sha(answer.content) == stored[f["url"]].sha256
+            assert f["name"] == stored[f["url"]].name
+        assert sorted((p["mode"], p["sha256"]) for p in rows) == sorted(
+            ("url", s.sha256) for s in stored.values())
+        assert len(target.files) == 0  # nothing uploaded: Crisp takes URLs
