@@ -296,3 +296,32 @@ def test_intercom_files_reach_crisp_as_file_messages_by_url(tmp_path, intercom_p
         assert sorted((p["mode"], p["sha256"]) for p in rows) == sorted(
             ("url", s.sha256) for s in stored.values())
         assert len(target.files) == 0  # nothing uploaded: Crisp takes URLs
+
+
+def test_a_file_the_source_refuses_is_a_reported_link(tmp_path, crisp_pair):
+    source, src, target, dst = crisp_pair
+    conv = next(c for c in src.Conversation.all() if len(c.messages) >= 1)
+    gone = f"{source.root_url}/_files/f999/gone.pdf"
+    conv.send_message("file", {"name": "gone.pdf", "url": gone, "type": "application/pdf"},
+                      from_="user")
+    with Migration(src, dst, str(tmp_path / "j.db"), progress=False) as m:
+        report = m.run()
+        row = next(e for e in m.journal.entries(KIND) if e.payload["url"] == gone)
+    assert report.ok, report.errors
+    reason = "the source refused it (404): carried as a link"
+    assert report.skips[("attachments", reason)] == 1
+    assert (row.state, row.payload["mode"], row.payload["reason"]) == ("done", "link", reason)
+    bodies = [m.body for c in dst.Conversation.all()
+              for m in dst.Conversation.find(id=c.id).messages if m.body and gone in m.body]
+    assert len(bodies) == 1 and "[gone.pdf](" in bodies[0]
+
+
+def test_a_target_declares_a_known_attachments_mode():
+    from chatmodels.intercom.target import IntercomTarget
+
+    class Odd(IntercomTarget):
+        attachments = "fax"
+
+    with pytest.raises(TypeError, match=r"Odd.attachments: 'fax' is not one of upload, url, "
+                                        r"link"):
+        Odd._check_declarations()
