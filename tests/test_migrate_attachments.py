@@ -325,3 +325,29 @@ def test_a_target_declares_a_known_attachments_mode():
     with pytest.raises(TypeError, match=r"Odd.attachments: 'fax' is not one of upload, url, "
                                         r"link"):
         Odd._check_declarations()
+
+
+def test_an_upload_decided_by_an_earlier_run_stays_an_upload(tmp_path, intercom_pair):
+    """A file journaled for upload whose message was not written, and that the source then
+    refuses, raises (its conversation fails, reported) instead of becoming a link: a lookup
+    by text would no longer find a message written with it, and it would be written twice."""
+    from chatmodels.errors import ResourceNotFound
+    from chatmodels.migrate.attachments import Attachments
+    from chatmodels.migrate.journal import Journal
+    source, src, target, dst = intercom_pair
+    conv = src.Conversation.find(id=src.Conversation.all().to_list()[0].id)
+    msg = next(m for m in conv.messages if m.attachments)
+    journal = Journal(str(tmp_path / "j.db"))
+    files = Attachments(src, journal, mode="upload")
+    with files.prepare(msg) as batch:
+        assert [f.mode for f in batch] == ["upload"] * 3
+    assert [e.state for e in journal.entries(KIND)] == ["pending"] * 3
+    first = batch.files[0].url
+    source.files.redirect(first, f"{source.root_url}/_files/none/gone.bin")
+    with pytest.raises(ResourceNotFound):
+        files.prepare(msg)
+    fresh = Attachments(src, Journal(str(tmp_path / "k.db")), mode="upload")
+    with fresh.prepare(msg) as batch:  # never decided before: a reported link
+        assert [f.mode for f in batch] == ["link", "upload", "upload"]
+        assert batch.files[0].reason == "the source refused it (404): carried as a link"
+    journal.close()

@@ -265,9 +265,13 @@ class Attachments:
             return f
         try:
             self._download(f, declared)
-        except ContentTooLarge:
-            return self._too_large(f)
         except APIError as exc:
+            if known:
+                # an upload an earlier run decided (a lookup may match its text): it stays
+                # one, or fails, reported, rather than turn into a link now
+                raise
+            if isinstance(exc, ContentTooLarge):
+                return self._too_large(f)
             if isinstance(exc, (ServerError, AttachmentMismatch)) or exc.status in (408, 429):
                 raise  # transient: the message fails and the next run tries again
             f.reason = f"the source refused it ({exc.status}): carried as a link"
