@@ -18,7 +18,8 @@ recorded in the journal (kind ``attachment``, source id ``<conversation>/<messag
 length differs from what the source declared, or that breaks off, is downloaded again (three
 tries) and then raises :class:`AttachmentMismatch`/``ResponseReadError``: the message fails and
 the next run retries it; nothing is dropped silently. A file the source refuses (4xx) is kept as
-a link, reported.
+a link, reported -- unless an earlier run journaled it for upload: then it stays one (the error
+is raised), so that a message written with it is still found by its text.
 """
 
 from __future__ import annotations
