@@ -136,6 +136,15 @@ def comparable(msg: Any) -> str:
     return "\n".join(lines)
 
 
+def _message_key(msg: Any) -> str:
+    """The message's id, or its time and a digest of its text when it has none."""
+    if msg.id is not None:
+        return str(msg.id)
+    when = msg.created_at.timestamp() if hasattr(msg.created_at, "timestamp") else ""
+    digest = hashlib.sha256(str(msg.body or "").encode()).hexdigest()[:16]
+    return f"{when}-{digest}"
+
+
 def _name(att: Mapping[str, Any], url: str) -> str:
     name = att.get("name") or att.get("filename")
     if isinstance(name, str) and name.strip():
@@ -227,7 +236,7 @@ class Attachments:
         ``link_reason``: carry every file of this message as a link, for that reason (a
         request of the target that takes no files)."""
         files = []
-        base = f"{msg.conversation_id}/{msg.id}"
+        base = f"{msg.conversation_id}/{_message_key(msg)}"
         try:
             for suffix, att in source_files(msg):
                 files.append(self._prepare(f"{base}/{suffix}", att, link_reason))
