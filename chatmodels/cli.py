@@ -257,7 +257,8 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
                               since=args.since, fail_fast=args.fail_fast,
                               progress=not args.no_progress,
                               default_agent_email=args.default_agent, mapping=mapping,
-                              sample=args.sample)
+                              sample=args.sample,
+                              attachment_max_bytes=args.attachment_max_bytes)
     following = False
     try:
         with _journal_errors(args.journal):

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from . import __version__, registry
 from .cli_credentials import clean
+from .migrate.attachments import DEFAULT_MAX_BYTES
 
 PROG = "chatmodels"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -368,6 +369,9 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     mig.add_argument("--idle-timeout", type=_seconds, default=None, metavar="SECONDS",
                      help="with --follow: stop once nothing was written for this long "
                           "(0: after the first round with nothing to do)")
+    mig.add_argument("--attachment-max-bytes", type=_count, default=DEFAULT_MAX_BYTES,
+                     metavar="N", help="largest attachment copied to the target; larger ones "
+                                       f"become links, reported (default {DEFAULT_MAX_BYTES})")
     mig.set_defaults(func=commands["migrate"])
 
     ver = sub.add_parser(

@@ -20,12 +20,12 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import requests
 import urllib3.exceptions
 
-from .errors import APITimeoutError, ResponseError, ResponseReadError
+from .errors import APITimeoutError, ContentTooLarge, ResponseError, ResponseReadError
 
 REDACTED = "***"
 #: largest body read (decoded bytes); larger answers raise ResponseError
@@ -162,6 +162,52 @@ class AnswerReader:
         raw._content_consumed = True  # type: ignore[attr-defined]
         return content
 
+    def stream_body(self, raw: requests.Response, started: float, method: str, path: str,
+                    request_id: str | None, sink: IO[bytes]) -> int:
+        """Copy the (decoded) body into ``sink`` in small pieces under the size cap and the
+        deadline, as :meth:`read_body` reads; return its size. For files, not JSON."""
+        where = f"{method} {self.safe(path)}"
+        declared = header_text(raw.headers.get("Content-Length"))
+        if (declared and declared.isdigit() and int(declared) > self.max_body_bytes
+                and "Content-Encoding" not in raw.headers):
+            raw.close()
+            raise self.too_large(raw, request_id)
+        reader = raw.raw
+        read = getattr(reader, "read1", None) or reader.read
+        size = 0
+        complete = False
+        try:
+            while True:
+                if time.monotonic() - started > self.deadline:
+                    raise APITimeoutError(
+                        f"{self.provider}: {where} exceeded its {self.deadline:g}s deadline "
+                        "while reading the answer", provider=self.provider, method=method,
+                        path=self.safe(path))
+                chunk = read(_READ_SIZE, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise self.too_large(raw, request_id)
+                sink.write(chunk)
+            complete = True
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
+            raise APITimeoutError(f"{self.provider}: read timeout in the body of {where}",
+                                  provider=self.provider, method=method,
+                                  path=self.safe(path)) from None
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError,
+                requests.RequestException) as exc:
+            raise ResponseReadError(
+                f"{self.provider}: the answer to {where} broke off mid-body "
+                f"({type(root_cause(exc)).__name__})", provider=self.provider, method=method,
+                path=self.safe(path)) from None
+        finally:
+            if complete:
+                reader.release_conn()
+            else:
+                raw.close()  # the connection is in an unknown state: never reuse it
+        return size
+
     def decode(self, raw: requests.Response, content: bytes, request_id: str | None) -> Any:
         """JSON body, ``None`` when empty. An error status keeps a non-JSON body as
         (redacted, shortened) text for its error parser; any other status raises."""
@@ -197,10 +243,13 @@ class AnswerReader:
             provider=self.provider, status=raw.status_code, request_id=request_id,
             headers=self.safe_headers(raw.headers), excerpt=excerpt)
 
-    def too_large(self, raw: requests.Response, request_id: str | None) -> ResponseError:
-        return self.response_error(
+    def too_large(self, raw: requests.Response, request_id: str | None) -> ContentTooLarge:
+        error = self.response_error(
             raw, f"the answer body is larger than max_body_bytes={self.max_body_bytes}",
             None, request_id)
+        return ContentTooLarge(error.message, provider=error.provider, status=error.status,
+                               request_id=error.request_id, headers=error.headers,
+                               limit=self.max_body_bytes)
 
 
 def _excerpt(content: bytes, limit: int) -> str:

@@ -12,7 +12,8 @@ Every failure is raised, never returned as ``None``::
      │    └── ResponseReadError        the answer broke off mid-body (reset, bad chunking/encoding)
      └── APIError                      the provider answered with an error status
           ├── ResponseError            a 2xx answer that cannot be used: not JSON, wrong shape,
-          │                            truncated, too deep, too large, or a field that does not convert
+          │    │                       truncated, too deep, too large, or a field that does not convert
+          │    └── ContentTooLarge     larger than the size cap (an answer or a downloaded file)
           ├── BadRequestError          400 (and 4xx not listed below)
           │    └── ValidationError     422, validation error codes, or local validation before sending
           │         └── FieldError     an unknown or read-only attribute was assigned (also an AttributeError)
@@ -159,6 +160,16 @@ class ResponseError(APIError):
         self.excerpt = excerpt
 
 
+class ContentTooLarge(ResponseError):
+    """The answer (or a downloaded file) is larger than the size cap (``limit``, in bytes);
+    nothing beyond the cap was read."""
+
+    def __init__(self, message: str | None = None, *, limit: int | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
+
+
 class AuthenticationError(APIError):
     """401: the credentials were refused."""
 
@@ -232,7 +243,7 @@ def error_for(status: int, *, provider: str, code: str | None = None,
 __all__ = [
     "ChatModelsError", "ConfigurationError", "UnknownResource", "APIConnectionError",
     "APITimeoutError", "APIConnectError", "APIConnectTimeoutError", "ResponseReadError",
-    "APIError", "ResponseError",
+    "APIError", "ResponseError", "ContentTooLarge",
     "BadRequestError", "ValidationError", "FieldError", "AuthenticationError", "PermissionDenied",
     "ResourceNotFound", "ConflictError", "RateLimitExceeded", "ServerError",
     "ServiceUnavailableError", "class_for_status", "error_for",

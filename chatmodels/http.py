@@ -33,8 +33,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
-from urllib.parse import quote
+from typing import IO, Any
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
@@ -77,6 +77,7 @@ __all__ = [
 ]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_MAX_REDIRECTS = 5  # followed by a file download
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,98 @@ class HttpClient:
                          self._log(path), wait)
             self._sleep(wait)
 
+    def download(self, url: str, sink: IO[bytes], *, max_bytes: int | None = None) -> str | None:
+        """GET a file (an attachment) and stream its body into ``sink``; return its content type.
+
+        The same guards as :meth:`request`: connect/read timeouts, the per-attempt ``deadline``
+        and a size cap (``max_bytes``, default ``max_body_bytes``; over it:
+        :class:`~chatmodels.errors.ContentTooLarge`, with nothing more read). A body that breaks
+        off before its ``Content-Length`` is a ``ResponseReadError``. Retried like any GET
+        (``sink`` is rewound and truncated before each attempt, so it must be seekable). The
+        account's credentials are sent only to the account's own origin (``base_url``'s scheme,
+        host and port), never to a file host elsewhere.
+        """
+        limit = self.max_body_bytes if max_bytes is None else max_bytes
+        attempt = 0
+        while True:
+            sink.seek(0)
+            sink.truncate()
+            try:
+                return self._download_once(url, sink, limit)
+            except APIError as exc:
+                wait = self._retry_wait(exc, attempt, True)
+            except APIConnectionError as exc:
+                wait = self._connection_retry_wait(exc, attempt, True)
+            attempt += 1
+            self._sleep(wait)
+
+    def _download_once(self, url: str, sink: IO[bytes], limit: int) -> str | None:
+        started = time.monotonic()
+        raw = self._get_file(url)
+        # redirects are followed here, not by requests: the account's headers (API keys
+        # included, which requests keeps across hosts) must not follow a redirect elsewhere
+        for _ in range(_MAX_REDIRECTS):
+            location = header_text(raw.headers.get("Location"))
+            if raw.status_code not in (301, 302, 303, 307, 308) or not location:
+                break
+            raw.close()
+            url = urljoin(url, location)
+            raw = self._get_file(url)
+        where = f"GET {escape_control(self._safe(urlsplit(url).path))}"
+        request_id = header_text(raw.headers.get(self._request_id_header))
+        if raw.status_code >= 300:
+            small = self._reader()
+            content = small.read_body(raw, started, "GET", where, request_id)
+            body = small.decode(raw, content, request_id) if raw.status_code >= 400 else None
+            if raw.status_code >= 400:
+                raise self._error(raw, body, request_id)
+            raise small.response_error(raw, f"unexpected HTTP status {raw.status_code}",
+                                       content, request_id)
+        reader = AnswerReader(self.provider, self._secrets, limit, self.deadline,
+                              self.max_json_depth)
+        reader.stream_body(raw, started, "GET", where, request_id, sink)
+        return header_text(raw.headers.get("Content-Type"))
+
+    def _get_file(self, url: str) -> requests.Response:
+        """One GET of a file, redirects not followed; the account's session (credentials)
+        only for the account's own origin."""
+        same_origin = _origin(url) == _origin(self.base_url)
+        session = self._session() if same_origin else self._bare_session()
+        # the path only: a file URL's query often holds a signature
+        where = f"GET {escape_control(self._safe(urlsplit(url).path))}"
+        try:
+            return session.get(url, timeout=self._attempt_timeout(), stream=True,
+                               allow_redirects=False, headers={"Accept": "*/*"},
+                               proxies=None if same_origin
+                               else requests.utils.get_environ_proxies(url))
+        except requests.ConnectTimeout:
+            raise APIConnectTimeoutError(f"{self.provider}: connect timeout on {where}",
+                                         provider=self.provider, method="GET") from None
+        except requests.Timeout:
+            raise APITimeoutError(f"{self.provider}: read timeout on {where}",
+                                  provider=self.provider, method="GET") from None
+        except requests.ConnectionError as exc:
+            cls = APIConnectError if _never_sent(exc) else APIConnectionError
+            raise cls(f"{self.provider}: connection failed on {where}: "
+                      f"{type(root_cause(exc)).__name__}", provider=self.provider,
+                      method="GET") from None
+        except (ValueError, http.client.HTTPException, requests.RequestException) as exc:
+            raise APIConnectionError(f"{self.provider}: request failed on {where}: "
+                                     f"{type(exc).__name__}", provider=self.provider,
+                                     method="GET") from None
+
+    def _bare_session(self) -> requests.Session:
+        """A session without the account's credentials (files on another host)."""
+        session = getattr(self._local, "bare", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False
+            session.headers["User-Agent"] = self._headers["User-Agent"]
+            self._local.bare = session
+            with self._lock:
+                self._sessions.append((threading.current_thread(), session))
+        return session
+
     def _retry_wait(self, exc: APIError, attempt: int, idempotent: bool) -> float:
         status = exc.status or 0
         if attempt >= self.retry.max_retries or status not in self.retry.retry_statuses:
@@ -483,6 +576,11 @@ def _masked(value: Any, depth: int = 0) -> Any:
     if isinstance(value, (list, tuple)):
         return [_masked(v, depth + 1) for v in value]
     return value
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()
 
 
 def _short(body: Any, limit: int = 500) -> str:

@@ -20,7 +20,8 @@ import pytest
 from chatmodels import crisp, intercom
 from chatmodels.http import RetryPolicy
 from chatmodels.migrate import Journal, Migration, MigrationAborted
-from chatmodels.migrate.targets import plain, with_attachments
+from chatmodels.migrate.attachments import comparable
+from chatmodels.migrate.targets import plain
 from chatmodels.testing import serve
 
 FAST = RetryPolicy(max_retries=4, backoff_factor=0.01, max_backoff=0.05, max_wait=5)
@@ -138,9 +139,9 @@ def test_full_migration_carries_everything(pair):
     for conv, msgs in conversations:
         email = src.Contact.find(id=conv.contacts[0].id).email
         candidates = by_contact[target_contacts[email].id]
-        bodies = [plain(with_attachments(m)) for m in msgs]
+        bodies = [comparable(m) for m in msgs]
         match = [t for t in candidates
-                 if [plain(m.body) for m in t.messages if m.kind in ("comment", "note")]
+                 if [comparable(m) for m in t.messages if m.kind in ("comment", "note")]
                  == bodies]
         assert match, f"conversation {conv.id} not found on the target"
         t = match[0]

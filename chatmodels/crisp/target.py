@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 from ..client import Client
 from ..errors import APIConnectionError, ChatModelsError, ResourceNotFound, ServerError
+from ..migrate.attachments import File
 from ..migrate.targets import (
     MARKER_FIELD,
     Target,
@@ -41,7 +42,6 @@ from ..migrate.targets import (
     parse_marker,
     provider_of,
     scalars,
-    with_attachments,
 )
 
 #: meta.data key naming the source of a migrated conversation
@@ -103,13 +103,16 @@ class CrispTarget(Target):
         "conversation.team_id": "not carried (Crisp has no teams)",
         "conversation.priority!=none|not_priority": "not carried (no home on Crisp)",
         "conversation.contacts[1]": "linked to the first contact only",
-        "message.attachments": "appended to the text as links (not uploaded)",
+        "message.attachments": "sent as Crisp file messages pointing at the source's file "
+                               "URL (Crisp's REST API takes no uploads: the file stays where "
+                               "the source keeps it)",
         "message.author_type=agent": "an operator message showing the operator's name and "
                                      "avatar (Crisp records it as the website's)",
         "message.author_type=bot": "an automated operator message",
         "message.author_type=system": "an operator message (Crisp has no system messages)",
         "message.kind=note": "a Crisp note message from an operator",
     }
+    attachments = "url"
     implicit_tags = "Crisp segments exist only on profiles: applied by the contacts step"
     schemaless_fields = "Crisp people data has no definitions: keys come with the values"
     deletes = frozenset({"contacts", "conversations", "messages", "tags"})
@@ -503,28 +506,68 @@ class CrispTarget(Target):
         return ts
 
     @staticmethod
-    def _content(msg: Any) -> str:
-        """Plain text, attachments appended as links (Crisp text messages hold no files)."""
-        return text_of(with_attachments(msg)) or "(empty message)"
+    def _parts(msg: Any, batch: Any) -> list[tuple[int, str, Any]]:
+        """``(fingerprint, type, content)`` of the Crisp messages one source message becomes:
+        its text (link-only attachments appended) unless it has none, then one ``file``
+        message per file sent by URL. The first keeps the message's fingerprint."""
+        key = f"{provider_of(msg)}:{msg.conversation_id}/" + (
+            str(msg.id) if msg.id is not None else f"{epoch(msg.created_at)}/{text_of(msg.body)}")
+        text = text_of(batch.text(msg.body))
+        parts: list[tuple[int, str, Any]] = []
+        if text or not batch.sent:
+            parts.append((0, "text", text or "(empty message)"))
+        for n, f in enumerate(batch.sent):
+            parts.append((n + 1, "file", f))
+        return [(message_fingerprint(key if i == 0 else f"{key}#file{n}"), kind, content)
+                for i, (n, kind, content) in enumerate(parts)]
 
-    def _send(self, sid: str, msg: Any, author_id: str | None) -> str:
-        kind = "note" if msg.kind == "note" else "text"
-        sender = "user" if msg.author_type == "contact" and kind == "text" else "operator"
-        options: dict[str, Any] = {"fingerprint": self.fingerprint(msg),
-                                   "timestamp": self._timestamp(sid, msg)}
-        if msg.author_type == "bot":
-            options["automated"] = True
+    def _send(self, sid: str, msg: Any, author_id: str | None, *, found: bool = False) -> str:
+        """Send the message's parts (see :meth:`_parts`), each once: a file already held
+        (journal) is skipped, one refused as a duplicate (409) is there already. ``found``:
+        the first part is on the target (a lookup found it), only the files may be missing."""
+        sender = "user" if msg.author_type == "contact" and msg.kind != "note" else "operator"
         user = self._operator_user(author_id) if sender == "operator" else None
-        self.client.Conversation.ref(sid).send_message(kind, self._content(msg), from_=sender,
-                                                       user=user, **options)
-        return str(options["fingerprint"])
+        conversation = self.client.Conversation.ref(sid)
+        with self.files.prepare(msg) as batch:
+            parts = self._parts(msg, batch)
+            for i, (fp, kind, content) in enumerate(parts):
+                if kind == "file" and content.done:
+                    continue
+                if kind == "file" and (found or i > 0) and self._holds(sid, fp):
+                    batch.done(content, str(fp), reconciled=True)
+                    continue
+                if found and i == 0:
+                    continue
+                if kind == "text" and msg.kind == "note":
+                    kind = "note"
+                options: dict[str, Any] = {"fingerprint": fp,
+                                           "timestamp": self._timestamp(sid, msg)}
+                if msg.author_type == "bot":
+                    options["automated"] = True
+                body = content if not isinstance(content, File) else {
+                    "name": content.name, "url": content.url, "type": content.content_type}
+                conversation.send_message(kind, body, from_=sender, user=user, **options)
+                if isinstance(content, File):
+                    batch.done(content, str(fp))
+            batch.all_done(str(parts[0][0]))  # the links in the text
+        return str(parts[0][0])
+
+    def _holds(self, sid: str, fingerprint: int) -> bool:
+        try:
+            self.client.Message.find(id=fingerprint, conversation=sid)
+        except ResourceNotFound:
+            return False
+        return True
 
     def find_message(self, conversation_id: str, msg: Any) -> str | None:
+        """By the first part's fingerprint; a message found without all its files gets the
+        missing ones (each looked up by its own fingerprint first)."""
         fp = self.fingerprint(msg)
-        try:
-            self.client.Message.find(id=fp, conversation=conversation_id)
-        except ResourceNotFound:
+        if not self._holds(conversation_id, fp):
             return None
+        if not self.dry_run and msg.attachments:
+            author = self._agents.get(str(msg.author_id)) if msg.author_id else None
+            self._send(conversation_id, msg, author, found=True)
         return str(fp)
 
     def add_message(self, conversation_id: str, msg: Any, contact_id: str | None,

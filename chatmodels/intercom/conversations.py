@@ -79,9 +79,13 @@ class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
     # -- actions -----------------------------------------------------------------------------
     def reply(self, body: str, author: Any = None, *, message_type: str = "comment",
               attachment_urls: list[str] | None = None,
-              created_at: int | None = None) -> Conversation:
-        """Reply as an admin (default: the token's admin) or as a contact (``author=contact``)."""
-        if not body and not attachment_urls:
+              created_at: int | None = None,
+              attachment_files: list[Mapping[str, str]] | None = None) -> Conversation:
+        """Reply as an admin (default: the token's admin) or as a contact (``author=contact``).
+
+        ``attachment_files``: files uploaded with the reply, each ``{"name", "content_type",
+        "data"}`` (``data`` base64), at most 10; ``attachment_urls``: image URLs."""
+        if not body and not attachment_urls and not attachment_files:
             raise ValidationError("a reply needs a body", provider="intercom", field="body")
         payload: dict[str, Any] = {"message_type": message_type, "body": body}
         if isinstance(author, canonical.Contact):
@@ -93,6 +97,8 @@ class Conversation(Searchable, Retrievable, Updatable, Deletable, Listable,
             payload.update(type="admin", admin_id=self._admin_id(author))
         if attachment_urls:
             payload["attachment_urls"] = list(attachment_urls)
+        if attachment_files:
+            payload["attachment_files"] = [dict(f) for f in attachment_files]
         if created_at:
             payload["created_at"] = int(created_at)
         self._fill(self._call("reply", json=payload))

@@ -15,6 +15,7 @@ The contract of each method is :class:`chatmodels.migrate.targets.Target`'s.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -30,7 +31,6 @@ from ..migrate.targets import (
     plain,
     python_type,
     source_ref,
-    with_attachments,
 )
 
 
@@ -40,6 +40,7 @@ class IntercomTarget(Target):
     provider = "intercom"
     writes = frozenset({"contacts", "tags", "contact_fields", "notes", "events",
                         "conversations", "messages"})
+    attachments = "upload"
     fidelity: ClassVar[dict[str, str]] = {
         "contact.created_at": "kept as signed_up_at (Intercom sets its own created_at)",
         "contact.companies": "not carried (companies are not migrated)",
@@ -54,7 +55,9 @@ class IntercomTarget(Target):
         "conversation.priority!=none|not_priority": "not carried",
         "conversation.team_id": "team assignment not carried (admin assignee is)",
         "conversation.custom_attributes": "conversation attributes not carried",
-        "message.attachments": "carried as links in the body",
+        "message.attachments": "uploaded with replies (attachment_files, 10 per reply); a "
+                               "conversation's first message carries them as links (Intercom "
+                               "starts conversations without files)",
         "message.author_type=bot|system": "written as the default admin (a conversation "
                                           "it started is started by the contact)",
     }
@@ -282,24 +285,43 @@ class IntercomTarget(Target):
         return f"{contact_id}/{event.name}/{epoch(event.created_at)}"
 
     # -- conversations -------------------------------------------------------------------------
+    #: why a conversation's first message carries its files as links
+    FIRST_FILES = "Intercom starts a conversation without files: carried as a link"
+    #: files per reply (``attachment_files`` maxItems)
+    MAX_FILES = 10
+
+    def _first(self, first: Any) -> Any:
+        return self.files.prepare(first, link_reason=self.FIRST_FILES)
+
     def find_conversation(self, contact_id: str | None, conv: Any, first: Any) -> str | None:
-        body, ts = plain(with_attachments(first)), epoch(first.created_at)
-        for candidate in self.client.Conversation.search(contact_ids=contact_id):
-            full = self.client.Conversation.find(id=candidate.id)
-            # by time too (the first message keeps it): a contact's chats may open alike
-            if full.messages and plain(full.messages[0].body) == body \
-                    and (ts is None or epoch(full.messages[0].created_at) == ts):
-                return str(full.id)
+        with self._first(first) as batch:
+            body, ts = plain(batch.text(first.body)), epoch(first.created_at)
+            for candidate in self.client.Conversation.search(contact_ids=contact_id):
+                full = self.client.Conversation.find(id=candidate.id)
+                # by time too (the first message keeps it): a contact's chats may open alike
+                if full.messages and plain(full.messages[0].body) == body \
+                        and (ts is None or epoch(full.messages[0].created_at) == ts):
+                    if not self.dry_run:
+                        batch.all_done(str(full.id), reconciled=True)
+                    return str(full.id)
         return None
 
     def create_conversation(self, contact_id: str | None, conv: Any, first: Any,
                             author_id: str | None) -> str:
         if not contact_id:
             raise ChatModelsError("a conversation needs a contact on Intercom")
+        with self._first(first) as batch:
+            created = self._create_conversation(contact_id, first, author_id,
+                                                batch.text(first.body))
+            batch.all_done(created)
+        return created
+
+    def _create_conversation(self, contact_id: str, first: Any, author_id: str | None,
+                             body: str) -> str:
         if first.author_type == "agent":
             # created_at (2.16): the first message keeps its time, not the migration's
             msg = self.client.Message.create(
-                body=with_attachments(first), to=self.client.Contact.ref(contact_id),
+                body=body, to=self.client.Contact.ref(contact_id),
                 from_=author_id or self.default_admin(), message_type="in_app",
                 created_at=epoch(first.created_at))
             conversation_id = msg.conversation_id or msg.extra.get("conversation_id")
@@ -308,34 +330,57 @@ class IntercomTarget(Target):
             return str(conversation_id)
         # POST /conversations, then (the answer being the first message) one GET of the
         # conversation, which add_message and finish_conversation reuse
-        created = self.client.Conversation.create(contact_id, with_attachments(first),
+        created = self.client.Conversation.create(contact_id, body,
                                                   created_at=epoch(first.created_at))
         with self._lock:
             self._latest[str(created.id)] = created
         return str(created.id)
 
+    def _files(self, msg: Any) -> Any:
+        """The message's files; those beyond the 10 a reply takes become links."""
+        batch = self.files.prepare(msg)
+        for f in batch.sent[self.MAX_FILES:]:
+            f.mode, f.reason = "link", "over Intercom's 10 files per reply: carried as a link"
+        return batch
+
+    @staticmethod
+    def _body(batch: Any, msg: Any) -> str:
+        """The reply text: the message's, links appended; the file names for a file alone
+        (a reply needs a body)."""
+        return batch.text(msg.body) or ", ".join(f.name for f in batch.sent)
+
     def find_message(self, conversation_id: str, msg: Any) -> str | None:
-        conv = self.client.Conversation.find(id=conversation_id)
-        body, ts = plain(with_attachments(msg)), epoch(msg.created_at)
-        for part in conv.messages:
-            if plain(part.body) == body and (ts is None or epoch(part.created_at) == ts):
-                return str(part.id)
+        with self._files(msg) as batch:
+            conv = self.client.Conversation.find(id=conversation_id)
+            body, ts = plain(self._body(batch, msg)), epoch(msg.created_at)
+            for part in conv.messages:
+                if plain(part.body) == body and (ts is None or epoch(part.created_at) == ts):
+                    if not self.dry_run:
+                        batch.all_done(str(part.id), reconciled=True)
+                    return str(part.id)
         return None
 
     def add_message(self, conversation_id: str, msg: Any, contact_id: str | None,
                     author_id: str | None) -> str:
         conv = self.client.Conversation.ref(conversation_id)
         ts = epoch(msg.created_at)
-        if msg.author_type == "contact" and contact_id:
-            conv.reply(body=with_attachments(msg), author=self.client.Contact.ref(contact_id),
-                       created_at=ts)
-        else:
-            conv.reply(body=with_attachments(msg), author=author_id or self.default_admin(),
-                       message_type="note" if msg.kind == "note" else "comment",
-                       created_at=ts)
+        with self._files(msg) as batch:
+            body = self._body(batch, msg)
+            files = [{"content_type": f.content_type, "name": f.name,
+                      "data": base64.b64encode(f.data()).decode("ascii")}
+                     for f in batch.sent] or None
+            if msg.author_type == "contact" and contact_id:
+                conv.reply(body=body, author=self.client.Contact.ref(contact_id),
+                           created_at=ts, attachment_files=files)
+            else:
+                conv.reply(body=body, author=author_id or self.default_admin(),
+                           message_type="note" if msg.kind == "note" else "comment",
+                           created_at=ts, attachment_files=files)
+            part_id = str(conv.messages[-1].id)
+            batch.all_done(part_id)
         with self._lock:
             self._latest[conversation_id] = conv  # finish_conversation reuses it
-        return str(conv.messages[-1].id)
+        return part_id
 
     def finish_conversation(self, conversation_id: str, conv: Any, assignee_id: str | None,
                             tags: list[str]) -> None:

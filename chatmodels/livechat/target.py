@@ -85,8 +85,10 @@ class LiveChatTarget(Target):
                                        "the Customer Chat API (the text is kept)",
         "message.author_type=agent|bot|system": "sent by the token's agent (v3.6 cannot send "
                                                 "as another agent)",
-        "message.attachments": "appended to the text as links (not uploaded)",
+        "message.attachments": "uploaded (upload_file), each a file event after the "
+                               "message's text (sent now, by the token's agent)",
     }
+    attachments = "upload"
     implicit_tags = None
     deletes = frozenset({"tags"})
     removed_with: ClassVar[dict[str, str]] = {"contact_fields": "contacts"}
@@ -241,48 +243,105 @@ class LiveChatTarget(Target):
 
     # -- conversations and messages ------------------------------------------------------------
     @staticmethod
-    def _event(msg: Any) -> dict[str, Any]:
-        """A ``message`` event: plain text (LiveChat shows no HTML), attachments as links."""
-        text = text_of(with_attachments(msg)) or "(empty message)"
-        return {"type": "message", "text": text, "custom_id": custom_id(msg),
+    def _event(msg: Any, batch: Any = None) -> dict[str, Any]:
+        """A ``message`` event: plain text (LiveChat shows no HTML), link-only attachments
+        appended."""
+        text = text_of(batch.text(msg.body) if batch is not None else with_attachments(msg))
+        return {"type": "message", "text": text or "(empty message)",
+                "custom_id": custom_id(msg),
+                "visibility": "agents" if msg.kind == "note" else "all"}
+
+    def _parts(self, msg: Any, batch: Any) -> list[tuple[str, Any]]:
+        """``(custom_id, file or None)`` of the events one message becomes: its text (unless
+        it has none and has files), then a ``file`` event per file. The first event carries
+        the message's ``custom_id``, the others ``<custom_id>#file<n>``."""
+        parts: list[tuple[str, Any]] = []
+        if text_of(batch.text(msg.body)) or not batch.sent:
+            parts.append(("", None))
+        parts += [(f"#file{n}", f) for n, f in enumerate(batch.sent)]
+        base = custom_id(msg)
+        return [(base if i == 0 else base + suffix, f) for i, (suffix, f) in enumerate(parts)]
+
+    def _part_event(self, msg: Any, batch: Any, cid: str, f: Any) -> dict[str, Any]:
+        """The event of one part; a file is uploaded first (``upload_file``)."""
+        if f is None:
+            return {**self._event(msg, batch), "custom_id": cid}
+        url = self.client.Conversation.upload(f.open(), f.name)
+        return {"type": "file", "url": url, "custom_id": cid,
                 "visibility": "agents" if msg.kind == "note" else "all"}
 
     @staticmethod
-    def _has(chat: Any, msg: Any) -> bool:
-        wanted = custom_id(msg)
+    def _has(chat: Any, wanted: str) -> bool:
         return any(m.peek("custom_id") == wanted for m in chat.messages)
 
-    def find_conversation(self, contact_id: str | None, conv: Any, first: Any) -> str | None:
-        filters = {"customer_id": contact_id} if contact_id \
-            else {"query": text_of(with_attachments(first)) or "(empty message)"}
-        seen: set[str] = set()
-        for listed in self.client.Conversation.archived(**filters):  # one entry per thread
-            if str(listed.id) in seen:
+    def _send_parts(self, chat_id: str, msg: Any, batch: Any, parts: list[tuple[str, Any]],
+                    *, check: bool) -> None:
+        """Send the parts the target does not hold yet (``check``: look in the chat's events
+        first, by ``custom_id``); then record the message's files as held."""
+        chat = self.client.Conversation.find(id=chat_id) if check else None
+        for cid, f in parts:
+            if f is not None and f.done:
                 continue
-            seen.add(str(listed.id))
-            chat = self.client.Conversation.find(id=listed.id)
-            if self._has(chat, first):
-                return str(chat.id)
+            if chat is not None and self._has(chat, cid):
+                if f is not None:
+                    batch.done(f, cid, reconciled=True)
+                continue
+            self._send(chat_id, self._part_event(msg, batch, cid, f))
+            if f is not None:
+                batch.done(f, cid)
+        batch.all_done(custom_id(msg), reconciled=check)  # the links in the text
+
+    def _send(self, chat_id: str, event: dict[str, Any]) -> None:
+        chat = self.client.Conversation.ref(chat_id)
+        try:
+            chat.send_event(event)
+        except ChatInactive:
+            # a delta run on a closed chat: a new thread carries the message
+            self.client.Conversation.find(id=chat_id).resume(events=[event])
+
+    def find_conversation(self, contact_id: str | None, conv: Any, first: Any) -> str | None:
+        with self.files.prepare(first) as batch:
+            filters = {"customer_id": contact_id} if contact_id \
+                else {"query": self._event(first, batch)["text"]}
+            seen: set[str] = set()
+            for listed in self.client.Conversation.archived(**filters):  # one per thread
+                if str(listed.id) in seen:
+                    continue
+                seen.add(str(listed.id))
+                chat = self.client.Conversation.find(id=listed.id)
+                if self._has(chat, custom_id(first)):
+                    if not self.dry_run:  # files a crash left unsent
+                        self._send_parts(str(chat.id), first, batch,
+                                         self._parts(first, batch), check=True)
+                    return str(chat.id)
         return None
 
     def create_conversation(self, contact_id: str | None, conv: Any, first: Any,
                             author_id: str | None) -> str:
         customer = self.client.Contact.ref(contact_id) if contact_id else None
-        chat = self.client.Conversation.start(customer=customer, events=[self._event(first)])
+        with self.files.prepare(first) as batch:
+            (cid, f), *rest = self._parts(first, batch)
+            chat = self.client.Conversation.start(
+                customer=customer, events=[self._part_event(first, batch, cid, f)])
+            if f is not None:
+                batch.done(f, cid)
+            self._send_parts(str(chat.id), first, batch, rest, check=False)
         return str(chat.id)
 
     def find_message(self, conversation_id: str, msg: Any) -> str | None:
         chat = self.client.Conversation.find(id=conversation_id)
-        return custom_id(msg) if self._has(chat, msg) else None
+        if not self._has(chat, custom_id(msg)):
+            return None
+        if not self.dry_run and msg.attachments:  # files a crash left unsent
+            with self.files.prepare(msg) as batch:
+                self._send_parts(conversation_id, msg, batch, self._parts(msg, batch),
+                                 check=True)
+        return custom_id(msg)
 
     def add_message(self, conversation_id: str, msg: Any, contact_id: str | None,
                     author_id: str | None) -> str:
-        chat = self.client.Conversation.ref(conversation_id)
-        try:
-            chat.send_event(self._event(msg))
-        except ChatInactive:
-            # a delta run on a closed chat: a new thread carries the message
-            self.client.Conversation.find(id=conversation_id).resume(events=[self._event(msg)])
+        with self.files.prepare(msg) as batch:
+            self._send_parts(conversation_id, msg, batch, self._parts(msg, batch), check=False)
         return custom_id(msg)
 
     def finish_conversation(self, conversation_id: str, conv: Any, assignee_id: str | None,

@@ -31,7 +31,7 @@ from ..errors import (
     ServerError,
     UnknownResource,
 )
-from . import fidelity
+from . import attachments, fidelity
 from .journal import Journal
 from .mapper import Mapper, keep, weak_method
 from .mapping import Mapping
@@ -93,7 +93,8 @@ class Migration:
                  dry_run: bool = False, since: Any = None, fail_fast: bool = False,
                  progress: bool = True, default_agent_email: str | None = None,
                  allow_source_change: bool = False, allow_target_change: bool = False,
-                 mapping: Mapping | str | None = None, sample: int | None = None) -> None:
+                 mapping: Mapping | str | None = None, sample: int | None = None,
+                 attachment_max_bytes: int = attachments.DEFAULT_MAX_BYTES) -> None:
         self.source = source
         self.target = target
         self.allow_source_change = allow_source_change
@@ -122,6 +123,12 @@ class Migration:
                                            origin="created")
 
         self.writer.on_field_created = field_created
+        # message files, downloaded from the source for the target (see attachments.py)
+        self.writer.files = attachments.Attachments(
+            source, self.journal, mode=self.writer.attachments, max_bytes=attachment_max_bytes,
+            dry_run=dry_run, target_name=self.writer.display_name,
+            count=partial(_later, me, "_count", "attachments"),
+            skip=partial(_later, me, "_skip", "attachments"))
         self.reconcile = False
         self._marked = False
         self._seen_generation = 0
@@ -780,6 +787,13 @@ class Migration:
             raise ChatModelsError(f"contact {source_contact.id} of conversation {conv.id} "
                                   "could not be migrated")
         return entry.target_id
+
+
+def _later(ref: Any, method: str, step: str, what: str, n: int) -> None:
+    """Count on the Migration behind a weak reference (no cycle through its target)."""
+    migration = ref()
+    if migration is not None:
+        getattr(migration, method)(step, what, n)
 
 
 def _again(write: Callable[..., None], *args: Any) -> None:

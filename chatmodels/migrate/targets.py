@@ -46,6 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .. import registry
 from ..client import Client
 from ..errors import ChatModelsError, ConfigurationError
+from .attachments import MODES, Attachments
 
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -197,6 +198,10 @@ class Target(abc.ABC):
     undeletable: ClassVar[Mapping[str, str]] = {}
     #: verification: kind -> why the target cannot read it back (listed, not compared)
     unreadable: ClassVar[Mapping[str, str]] = {}
+    #: how message attachments (and inline images) reach this target: ``"upload"`` (the
+    #: bytes are sent), ``"url"`` (a file message pointing at the source's URL) or ``"link"``
+    #: (appended to the text); see :mod:`chatmodels.migrate.attachments`
+    attachments: ClassVar[str] = "link"
 
     def __init__(self, client: Client, *, dry_run: bool = False,
                  default_agent_email: str | None = None) -> None:
@@ -207,6 +212,9 @@ class Target(abc.ABC):
         self._lock = threading.RLock()
         #: called with a field's name when a write defines it on the fly (the engine counts it)
         self.on_field_created: Callable[[str], None] | None = None
+        #: the message files, prepared for this target (the engine sets one that downloads
+        #: from the source; this default carries every file as a link)
+        self.files = Attachments()
 
     @classmethod
     def _check_declarations(cls) -> None:
@@ -241,6 +249,9 @@ class Target(abc.ABC):
         if both:
             raise TypeError(f"{cls.__name__}: {', '.join(sorted(both))} both in deletes and "
                             "undeletable")
+        if cls.attachments not in MODES:
+            raise TypeError(f"{cls.__name__}.attachments: {cls.attachments!r} is not one of "
+                            f"{', '.join(MODES)}")
         declarations(cls)  # raises ValueError naming a key that does not parse
 
     @property

@@ -44,6 +44,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .faults import Drop, Fault, FaultInjection, drop_connection, reset_mid_answer
+from .files import FileStore
+from .files import serves as serves_file
 from .webhooks import Credentials, WebhookDelivery
 
 __all__ = [
@@ -209,6 +211,8 @@ class BaseSimulator(FaultInjection, WebhookDelivery):
             merge_slashes=False,
         )
         self.state: Any = None
+        #: stored files, served at ``<root_url>/_files/...`` (see chatmodels.testing.files)
+        self.files = FileStore(lambda: self.root_url)
         self._initial_seed()
 
     @property
@@ -317,6 +321,7 @@ class BaseSimulator(FaultInjection, WebhookDelivery):
             self._rate_limit = None
         self.reset_webhooks()
         self.latency = 0.0
+        self.files.clear()
         self._initial_seed()
 
     def clear_faults(self) -> None:
@@ -380,6 +385,8 @@ class BaseSimulator(FaultInjection, WebhookDelivery):
         return rec
 
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if serves_file(environ.get("PATH_INFO", "")):
+            return self.files.answer(environ, start_response)
         request = Request(environ)
         request_id = self.new_request_id()
         query = dict(request.args.items(multi=True))
@@ -452,7 +459,7 @@ class BaseSimulator(FaultInjection, WebhookDelivery):
             except HTTPException as exc:  # e.g. redirects; treat as not found
                 raise SimError(*self.not_found_error) from exc
             with self.lock:  # serialize under the lock: results may share state objects
-                response = self._to_response(handler(ctx, **values))
+                response = self.files.rebase(self._to_response(handler(ctx, **values)))
                 if 200 <= response.status_code < 300 and self.has_webhook_targets():
                     self._request_webhooks(ctx, handler, values, response)
         except Drop:

@@ -15,7 +15,8 @@ from collections import Counter
 from typing import Any
 
 from chatmodels.errors import UnknownResource
-from chatmodels.migrate.targets import plain, with_attachments
+from chatmodels.migrate.attachments import comparable
+from chatmodels.migrate.targets import plain
 
 KINDS = ("comment", "note")
 
@@ -100,7 +101,7 @@ def conversations(api: Any, key: str = "email") -> Counter[tuple[str | None, tup
     out: Counter[tuple[str | None, tuple[str, ...]]] = Counter()
     for listed in api.Conversation.all():
         conv = api.Conversation.find(id=listed.id)
-        texts = tuple(squash(with_attachments(m)) for m in conv.messages
+        texts = tuple(squash(comparable(m)) for m in conv.messages
                       if m.kind in KINDS and (m.body or m.attachments))
         if not texts:
             continue

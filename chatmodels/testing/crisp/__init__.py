@@ -108,6 +108,7 @@ class CrispSimulator(BaseSimulator):
         return CrispState()
 
     def populate(self, state: CrispState, rng: random.Random, **counts: int) -> None:
+        state.files = self.files  # seeded file messages point at stored files
         _populate(state, rng, self.credentials, **counts)
 
     def authenticate(self, ctx: Context) -> None:

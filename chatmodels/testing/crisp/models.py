@@ -59,6 +59,8 @@ class CrispState:
     def __init__(self) -> None:
         #: ``{website_id, name, domain, logo}`` (None until seeded).
         self.website: dict[str, Any] | None = None
+        #: the simulator's file store (set before seeding; seeded files live there)
+        self.files: Any = None
         #: user_id -> WebsiteOperator
         self.operators: dict[str, dict[str, Any]] = {}
         #: people_id -> PeopleProfile (card fields + people_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from ..files import seed_file
 from .models import CrispState, empty_meta, new_uuid
 
 __all__ = ["EPOCH_MS", "populate", "DEFAULT_SEGMENTS", "DATA_KEYS"]
@@ -409,7 +410,10 @@ def _make_conversation(state: CrispState, rng: random.Random,
             if index > 0 and rng.random() < 0.12:
                 name, mime = rng.choice(FILES)
                 kind, content = "file", {"name": name, "type": mime,
-                                         "url": f"https://storage.example.com/{session_id}/{name}"}
+                                         "url": seed_file(
+                                             state.files, f"{session_id}/{name}", name, mime,
+                                             fallback=f"https://storage.example.com/"
+                                                      f"{session_id}/{name}")}
             else:
                 kind = "text"
                 content = rng.choice(USER_OPENERS) if index == 0 else rng.choice(USER_FOLLOWUPS)

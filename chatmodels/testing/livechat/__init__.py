@@ -120,6 +120,7 @@ class LiveChatSimulator(BaseSimulator):
         return LiveChatState()
 
     def populate(self, state: LiveChatState, rng: random.Random, **counts: int) -> None:
+        state.files = self.files  # seeded file events point at stored files
         _populate(state, rng, **counts)
 
     def expire_page_ids(self) -> None:

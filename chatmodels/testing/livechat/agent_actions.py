@@ -12,6 +12,7 @@ from typing import Any
 
 from ..base import Context
 from .common import Handler, error, not_found, optional, paged, required, validation
+from .files import describe_file, store_upload
 from .models import (
     LiveChatState,
     chat_view,
@@ -195,6 +196,7 @@ def _add_event(state: LiveChatState, thread: dict[str, Any], event: Any,
     record["author_id"] = author
     record.setdefault("visibility", "all")
     if record["type"] == "file":
+        describe_file(state.files, record)
         name = record["url"].rsplit("/", 1)[-1]
         record.setdefault("name", name)
         record.setdefault("content_type", "application/octet-stream")
@@ -373,8 +375,7 @@ def upload_file(ctx: Context, state: LiveChatState, body: dict[str, Any]) -> Any
     if len(data) > MAX_UPLOAD:
         raise error("entity_too_large", "File is too large")
     name = upload.filename or "file"
-    url = f"https://cdn.livechat-files.com/api/file/lc/att/{state.license_id}/" \
-          f"{len(state.uploads):032x}/{name}"
+    url = store_upload(ctx.sim.files, data, name, upload.mimetype)
     state.uploads.append(url)
     return {"url": url}
 

@@ -33,6 +33,8 @@ class LiveChatState:
 
     def __init__(self) -> None:
         self.license_id = 0
+        #: the simulator's file store (set before seeding; seeded files live there)
+        self.files: Any = None
         #: the agent the token belongs to (the requester)
         self.me: str = ""
         self.agents: dict[str, dict[str, Any]] = {}

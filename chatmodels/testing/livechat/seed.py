@@ -8,6 +8,7 @@ import random
 import uuid
 from typing import Any
 
+from ..files import seed_file
 from .models import UTC, LiveChatState, rfc3339
 
 GROUPS = ["General", "Sales", "Support", "Billing"]
@@ -142,10 +143,12 @@ def _chat(state: LiveChatState, rng: random.Random, customer_id: str, *,
                    text=rng.choice(ANSWERS))
         roll = rng.random()
         if roll < 0.1:
-            _event(thread, "file", customer_id, _tick(state, rng, 60), name="receipt.png",
-                   url="https://cdn.livechat-files.com/api/file/lc/att/receipt.png",
-                   content_type="image/png", size=rng.randrange(1000, 90000), width=640,
-                   height=480)
+            at, size = _tick(state, rng, 60), rng.randrange(1000, 90000)
+            url = seed_file(state.files, f"{thread['id']}/receipt.png", "receipt.png",
+                            "image/png", size, fallback="https://cdn.livechat-files.com/api/"
+                                                        "file/lc/att/receipt.png")
+            _event(thread, "file", customer_id, at, name="receipt.png", url=url,
+                   content_type="image/png", size=size, width=640, height=480)
         elif roll < 0.15:
             _event(thread, "rich_message", agent_id, _tick(state, rng, 60),
                    template_id="quick_replies",

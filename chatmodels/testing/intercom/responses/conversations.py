@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...base import Context, SimError
+from ..files import part_attachments
 from ..models import encode_cursor, now
 from ..params import (
     _admin,
@@ -136,7 +137,8 @@ def reply_conversation(ctx: Context, conversation_id: str) -> Any:
             raise bad("Body is required")
         conv = _conversation(ctx, conversation_id)
         aid = _admin(ctx, body.get("admin_id"))
-        st.admin_reply(conv, aid, message_type, body.get("body"), ts)
+        files = part_attachments(ctx, body)
+        st.admin_reply(conv, aid, message_type, body.get("body"), ts)["attachments"] = files
         return st.render_conversation(conv)
     if kind in ("user", "lead", "contact"):
         if message_type not in ("comment", "quick_reply"):
@@ -151,7 +153,8 @@ def reply_conversation(ctx: Context, conversation_id: str) -> Any:
             conv = latest
         else:
             conv = _conversation(ctx, conversation_id)
-        st.contact_reply(conv, cid, message_type, body.get("body"), ts)
+        files = part_attachments(ctx, body)
+        st.contact_reply(conv, cid, message_type, body.get("body"), ts)["attachments"] = files
         return st.render_conversation(conv)
     raise bad("type must be admin or user")
 
