@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from .. import canonical
 from ..collection import Collection
 from ..errors import BadRequestError, ResponseError, ValidationError
-from ..model import Derived, Model, derived_names
+from ..model import Derived, Model, derived_names, jsonable
 from ..operations import Operation, declare
 from ..resource import (
     Creatable,
@@ -60,17 +60,17 @@ class BrevoResource(Resource):
     #: ``all()`` keyword -> Brevo query parameter
     _filters: ClassVar[Mapping[str, str]] = {"sort": "sort"}
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, json: bool = False) -> dict[str, Any]:
         """Field values plus the derived canonical ones (``name``, ``created_at``...)."""
         out = super().to_dict()
         if self._partial:
-            return out
+            return jsonable(out) if json else out
         for name in derived_names(type(self)):
             value = getattr(self, name)
             if isinstance(value, list):
                 value = [v.to_dict() if isinstance(v, Model) else v for v in value]
             out[name] = value.to_dict() if isinstance(value, Model) else value
-        return out
+        return jsonable(out) if json else out
 
     @classmethod
     def _wire_filters(cls, params: Mapping[str, Any]) -> dict[str, Any]:
