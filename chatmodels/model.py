@@ -469,8 +469,11 @@ class Model:
         """The known field values (nested models as dicts); ``extra`` is not included.
         ``json=True``: JSON-safe values (datetimes in ISO 8601, see :func:`jsonable`)."""
         out: dict[str, Any] = {}
+        cls = type(self)
         for key in self._values:
-            value = getattr(self, key)
+            # a field named like a method (Intercom's ``open`` and ``open()``): the field
+            shadowed = callable(getattr(cls, key, None))
+            value = Model.__getattr__(self, key) if shadowed else getattr(self, key)
             out[key] = _export(value)
         return jsonable(out) if json else out
 

@@ -35,6 +35,13 @@ def test_to_dict_json_is_json_safe_with_iso_datetimes(api):
     assert contact.to_dict()["created_at"] == contact.created_at
 
 
+def test_to_dict_gives_a_field_named_like_a_method(api):
+    conv = api.Conversation.all().first()
+    assert callable(conv.open)  # Conversation.open() reopens
+    assert conv.to_dict()["open"] is conv.raw["open"]
+    assert conv.to_dict(json=True)["open"] is conv.raw["open"]
+
+
 def test_to_dict_json_gives_tags_with_their_names(api):
     conv = next(c for c in api.Conversation.all() if c.raw["tags"]["tags"])
     tags = conv.to_dict(json=True)["tags"]
