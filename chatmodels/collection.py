@@ -145,6 +145,8 @@ class Collection(Generic[T]):
 
     def first(self) -> T | None:
         """The first object, or ``None`` when the collection is empty (one small request)."""
+        if self._limit == 0:
+            return None
         for item in self._copy(limit=1, page_size=self._page_size or 1):
             return item
         return None

@@ -11,8 +11,9 @@ import pickle
 import pytest
 from IPython.lib.pretty import pretty
 
-from chatmodels import crisp, intercom
+from chatmodels import crisp, intercom, registry
 from chatmodels.errors import ValidationError
+from chatmodels.resource import Creatable
 from chatmodels.testing import serve
 
 from .conftest import FAST_RETRY
@@ -229,3 +230,27 @@ def test_pickling_keeps_unsaved_changes(api):
     contact.name = "Changed"
     copy = pickle.loads(pickle.dumps(contact))
     assert copy.dirty_fields == ["name"] and copy.changes() == {"name": "Changed"}
+
+
+# -- the same conveniences on every provider -------------------------------------------------------
+@pytest.mark.parametrize("provider", registry.names())
+def test_find_by_name_and_first_return_none_on_every_provider(provider):
+    with serve(provider, seed=2) as psim:
+        client = registry.get(provider).connect(base_url=psim.base_url, retry=FAST_RETRY,
+                                                **psim.credentials)
+        listable = [cls for name, cls in client.resources.items()
+                    if callable(getattr(cls, "find_by_name", None))
+                    and name in ("Tag", "Agent", "Team", "Segment", "ContactField")]
+        assert listable, provider
+        for cls in listable:
+            assert cls.find_by_name("no such name at all") is None
+            named = next((o for o in cls.all() if isinstance(o.peek("name"), str)), None)
+            if named is not None:
+                found = cls.find_by_name(named.name)
+                assert (found.id, found.name) == (named.id, named.name)
+        contact = client.model("Contact")
+        assert contact.all().first() is not None
+        assert contact.all().limit(0).first() is None
+        if issubclass(contact, Creatable):  # the generic create(), hence get_or_create()
+            with pytest.raises(ValidationError, match="needs a lookup"):
+                contact.get_or_create()
