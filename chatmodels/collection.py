@@ -214,7 +214,7 @@ class Collection(Generic[T]):
         one small request (never the whole query); a failed request is named, not raised."""
         try:
             items, total, more = self.preview()
-        except ChatModelsError as exc:
+        except (ChatModelsError, TypeError, ValueError) as exc:  # a bad query: named, not raised
             return f"<{self._base_repr()} (preview failed: {type(exc).__name__})>"
         shown = ", ".join(repr(i) for i in items) + (", ..." if more else "")
         count = f"{total} objects" if total is not None else (

@@ -94,7 +94,7 @@ def collection_html(collection: Collection[Any]) -> str:
     base = html.escape(collection._base_repr())
     try:
         items, total, more = collection.preview()
-    except ChatModelsError as exc:
+    except (ChatModelsError, TypeError, ValueError) as exc:
         return f"<p>{base}: preview failed ({html.escape(type(exc).__name__)})</p>"
     if not items:
         return f"<p>{base}: empty</p>"

@@ -66,6 +66,10 @@ def test_collection_repr_names_a_failed_preview(sim):
     api = intercom.connect(base_url=sim.base_url, access_token="wrong", retry=FAST_RETRY)
     assert repr(api.Contact.all()) == \
         "<Collection Contact.all() (preview failed: AuthenticationError)>"
+    assert api.Contact.all()._repr_html_() == \
+        "<p>Collection Contact.all(): preview failed (AuthenticationError)</p>"
+    assert repr(api.Contact.search()) == \
+        "<Collection Contact.search() (preview failed: TypeError)>"  # no criteria
 
 
 def test_bool_of_a_collection_fetches_one_object_at_most(api, sim):
