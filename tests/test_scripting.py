@@ -210,6 +210,11 @@ def test_order_by_on_crisp_people_sends_sort_field():
         assert crisp_sim.requests[-1].query["sort_field"] == "nickname"
         assert crisp_sim.requests[-1].query["sort_order"] == "ascending"
         assert names == sorted(names) and len(names) == 12
+        # derived fields (companies, tags) are JSON-safe too
+        person = client.Contact.all().first()
+        out = json.loads(person.to_json())
+        assert out["created_at"] == person.created_at.isoformat()
+        assert out["tags"] == [{"id": s, "name": s} for s in person.segments]
 
 
 # -- pickling ------------------------------------------------------------------------------------
