@@ -263,3 +263,19 @@ def test_find_by_name_and_first_return_none_on_every_provider(provider):
         if issubclass(contact, Creatable):  # the generic create(), hence get_or_create()
             with pytest.raises(ValidationError, match="needs a lookup"):
                 contact.get_or_create()
+
+
+def test_order_by_on_brevo_sorts_by_creation_only():
+    with serve("brevo", seed=4, contacts=12) as bsim:
+        client = registry.get("brevo").connect(base_url=bsim.base_url, retry=FAST_RETRY,
+                                               **bsim.credentials)
+        oldest = list(client.Contact.all().order_by("created_at"))
+        assert bsim.requests[-1].query["sort"] == "asc"
+        newest = list(client.Contact.all().order_by("-created_at"))
+        assert bsim.requests[-1].query["sort"] == "desc"
+        assert [c.id for c in oldest] == [c.id for c in reversed(newest)]
+        assert len(oldest) == 12
+        count = len(bsim.requests)
+        with pytest.raises(ValidationError, match="sorts by created_at only"):
+            client.Contact.all().order_by("email")
+        assert len(bsim.requests) == count

@@ -73,6 +73,20 @@ class BrevoResource(Resource):
         return jsonable(out) if json else out
 
     @classmethod
+    def _orderer(cls, operation: str) -> Any:
+        """Brevo lists sort by creation only (``sort=asc|desc``): ``order_by("created_at")``
+        or ``order_by("-created_at")``; another field is a ``ValidationError``."""
+        if operation != "all" or cls._filters.get("sort") != "sort":
+            return None
+
+        def order(field: str, descending: bool) -> Mapping[str, Any]:
+            if field != "created_at":
+                raise _invalid(f"{cls.__name__}.all() sorts by created_at only (Brevo's "
+                               f"sort), not {field!r}", "order_by")
+            return {"sort": "desc" if descending else "asc"}
+        return order
+
+    @classmethod
     def _wire_filters(cls, params: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in params.items():
