@@ -7,15 +7,24 @@ themselves. Each provider supplies a *page fetcher*: a function ``(params, curso
 
 A provider that hands back the cursor it was just given would page forever: that is a
 :class:`~chatmodels.errors.ResponseError`, not an endless loop.
+
+For notebooks and scripts: ``bool(collection)`` and ``repr(collection)`` fetch one small page
+at most (never the whole query); ``_repr_html_``/``_repr_pretty_`` show that page and the
+provider's total (:mod:`chatmodels.display`); ``to_pandas()`` builds a DataFrame page by page
+(:mod:`chatmodels.frames`); ``order_by()`` sorts where the provider can (the resource hands the
+collection an *orderer*, else it is a ``ValidationError``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .errors import ResponseError
+from .errors import ChatModelsError, ResponseError, ValidationError
+
+if TYPE_CHECKING:
+    import pandas
 
 T = TypeVar("T")
 
@@ -30,6 +39,10 @@ class Page(Generic[T]):
 
 
 PageFetcher = Callable[[Mapping[str, Any], Any, "int | None"], Page[Any]]
+#: ``(field, descending) -> params`` that make the provider sort (raises ``ValidationError``)
+Orderer = Callable[[str, bool], Mapping[str, Any]]
+#: how many objects ``repr()`` and the HTML display show
+PREVIEW = 5
 
 
 class Collection(Generic[T]):
@@ -37,12 +50,13 @@ class Collection(Generic[T]):
 
     def __init__(self, fetch: PageFetcher, *, params: Mapping[str, Any] | None = None,
                  limit: int | None = None, page_size: int | None = None,
-                 description: str = "") -> None:
+                 description: str = "", orderer: Orderer | None = None) -> None:
         self._fetch = fetch
         self._params = dict(params or {})
         self._limit = limit
         self._page_size = page_size
         self._description = description
+        self._orderer = orderer
 
     def _copy(self, **changes: Any) -> Collection[T]:
         new = Collection.__new__(type(self))
@@ -71,6 +85,22 @@ class Collection(Generic[T]):
             raise ValueError("page_size must be >= 1")
         return self._copy(page_size=count)
 
+    def order_by(self, field: str) -> Collection[T]:
+        """Sort by ``field`` (``"-created_at"``: descending) where the provider can sort this
+        query (Intercom search, Crisp people...); else a ``ValidationError`` before any
+        request. One field: the providers sort on one."""
+        if not isinstance(field, str) or field.lstrip("-") == "":
+            raise ValidationError("order_by() takes a field name, e.g. '-created_at'",
+                                  field="order_by")
+        if self._orderer is None:
+            raise ValidationError(f"{self._description}: the provider cannot sort this query "
+                                  f"(order_by({field!r})); sort the results yourself",
+                                  field="order_by")
+        descending = field.startswith("-")
+        new = self._copy()
+        new._params.update(self._orderer(field.lstrip("-"), descending))
+        return new
+
     @property
     def params(self) -> dict[str, Any]:
         return dict(self._params)
@@ -78,6 +108,11 @@ class Collection(Generic[T]):
     # -- evaluation ------------------------------------------------------------------------
     def pages(self) -> Iterator[list[T]]:
         """Yield page after page (each a list), honouring ``limit``."""
+        for items, _, _ in self._walk():
+            yield items
+
+    def _walk(self) -> Iterator[tuple[list[T], int | None, bool]]:
+        """Yield ``(items, provider total or None, whether more pages follow)`` per page."""
         remaining = self._limit
         cursor: Any = None
         # one page size for the whole walk: with page-number paging a smaller last page would
@@ -91,8 +126,10 @@ class Collection(Generic[T]):
             if remaining is not None:
                 items = items[:remaining]
                 remaining -= len(items)
+            more = (page.next_cursor is not None and bool(page.items)
+                    and (remaining is None or remaining > 0))
             if items:
-                yield items
+                yield items, page.total, more
             if page.next_cursor is None or not page.items:
                 return
             if page.next_cursor == cursor:
@@ -108,6 +145,8 @@ class Collection(Generic[T]):
 
     def first(self) -> T | None:
         """The first object, or ``None`` when the collection is empty (one small request)."""
+        if self._limit == 0:
+            return None
         for item in self._copy(limit=1, page_size=self._page_size or 1):
             return item
         return None
@@ -129,7 +168,38 @@ class Collection(Generic[T]):
     def to_list(self) -> list[T]:
         return list(self)
 
-    def __repr__(self) -> str:
+    # -- notebooks and scripts ---------------------------------------------------------------
+    def to_pandas(self, fields: Any = None, **options: Any) -> pandas.DataFrame:
+        """A ``pandas.DataFrame`` of the objects, built page by page (``pip install
+        chatmodels[pandas]``); see :func:`chatmodels.frames.to_pandas` for the columns and
+        options."""
+        from .frames import to_pandas
+        return to_pandas(self, fields, **options)
+
+    to_dataframe = to_pandas
+
+    def preview(self, count: int = PREVIEW) -> tuple[list[T], int | None, bool]:
+        """``(first objects, provider total or None, whether there are more)``: one request
+        of at most ``count`` objects, never more."""
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        size = count if self._limit is None else min(count, self._limit)
+        if size == 0:
+            return [], 0, False
+        page = self._fetch(self._params, None, size)
+        items = page.items[:size]
+        total = page.total if self._limit is None else None
+        if total is None and self._limit is not None and page.total is not None:
+            total = min(page.total, self._limit)
+        more = len(page.items) > size or (page.next_cursor is not None and bool(page.items)
+                                          and (self._limit is None or self._limit > size))
+        return items, total, more
+
+    def __bool__(self) -> bool:
+        """Whether the query matches anything (one request of one object)."""
+        return bool(self.preview(1)[0])
+
+    def _base_repr(self) -> str:
         extra = []
         if self._params:
             extra.append(f"filters={self._params}")
@@ -137,4 +207,23 @@ class Collection(Generic[T]):
             extra.append(f"limit={self._limit}")
         if self._page_size is not None:
             extra.append(f"page_size={self._page_size}")
-        return f"<Collection {self._description} {' '.join(extra)}>".replace("  ", " ")
+        return f"Collection {self._description} {' '.join(extra)}".strip().replace("  ", " ")
+
+    def __repr__(self) -> str:
+        """The query, the provider's total when it reports one and the first few objects:
+        one small request (never the whole query); a failed request is named, not raised."""
+        try:
+            items, total, more = self.preview()
+        except (ChatModelsError, TypeError, ValueError) as exc:  # a bad query: named, not raised
+            return f"<{self._base_repr()} (preview failed: {type(exc).__name__})>"
+        shown = ", ".join(repr(i) for i in items) + (", ..." if more else "")
+        count = f"{total} objects" if total is not None else (
+            f"{len(items)}+ objects" if more else f"{len(items)} objects")
+        return f"<{self._base_repr()}: {count} [{shown}]>"
+
+    def _repr_html_(self) -> str:
+        from .display import collection_html
+        return collection_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))

@@ -14,14 +14,25 @@ answer, ``conversation.contacts[0]``, or made by ``ref(id)``) lacks everything, 
 lacks is loaded by ``reload``; ``_forget(field)`` makes one field of a full object stale the same
 way (after a side change such as tagging). Each load is one request — the N+1 cost is yours to
 see, logged at DEBUG on ``chatmodels.model``; ``load()`` and ``reload()`` fill the object in place.
+
+For notebooks and scripts (docs/notebooks.md): ``to_dict(json=True)``/``to_json()`` give
+JSON-safe values (ISO 8601 datetimes); ``_repr_html_``/``_repr_pretty_`` render the loaded
+values without loading anything (:mod:`chatmodels.display`); every class documents its fields
+in its docstring (:mod:`chatmodels.fielddoc`); a pickled object comes back *unbound*: its
+values, no account (``bind(account)`` attaches one; unbound, it talks to the class-level
+settings of its provider).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import datetime as dt
+import decimal
+import json as jsonlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MethodType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -124,6 +135,25 @@ class _Field:
         return obj.__getattr__(name)
 
 
+@contextlib.contextmanager
+def no_lazy_loads(*, strict: bool = False) -> Iterator[None]:
+    """Within the block (this thread), reading a field an object lacks loads nothing: it
+    reads as ``None`` (as with ``peek``), or raises ``ValidationError`` with ``strict=True``."""
+    if strict:
+        before = getattr(_PEEKING, "strict", False)
+        _PEEKING.strict = True
+        try:
+            yield
+        finally:
+            _PEEKING.strict = before
+        return
+    _PEEKING.depth = getattr(_PEEKING, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _PEEKING.depth -= 1
+
+
 class Model:
     """Base of every resource class. See the module docstring for the tracking rules."""
 
@@ -164,6 +194,9 @@ class Model:
             if (name not in vars(cls) and name not in taken and name not in _INTERNAL
                     and not name.startswith("__")):
                 type.__setattr__(cls, name, _Field(name))
+        if "_bound_client" not in cls.__dict__:  # connect() classes copy the docstring
+            from .fielddoc import document
+            document(cls)
 
     def __init__(self, **values: Any) -> None:
         object.__setattr__(self, "_account", None)
@@ -273,6 +306,10 @@ class Model:
         loader = self._loader_for(key)
         if loader is None or self._deleted or (loader == "reload" and self.id is None):
             return False
+        if getattr(_PEEKING, "strict", False):  # modify(): no fetch allowed
+            raise ValidationError(f"{type(self).__name__}.{key} would need a fetch here; use "
+                                  f"find() and save() instead", provider=self._provider_name(),
+                                  field=key)
         if self.id is not None:
             logger.debug("lazy load of %s.%s for %s via %s (one extra request)",
                          type(self).__name__, key, self.id, loader)
@@ -354,6 +391,38 @@ class Model:
         self._orig[key] = copy.deepcopy(value) if isinstance(value, _MUTABLE) else value
         self._touched.discard(key)
 
+    def __copy__(self) -> Model:
+        new = type(self).__new__(type(self))
+        for key, value in vars(self).items():
+            object.__setattr__(new, key, copy.copy(value) if isinstance(value, (dict, set))
+                               else value)
+        return new
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the values, not the account (a live connection pool): the object comes
+        back unbound, as an object of the provider's module-level class."""
+        state = {k: v for k, v in vars(self).items() if k != "_account"}
+        return (_unpickle, (type(self)._unbound_class(), state))
+
+    @classmethod
+    def _unbound_class(cls) -> type:
+        for klass in cls.__mro__:
+            if "_bound_client" not in klass.__dict__:
+                return klass
+        return cls  # pragma: no cover - Model itself has no bound client
+
+    def bind(self, account: Client) -> Model:
+        """Attach the object to ``account`` (a ``connect()`` client of the same provider),
+        e.g. after unpickling. Returns self."""
+        provider = getattr(account, "provider", None)
+        if provider != type(self)._provider_name():
+            raise ValidationError(f"{type(self).__name__}.bind() needs a "
+                                  f"{type(self)._provider_name()} account, got "
+                                  f"{type(account).__name__} {provider or ''}".rstrip(),
+                                  provider=type(self)._provider_name())
+        object.__setattr__(self, "_account", account)
+        return self
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Model:
         # the account (a live connection pool) and the raw answer are shared, not copied
         new = type(self).__new__(type(self))
@@ -425,13 +494,29 @@ class Model:
         return hash((type(self)._root().__name__, str(self.id)))
 
     # -- export --------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """The known field values (nested models as dicts); ``extra`` is not included."""
+    def to_dict(self, json: bool = False) -> dict[str, Any]:
+        """The known field values (nested models as dicts); ``extra`` is not included.
+        ``json=True``: JSON-safe values (datetimes in ISO 8601, see :func:`jsonable`)."""
         out: dict[str, Any] = {}
+        cls = type(self)
         for key in self._values:
-            value = getattr(self, key)
+            # a field named like a method (Intercom's ``open`` and ``open()``): the field
+            shadowed = callable(getattr(cls, key, None))
+            value = Model.__getattr__(self, key) if shadowed else getattr(self, key)
             out[key] = _export(value)
-        return out
+        return jsonable(out) if json else out
+
+    def to_json(self, **dumps: Any) -> str:
+        """``to_dict(json=True)`` as a JSON string (``dumps`` go to ``json.dumps``)."""
+        return jsonlib.dumps(self.to_dict(json=True), **dumps)
+
+    def _repr_html_(self) -> str:
+        from .display import model_html
+        return model_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from .display import model_pretty
+        model_pretty(self, printer, cycle)
 
     def __repr__(self) -> str:
         cls = type(self)
@@ -575,6 +660,36 @@ def _dict_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]
         if k not in new:
             diff[k] = None
     return diff
+
+
+def _unpickle(cls: type[Model], state: Mapping[str, Any]) -> Model:
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "_account", None)
+    for key, value in state.items():
+        object.__setattr__(obj, key, value)
+    return obj
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with every part JSON can hold as is and the rest converted: datetimes, dates
+    and times in ISO 8601, models as their ``to_dict(json=True)``, tuples and sets as lists,
+    ``Decimal`` as a float, other objects as ``str``; dict keys as strings."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) \
+            else None
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Model):
+        return value.to_dict(json=True)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return str(value)
 
 
 def _export(value: Any) -> Any:

@@ -16,10 +16,10 @@ import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .collection import Collection, Page
+from .collection import Collection, Orderer, Page
 from .errors import ChatModelsError, ResourceNotFound, ResponseError, ValidationError
 from .http import encode_path
-from .model import Model, hybridmethod
+from .model import Model, hybridmethod, no_lazy_loads
 from .operations import Operation
 
 if TYPE_CHECKING:
@@ -36,6 +36,12 @@ class Resource(Model):
     _path: ClassVar[str] = ""
     #: what this resource can do on its provider (see :mod:`chatmodels.operations`)
     operations: ClassVar[Mapping[str, Operation]] = {}
+
+    @classmethod
+    def _orderer(cls, operation: str) -> Orderer | None:
+        """How the list operation ``operation`` sorts, for ``Collection.order_by``: a function
+        ``(field, descending) -> params``, or ``None`` when the provider cannot sort it."""
+        return None
 
     @classmethod
     def operation(cls, name: str) -> Operation:
@@ -264,6 +270,28 @@ def not_found(exc: ResourceNotFound, cls: type, lookup: Mapping[str, Any]) -> Re
 
 
 class Creatable(Resource):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "_bound_client" in cls.__dict__ or "create" in cls.__dict__:
+            return
+        inherited = getattr(getattr(cls, "create", None), "__func__", None)
+        if inherited is not _generic_create and not getattr(inherited, "_generic", False):
+            return  # a provider create() with parameters of its own keeps them
+        from .fielddoc import create_signature
+        signature = create_signature(cls)
+
+        def create(klass: Any, **fields: Any) -> Any:
+            return _generic_create(klass, **fields)
+
+        create.__doc__ = _generic_create.__doc__
+        create.__qualname__ = f"{cls.__qualname__}.create"
+        create._generic = True  # type: ignore[attr-defined]
+        create.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[inspect.Parameter("cls", inspect.Parameter.POSITIONAL_ONLY),
+                        *signature.parameters.values()])
+        cls.create = classmethod(create)  # type: ignore[assignment,method-assign]
+        cls.__signature__ = signature.replace(return_annotation=inspect.Signature.empty)  # type: ignore[attr-defined]
+
     @classmethod
     def create(cls, **fields: Any) -> Any:
         """Create the object on the provider and return it (validated locally first)."""
@@ -271,13 +299,65 @@ class Creatable(Resource):
         obj.save()
         return obj
 
+    @classmethod
+    def get_or_create(cls, defaults: Mapping[str, Any] | None = None,
+                      **lookup: Any) -> tuple[Any, bool]:
+        """``(object, created)``: the object matching ``lookup``, else one created from
+        ``lookup`` plus ``defaults``. ``lookup`` is ``name=`` (through ``find_by_name``) or
+        lookups ``find()`` accepts (``email=``, ``external_id=``...; see ``lookups()``).
+        Not atomic: two scripts racing can both create (the provider decides what a
+        duplicate does)."""
+        existing = _lookup(cls, lookup)
+        if existing is not None:
+            return existing, False
+        return cls.create(**{**lookup, **(defaults or {})}), True
+
     def _create(self, payload: dict[str, Any]) -> Any:
         if "create" in self.operations:
             return self._call("create", json=self._wire_changes(payload))
         return self._request("POST", self._path, json=self._wire_changes(payload))
 
 
+_generic_create = vars(Creatable)["create"].__func__
+
+
+def _lookup(cls: Any, lookup: Mapping[str, Any]) -> Any:
+    """The object ``get_or_create`` looks for, or ``None``."""
+    if not lookup:
+        raise ValidationError(f"{cls.__name__}.get_or_create() needs a lookup",
+                              provider=cls._provider_name())
+    if set(lookup) == {"name"} and callable(getattr(cls, "find_by_name", None)):
+        return cls.find_by_name(lookup["name"])
+    lookups = cls.lookups() if callable(getattr(cls, "lookups", None)) else ()
+    unknown = [k for k in lookup if k not in lookups]
+    if unknown:
+        raise ValidationError(f"{cls.__name__}.get_or_create() cannot look up by "
+                              f"{unknown[0]!r}; lookups: name, {', '.join(lookups)}",
+                              provider=cls._provider_name(), field=unknown[0])
+    try:
+        return cls.find(**lookup)
+    except ResourceNotFound:
+        return None
+
+
 class Updatable(Resource):
+    @classmethod
+    def modify(cls, id: Any, **fields: Any) -> Any:
+        """Change fields of the object ``id`` without fetching it first (one request, the
+        update the provider declares); returns the object as the answer describes it (a
+        partial object when the answer is empty). A change the provider can only make from
+        the current object (it would need a fetch) is a ``ValidationError``: use ``find()``
+        then ``save()``."""
+        if not fields:
+            raise ValidationError(f"{cls.__name__}.modify() needs fields to change",
+                                  provider=cls._provider_name())
+        obj = cls.ref(id)
+        with no_lazy_loads(strict=True):
+            for name, value in fields.items():
+                setattr(obj, name, value)
+            obj.save()
+        return obj
+
     def _update(self, diff: dict[str, Any]) -> Any:
         if "update" in self.operations:
             return self._call("update", json=self._wire_changes(diff))
@@ -301,7 +381,8 @@ class Listable(Resource):
     @classmethod
     def all(cls, **filters: Any) -> Collection[Any]:
         """Every object, lazily and page by page (see :class:`chatmodels.Collection`)."""
-        return Collection(cls._list_page, params=filters, description=f"{cls.__name__}.all()")
+        return Collection(cls._list_page, params=filters, description=f"{cls.__name__}.all()",
+                          orderer=cls._orderer("all"))
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
@@ -311,3 +392,19 @@ class Listable(Resource):
     def count(cls, **filters: Any) -> int:
         """How many objects there are (the provider's total when it reports one)."""
         return cls.all(**filters).count()
+
+    @classmethod
+    def first(cls, **filters: Any) -> Any:
+        """The first object of ``all(**filters)``, or ``None`` (one small request)."""
+        return cls.all(**filters).first()
+
+    @classmethod
+    def find_by_name(cls, name: str) -> Any:
+        """The first object whose ``name`` equals ``name`` (case-insensitively), or ``None``.
+        Pages through ``all()`` until found (a provider with a name lookup does better)."""
+        wanted = name.casefold()
+        for obj in cls.all():
+            value = obj.peek("name")
+            if isinstance(value, str) and value.casefold() == wanted:
+                return obj
+        return None

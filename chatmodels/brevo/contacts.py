@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from .. import canonical
 from ..collection import Collection
 from ..errors import BadRequestError, ResponseError, ValidationError
-from ..model import Derived, Model, derived_names
+from ..model import Derived, Model, derived_names, jsonable
 from ..operations import Operation, declare
 from ..resource import (
     Creatable,
@@ -60,17 +60,31 @@ class BrevoResource(Resource):
     #: ``all()`` keyword -> Brevo query parameter
     _filters: ClassVar[Mapping[str, str]] = {"sort": "sort"}
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, json: bool = False) -> dict[str, Any]:
         """Field values plus the derived canonical ones (``name``, ``created_at``...)."""
         out = super().to_dict()
         if self._partial:
-            return out
+            return jsonable(out) if json else out
         for name in derived_names(type(self)):
             value = getattr(self, name)
             if isinstance(value, list):
                 value = [v.to_dict() if isinstance(v, Model) else v for v in value]
             out[name] = value.to_dict() if isinstance(value, Model) else value
-        return out
+        return jsonable(out) if json else out
+
+    @classmethod
+    def _orderer(cls, operation: str) -> Any:
+        """Brevo lists sort by creation only (``sort=asc|desc``): ``order_by("created_at")``
+        or ``order_by("-created_at")``; another field is a ``ValidationError``."""
+        if operation != "all" or cls._filters.get("sort") != "sort":
+            return None
+
+        def order(field: str, descending: bool) -> Mapping[str, Any]:
+            if field != "created_at":
+                raise _invalid(f"{cls.__name__}.all() sorts by created_at only (Brevo's "
+                               f"sort), not {field!r}", "order_by")
+            return {"sort": "desc" if descending else "asc"}
+        return order
 
     @classmethod
     def _wire_filters(cls, params: Mapping[str, Any]) -> dict[str, Any]:

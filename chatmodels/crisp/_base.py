@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from ..collection import Collection, Page
 from ..errors import ChatModelsError, ResourceNotFound, ValidationError
-from ..model import Model, derived_names
+from ..model import Model, derived_names, jsonable
 from ..operations import Operation
 from ..resource import Resource
 from .api import Crisp, bad_answer, kind_of
@@ -211,7 +211,8 @@ class CrispResource(Resource):
 
         def fetch(query: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
             return cls._config.page(cls, op, query, cursor, size)
-        return Collection(fetch, params=params, description=description)
+        return Collection(fetch, params=params, description=description,
+                          orderer=cls._orderer(name))
 
     @classmethod
     def _list_query(cls, op: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -253,10 +254,10 @@ class CrispResource(Resource):
     #: derived fields ``to_dict`` leaves out (they would cost requests)
     _export_skip: ClassVar[tuple[str, ...]] = ("messages", "conversation")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, json: bool = False) -> dict[str, Any]:
         out = super().to_dict()
         if self._partial:
-            return out
+            return jsonable(out) if json else out
         for name in derived_names(type(self)):
             if name in self._export_skip or (name == "external_id"
                                              and "custom_attributes" not in self._values):
@@ -267,7 +268,7 @@ class CrispResource(Resource):
                 continue
             out[name] = [v.to_dict() if isinstance(v, Model) else v for v in value] \
                 if isinstance(value, list) else value
-        return out
+        return jsonable(out) if json else out
 
 
 def _one_page(items: list[Any]) -> Page[Any]:

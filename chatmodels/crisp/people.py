@@ -237,8 +237,8 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
             return [self._model("Company").from_wire(company)]
         return []
 
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
+    def to_dict(self, json: bool = False) -> dict[str, Any]:
+        out = super().to_dict(json)
         if "custom_attributes" not in self._values:
             out.pop("external_id", None)  # would cost a GET /people/data
         return out
@@ -293,6 +293,16 @@ class Contact(CrispResource, Retrievable, Creatable, Updatable, Deletable, Lista
     @classmethod
     def _list_query(cls, op: Operation, params: Mapping[str, Any]) -> dict[str, Any]:
         return people_query(params)
+
+    @classmethod
+    def _orderer(cls, operation: str) -> Any:
+        if operation not in ("all", "search"):
+            return None
+
+        def order(field: str, descending: bool) -> Mapping[str, Any]:
+            return {"sort_field": {"name": "nickname"}.get(field, field),
+                    "sort_order": "descending" if descending else "ascending"}
+        return order
 
     @classmethod
     def search(cls, **criteria: Any) -> Collection[Any]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..collection import Collection, Page
-from ..errors import ResourceNotFound, ValidationError
+from ..errors import ValidationError
 from ..operations import Operation
 from ..resource import Resource
 from .api import Intercom
@@ -18,6 +18,10 @@ SEARCH_OPERATORS = {
     "eq": "=", "ne": "!=", "in": "IN", "nin": "NIN", "lt": "<", "gt": ">", "lte": "<=",
     "gte": ">=", "contains": "~", "not_contains": "!~", "startswith": "^", "endswith": "$",
 }
+
+
+#: the search parameter ``order_by()`` sets (``{"field", "order"}``, sent as ``sort``)
+SORT = "__sort__"
 
 
 def _search_value(value: Any) -> Any:
@@ -71,10 +75,8 @@ def _resolve_tag(owner: Resource, tag: Any) -> str:
     """A tag id from a Tag, an id, or a name (found, else created)."""
     if isinstance(tag, str) and not tag.isdigit():
         tag_cls = owner._model("Tag")
-        try:
-            return str(tag_cls.find_by_name(tag).id)
-        except ResourceNotFound:
-            return str(tag_cls.create(name=tag).id)
+        found = tag_cls.find_by_name(tag)
+        return str((found if found is not None else tag_cls.create(name=tag)).id)
     return _id_of(tag)
 
 
@@ -107,12 +109,25 @@ class Searchable(IntercomResource):
     def search(cls, **criteria: Any) -> Collection[Any]:
         """Search with Intercom's search API (see :func:`build_query` for the keywords)."""
         return Collection(cls._search_page, params=criteria,
-                          description=f"{cls.__name__}.search()")
+                          description=f"{cls.__name__}.search()", orderer=cls._orderer("search"))
+
+    @classmethod
+    def _orderer(cls, operation: str) -> Any:
+        if operation != "search":
+            return None
+
+        def order(field: str, descending: bool) -> Mapping[str, Any]:
+            return {SORT: {"field": field.replace("__", "."),
+                           "order": "descending" if descending else "ascending"}}
+        return order
 
     @classmethod
     def _search_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:
-        return cls._config.page(cls, cls.operation("search"), {"query": build_query(params)},
-                                cursor, size)
+        criteria = {k: v for k, v in params.items() if k != SORT}
+        body: dict[str, Any] = {"query": build_query(criteria)}
+        if SORT in params:
+            body["sort"] = params[SORT]
+        return cls._config.page(cls, cls.operation("search"), body, cursor, size)
 
     @classmethod
     def _list_page(cls, params: Mapping[str, Any], cursor: Any, size: int | None) -> Page[Any]:

@@ -102,12 +102,12 @@ class Tag(IntercomResource, Retrievable, Creatable, Deletable, Listable, canonic
         return self._call("update", json=payload)
 
     @classmethod
-    def find_by_name(cls, name: str) -> Tag:
-        """The tag called ``name`` (case-insensitive, as Intercom compares), or ``ResourceNotFound``."""
+    def find_by_name(cls, name: str) -> Tag | None:
+        """The tag called ``name`` (case-insensitive, as Intercom compares), or ``None``."""
         for tag in cls.all():
             if (tag.name or "").lower() == name.lower():
                 return tag  # type: ignore[no-any-return]
-        raise ResourceNotFound(f"no tag named {name!r}", provider="intercom", code="not_found")
+        return None
 
     def tag(self, contacts: Iterable[Any] = (), companies: Iterable[Any] = (),
             conversations: Iterable[Any] = (), admin: Any = None) -> Tag:
@@ -252,12 +252,13 @@ class DataAttribute(IntercomResource, Creatable, Updatable, Listable, canonical.
         return super()._update(diff)
 
     @classmethod
-    def find_by_name(cls, name: str, model: str = "contact") -> DataAttribute:
+    def find_by_name(cls, name: str,  # type: ignore[override]
+                     model: str = "contact") -> DataAttribute | None:
+        """The ``model`` data attribute called ``name``, or ``None``."""
         for attr in cls.all(model=model):
             if attr.name == name:
                 return attr  # type: ignore[no-any-return]
-        raise ResourceNotFound(f"no {model} data attribute {name!r}", provider="intercom",
-                               code="not_found")
+        return None
 
     def _refuse_conversation(self, what: str) -> None:
         if self.model == "conversation":

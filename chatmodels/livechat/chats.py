@@ -389,10 +389,10 @@ class Conversation(LiveChatResource, Retrievable, Listable, canonical.Conversati
         groups = ((self._raw or {}).get("access") or {}).get("group_ids") or []
         return groups[0] if groups else None  # type: ignore[no-any-return]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, json: bool = False) -> dict[str, Any]:
         for name in CACHED:
             getattr(self, name)
-        return super().to_dict()
+        return super().to_dict(json)
 
     # -- finding and listing -------------------------------------------------------------
     @classmethod
