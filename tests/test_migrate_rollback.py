@@ -54,9 +54,10 @@ MARKER = {"intercom": ("data_attributes",)}
 
 def state(sim: Any) -> dict[str, Any]:
     """The simulator's whole state (public attributes), copied."""
-    with sim.lock:
+    with sim.lock:  # not the file store: uploaded bytes stay (no provider deletes them
+        # through its API); the messages that carried them are what a rollback deletes
         return copy.deepcopy({k: v for k, v in vars(sim.state).items()
-                              if not k.startswith("_")})
+                              if not k.startswith("_") and k != "files"})
 
 
 def assert_restored(before: dict[str, Any], after: dict[str, Any], provider: str,

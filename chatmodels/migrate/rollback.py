@@ -32,6 +32,7 @@ from typing import Any
 
 from ..client import Client
 from ..errors import ChatModelsError, ResourceNotFound
+from . import attachments
 from .journal import Entry, Journal, JournalError
 from .targets import DELETE_METHODS, Target, account_identity, target_for
 
@@ -52,6 +53,7 @@ ORDER: tuple[tuple[str, str, str | None], ...] = (
 TWINS = {"conversation_head": "conversation"}
 #: row states
 DELETING, ROLLED_BACK = "deleting", "rolled_back"
+ATTACHMENT = attachments.KIND
 
 NOT_CREATED = {
     "matched": "found on the target before any write (it existed before)",
@@ -163,6 +165,7 @@ class Rollback:
             for kind, target_kind, parent in ORDER:
                 for entry in self.journal.entries(kind):
                     self._row(entry, target_kind, parent)
+            self._files()
             if not self.report.errors:
                 self.report.marker = self._unmark()
                 self.journal.set_meta("rolled_back", str(time.time()))
@@ -238,6 +241,17 @@ class Rollback:
         if entry.kind == "message":
             # its conversation stays: a later run must look at it again to resend the message
             self.journal.set_state("conversation", _parent_sid(entry.source_id), ROLLED_BACK)
+
+    def _files(self) -> None:
+        """Attachment rows follow their conversation: a conversation rolled back (deleted, or
+        looked at again for a deleted message) is written again with its files, so their rows
+        are a fresh start too (an upload needs the bytes downloaded again)."""
+        for entry in self.journal.entries(ATTACHMENT):
+            if entry.state == ROLLED_BACK:
+                continue
+            conv = self.journal.get("conversation", entry.source_id.split("/", 1)[0])
+            if conv is not None and conv.state == ROLLED_BACK:
+                self.journal.set_state(ATTACHMENT, entry.source_id, ROLLED_BACK)
 
     def _unmark(self) -> str | None:
         """Remove the run marker; the reason it stays when it cannot be removed."""

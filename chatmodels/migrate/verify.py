@@ -34,9 +34,10 @@ from typing import Any, Protocol
 from ..client import Client
 from ..errors import ChatModelsError, ConfigurationError, ResourceNotFound, UnknownResource
 from . import fidelity
+from .attachments import comparable
 from .engine import WRITTEN_MESSAGES, _ts
 from .journal import Journal, JournalError
-from .targets import Target, account_identity, plain, target_for, with_attachments
+from .targets import Target, account_identity, plain, target_for
 
 STATUSES = ("equal", "transformed", "lost", "different")
 #: the canonical contact fields compared (custom attributes and tags are compared too)
@@ -506,8 +507,7 @@ class Verifier:
         for i, msg in enumerate(want):
             other = have[i] if i < len(have) else None
             self.compare("message", msg, f"{sid}/{msg.id}", tid, f"messages[{i}].body",
-                         with_attachments(msg),
-                         with_attachments(other) if other is not None else None)
+                         comparable(msg), comparable(other) if other is not None else None)
 
 
 def _written(messages: Iterable[Any]) -> Iterator[Any]:
