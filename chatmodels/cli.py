@@ -176,12 +176,9 @@ def _verify(args: argparse.Namespace, ctx: _Context, source: Any = None,
             target: Any = None) -> int:
     from .migrate.verify import verify
 
-    stdin = [flag for flag, value in (("--source-file", args.source_file),
-                                      ("--target-file", args.target_file),
-                                      ("--webhook-secret-file", args.webhook_secret_file))
-             if value == "-"]
-    if len(stdin) > 1:
-        raise ConfigurationError(f"only one of {' and '.join(stdin)} can be '-' (stdin)")
+    if args.source_file == "-" and args.target_file == "-":
+        raise ConfigurationError("only one of --source-file and --target-file can be '-' "
+                                 "(stdin)")
     source = source if source is not None else _side(args, ctx, "source")
     target = target if target is not None else _side(args, ctx, "target")
     with _journal_errors(args.journal):
