@@ -222,9 +222,7 @@ def _rollback(args: argparse.Namespace, ctx: _Context) -> int:
 
 
 def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
-    from .migrate import Migration, MigrationAborted
     from .migrate.mapping import load as load_mapping
-    from .migrate.plan import write_plan
 
     if args.rollback:
         return _rollback(args, ctx)
@@ -239,16 +237,62 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
                                  "writes every change)")
     if not args.follow and (args.idle_timeout is not None or args.poll_interval is not None):
         raise ConfigurationError("--poll-interval and --idle-timeout go with --follow")
+    if not args.follow and args.webhook_port is not None:
+        raise ConfigurationError("--webhook-port goes with --follow")
     source_entry, target_entry = registry.get(args.source_provider), registry.get(
         args.target_provider)
-    if args.source_file == "-" and args.target_file == "-":
-        raise ConfigurationError("only one of --source-file and --target-file can be '-' "
-                                 "(stdin)")
+    stdin = [flag for flag, value in (("--source-file", args.source_file),
+                                      ("--target-file", args.target_file),
+                                      ("--webhook-secret-file", args.webhook_secret_file))
+             if value == "-"]
+    if len(stdin) > 1:
+        raise ConfigurationError(f"only one of {' and '.join(stdin)} can be '-' (stdin)")
     source_options = connect_options(source_entry, args.source, args.source_file,
                                      flag="--source", ctx=ctx)
     target_options = connect_options(target_entry, args.target, args.target_file,
                                      flag="--target", ctx=ctx)
     mapping = load_mapping(args.mapping) if args.mapping else None
+    hooks = _receiver(args, ctx, source_entry) if args.webhook_port is not None else None
+    try:
+        return _migrate_and_follow(args, ctx, source_entry, target_entry, source_options,
+                                   target_options, mapping, hooks)
+    finally:
+        if hooks is not None:
+            hooks.close()
+
+
+def _receiver(args: argparse.Namespace, ctx: _Context, entry: Any) -> Any:
+    """``--webhook-port``: the source's webhook receiver, serving from now on (the run's
+    changes are queued for the follow)."""
+    from .cli_webhooks import secret_from
+    from .migrate import WebhookReceiver
+
+    if entry.webhook_parser_ref is None:
+        raise ConfigurationError(f"--webhook-port: {entry.display_name} sends no webhooks "
+                                 "chatmodels can verify; follow it by polling")
+    secret = secret_from(args.webhook_secret_file, args.webhook_secret_env,
+                         file_flag="--webhook-secret-file")
+    ctx.secrets.append(secret)
+    try:
+        hooks = WebhookReceiver(entry.name, secret=secret, host=args.webhook_host,
+                                port=args.webhook_port)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc))
+        raise ConfigurationError(f"--webhook-port: cannot listen on {args.webhook_host}:"
+                                 f"{args.webhook_port}: {reason}") from None
+    hooks.start()
+    _Output.print(f"receiving {entry.display_name} webhooks on {hooks.url} (point the "
+                  "source's webhook subscription at it)")
+    sys.stdout.flush()
+    return hooks
+
+
+def _migrate_and_follow(args: argparse.Namespace, ctx: _Context, source_entry: Any,
+                        target_entry: Any, source_options: Any, target_options: Any,
+                        mapping: Any, hooks: Any) -> int:
+    from .migrate import Migration, MigrationAborted
+    from .migrate.plan import write_plan
+
     source = source_entry.connect(**source_options)
     target = target_entry.connect(**target_options)
     with _journal_errors(args.journal):
@@ -283,7 +327,7 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
         _Output.print(f"\nPlan written to {args.plan}: edit it, then pass --mapping "
                       f"{args.plan}")
     if following:
-        return _follow(args, ctx, migration)
+        return _follow(args, ctx, migration, hooks)
     if report.errors:
         ctx.error(f"{len(report.errors)} object(s) failed (see above and the journal "
                   f"{args.journal}); run the same command again to retry them")
@@ -291,6 +335,10 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
     if args.verify and not args.dry_run:
         return _verify(args, ctx, source, target)
     return EXIT_OK
+
+
+#: seconds between two safety-net delta rounds of ``--follow --webhook-port`` by default
+WEBHOOK_POLL_INTERVAL = 300.0
 
 
 def _webhooks(args: argparse.Namespace, ctx: _Context) -> int:
@@ -313,16 +361,21 @@ def _followed(report: Any, written: int) -> None:
     _Output.print(f"{when} {where}: {written} object(s) written")
 
 
-def _follow(args: argparse.Namespace, ctx: _Context, migration: Any) -> int:
-    """``--follow``: delta rounds until Ctrl-C or ``--idle-timeout`` (failed objects of the
-    run are retried by the rounds; the exit code says whether any is left)."""
-    interval = 30.0 if args.poll_interval is None else args.poll_interval
+def _follow(args: argparse.Namespace, ctx: _Context, migration: Any, hooks: Any) -> int:
+    """``--follow``: delta rounds (or the webhook receiver's events, with a safety-net round)
+    until Ctrl-C or ``--idle-timeout`` (failed objects of the run are retried by the rounds;
+    the exit code says whether any is left)."""
+    default = 30.0 if hooks is None else WEBHOOK_POLL_INTERVAL
+    interval = default if args.poll_interval is None else args.poll_interval
     until = "Ctrl-C" if args.idle_timeout is None else \
         f"nothing to do for {args.idle_timeout:g}s (or Ctrl-C)"
-    _Output.print(f"\nfollowing the source: a delta round every {interval:g}s until {until}")
+    how = (f"a delta round every {interval:g}s" if hooks is None else
+           f"webhook events as they come, a safety-net delta round every {interval:g}s")
+    _Output.print(f"\nfollowing the source: {how} until {until}")
     try:
         with _journal_errors(args.journal):
-            result = migration.follow(poll_interval=interval,
+            result = migration.follow(None if hooks is None else hooks.queue,
+                                      poll_interval=interval,
                                       idle_timeout=args.idle_timeout,
                                       resources=args.resources or engine_resources(),
                                       on_write=_followed)

@@ -255,6 +255,8 @@ examples (credentials in the environment variables above):
       --source-file {target}.env --target-file {source}.json --since 2026-01-01
   chatmodels migrate --from {source} --to {target} --journal {journal} --follow
   chatmodels migrate --from {source} --to {target} --journal {journal} --follow \\
+      --webhook-port 8080 --webhook-secret-file hook-secret.txt
+  chatmodels migrate --from {source} --to {target} --journal {journal} --follow \\
       --poll-interval 0 --idle-timeout 0
   chatmodels migrate --from {source} --to {target} --journal {journal} --verify --report v.html
   chatmodels migrate --rollback --journal {journal}
@@ -363,15 +365,30 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     _sides(mig)
     mig.add_argument("--follow", action="store_true",
                      help="after the run, keep the target current: a delta round every "
-                          "--poll-interval seconds until Ctrl-C or --idle-timeout")
+                          "--poll-interval seconds (or the source's webhooks, with "
+                          "--webhook-port) until Ctrl-C or --idle-timeout")
     mig.add_argument("--poll-interval", type=_seconds, default=None, metavar="SECONDS",
-                     help="with --follow: seconds between two delta rounds (default 30)")
+                     help="with --follow: seconds between two delta rounds (default 30; with "
+                          "--webhook-port a safety net, default 300)")
     mig.add_argument("--idle-timeout", type=_seconds, default=None, metavar="SECONDS",
                      help="with --follow: stop once nothing was written for this long "
                           "(0: after the first round with nothing to do)")
     mig.add_argument("--attachment-max-bytes", type=_count, default=DEFAULT_MAX_BYTES,
                      metavar="N", help="largest attachment copied to the target; larger ones "
                                        f"become links, reported (default {DEFAULT_MAX_BYTES})")
+    from .cli_webhooks import SECRET_ENV
+    mig.add_argument("--webhook-port", type=_port, default=None, metavar="N",
+                     help="with --follow: receive the source's webhooks on this port (0: any "
+                          "free port) from the start of the run, and apply them as they come")
+    mig.add_argument("--webhook-host", default="127.0.0.1", metavar="HOST",
+                     help="with --webhook-port: interface to listen on (default 127.0.0.1)")
+    secret = mig.add_mutually_exclusive_group()
+    secret.add_argument("--webhook-secret-env", default=SECRET_ENV, metavar="VAR",
+                        help=f"with --webhook-port: environment variable holding the source's "
+                             f"webhook secret (default {SECRET_ENV})")
+    secret.add_argument("--webhook-secret-file", metavar="PATH",
+                        help="with --webhook-port: file holding the source's webhook secret "
+                             "('-': stdin)")
     mig.set_defaults(func=commands["migrate"])
 
     ver = sub.add_parser(

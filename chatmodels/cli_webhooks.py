@@ -33,23 +33,27 @@ class _QuietHandler(WSGIRequestHandler):
 def read_secret(args: argparse.Namespace) -> str:
     """The webhook secret from ``--secret-file`` or the ``--secret-env`` variable. Errors name
     the file or variable, never the content."""
-    if args.secret_file is not None:
-        where = "stdin" if args.secret_file == "-" else repr(args.secret_file)
+    return secret_from(args.secret_file, args.secret_env, file_flag="--secret-file")
+
+
+def secret_from(path: str | None, env: str, *, file_flag: str) -> str:
+    """The webhook secret from the file ``path`` (``-``: stdin) when given, else from the
+    environment variable ``env``; ``file_flag`` names the flag in errors."""
+    if path is not None:
+        where = "stdin" if path == "-" else repr(path)
         try:
-            text = (sys.stdin.read() if args.secret_file == "-"
-                    else Path(args.secret_file).read_text(encoding="utf-8"))
+            text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror
                       else "not UTF-8 text")
-            raise ConfigurationError(f"--secret-file {where}: cannot read it ({reason})") from None
+            raise ConfigurationError(f"{file_flag} {where}: cannot read it ({reason})") from None
         secret = text.rstrip("\r\n")
         if not secret.strip():
-            raise ConfigurationError(f"--secret-file {where} is empty")
+            raise ConfigurationError(f"{file_flag} {where} is empty")
         return secret
-    secret = os.environ.get(args.secret_env, "")
+    secret = os.environ.get(env, "")
     if not secret:
-        raise ConfigurationError(f"no webhook secret: set ${args.secret_env} (or give "
-                                 "--secret-file PATH)")
+        raise ConfigurationError(f"no webhook secret: set ${env} (or give {file_flag} PATH)")
     return secret
 
 
@@ -101,4 +105,4 @@ def listen(args: argparse.Namespace, ctx: Reporter, out: Any) -> int:
     return 0
 
 
-__all__ = ["SECRET_ENV", "describe", "listen", "read_secret"]
+__all__ = ["SECRET_ENV", "describe", "listen", "read_secret", "secret_from"]

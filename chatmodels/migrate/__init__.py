@@ -7,15 +7,17 @@
 Each provider's writer is the ``Target`` its registry entry names (``chatmodels/<provider>/
 target.py``); ``target_for(client)`` finds it. See docs/migration.md: exactly-once journal,
 capabilities and fidelity report, delta and dry runs, rate limits, verification
-(``verify``) and rollback (``Rollback``).
+(``verify``), rollback (``Rollback``) and live sync (``Migration.follow``, fed by a
+``WebhookReceiver``).
 """
 
 from .engine import RESOURCES, Migration, MigrationAborted, Report, StepStats
 from .journal import Journal
+from .receiver import WebhookReceiver
 from .rollback import Rollback, RollbackReport
 from .targets import KINDS, Target, TargetUnavailable, target_class, target_for
 from .verify import Verification, Verifier, verify
 
 __all__ = ["RESOURCES", "KINDS", "Migration", "MigrationAborted", "Report", "StepStats",
            "Journal", "Rollback", "RollbackReport", "Target", "TargetUnavailable",
-           "Verification", "Verifier", "target_class", "target_for", "verify"]
+           "Verification", "Verifier", "WebhookReceiver", "target_class", "target_for", "verify"]

@@ -190,14 +190,16 @@ class Migration:
                                    f"{self._report.errors[0][2]}")
         return self._report
 
-    def follow(self, feed: Any = None, *, stop: Any = None, poll_interval: float = 30.0,
+    def follow(self, feed: Any = None, *, stop: Any = None, poll_interval: float | None = None,
                idle_timeout: float | None = None, resources: Iterable[str] = RESOURCES,
                on_write: Callable[[Any, int], None] | None = None) -> Any:
         """Keep the migration current until stopped; returns a ``FollowReport``.
 
         ``feed``: an iterable or ``queue.Queue`` of webhook events (hints: each object is
         re-read from the source and re-synced through the journal, duplicates skipped by
-        event id), or ``None`` to poll (a delta round every ``poll_interval`` seconds).
+        event id), or ``None`` to poll (a delta round every ``poll_interval`` seconds, default
+        30). With a queue feed, ``poll_interval`` (default ``None``: off) adds a safety-net
+        delta round every ``poll_interval`` seconds and one before an idle stop.
         ``stop``: a ``threading.Event`` or a callable; ``idle_timeout``: stop after that many
         seconds with nothing to do; ``on_write(report, n)`` after each round or event that
         wrote ``n`` objects. See :mod:`chatmodels.migrate.follow`.
@@ -205,7 +207,9 @@ class Migration:
         from .follow import Follower
         follower = Follower(self, resources=resources, stop=stop, idle_timeout=idle_timeout,
                             on_write=on_write)
-        return follower.poll(poll_interval) if feed is None else follower.events(feed)
+        if feed is None:
+            return follower.poll(30.0 if poll_interval is None else poll_interval)
+        return follower.events(feed, poll_interval)
 
     def close(self) -> None:
         """Release the journal (and its lock)."""

@@ -12,6 +12,10 @@ object, looked up on the target before any re-write):
   since the current state is read, never the payload's. A message event without a conversation
   id (Sendbee) runs a delta pass over the conversations. A deletion on the source is *declared*
   (counted in the report, logged), never propagated: targets have no delete in their contract.
+  A queue feed may add a **safety net** (``poll_interval``): a delta round (below) every
+  ``poll_interval`` seconds between events, and one before an idle stop, for what a lost
+  delivery missed. The feed is typically a :class:`~chatmodels.migrate.receiver.WebhookReceiver`'s
+  queue (started before the bulk run).
 * **polling** -- delta rounds of the engine's steps every ``poll_interval`` seconds (what a
   re-run does: compare each source object's ``updated_at`` with the journal's), for sources or
   setups without webhooks.
@@ -19,7 +23,8 @@ object, looked up on the target before any re-write):
 A follow is one row in the journal's ``runs`` table and holds the journal lock from start to
 end. It stops on ``stop`` (a ``threading.Event`` or a callable returning true), after
 ``idle_timeout`` seconds without anything to do (polling: checked after each round, so ``0``
-stops after the first round that wrote nothing; a queue: seconds without an event), when a
+stops after the first round that wrote nothing; a queue: seconds without an event, then,
+with the safety net, a round that wrote nothing), when a
 finite iterable is exhausted, or on Ctrl-C (``KeyboardInterrupt`` is re-raised). See
 docs/migration.md ("Live sync and cutover") and docs/reliability.md.
 """
@@ -103,6 +108,8 @@ class FollowReport:
     def __str__(self) -> str:
         what = (f"{self.rounds} polling round(s)" if self.mode == "polling" else
                 f"{self.events} event(s), {self.duplicates} duplicate(s) skipped")
+        if self.mode == "events" and self.rounds:
+            what += f", {self.rounds} safety-net round(s)"
         self.report.elapsed = self.elapsed
         text = f"Follow ({self.mode}) stopped ({self.stopped}) after {what}\n{self.report}"
         if self.synced:
@@ -175,9 +182,13 @@ class Follower:
         self.on_write = on_write
 
     # -- session ------------------------------------------------------------------------------
-    def events(self, feed: Any) -> FollowReport:
-        """Follow an event feed until stopped, idle (a queue) or exhausted (an iterable)."""
-        return self._session("events", lambda: self._event_loop(feed))
+    def events(self, feed: Any, poll_interval: float | None = None) -> FollowReport:
+        """Follow an event feed until stopped, idle (a queue) or exhausted (an iterable).
+        With ``poll_interval`` (a queue feed), a safety-net delta round also runs every
+        ``poll_interval`` seconds, and before stopping idle."""
+        if poll_interval is not None and poll_interval < 0:
+            raise ValueError("poll_interval must be >= 0")
+        return self._session("events", lambda: self._event_loop(feed, poll_interval))
 
     def poll(self, interval: float) -> FollowReport:
         """Delta rounds every ``interval`` seconds until stopped or idle."""
@@ -282,21 +293,37 @@ class Follower:
         else:
             yield from feed
 
-    def _event_loop(self, feed: Any) -> str:
+    def _event_loop(self, feed: Any, interval: float | None) -> str:
         m = self.m
         self._unit(self._prepare)
-        last = time.monotonic()
+        last = time.monotonic()  # the last event, or the last round that wrote something
+        next_round = None if interval is None else last + interval
+        settled = False  # a round found nothing to do since ``last``
         if self.stopped():
             return "stop"
         for event in self._feed(feed):
             if event is None:
                 if self.stopped():
                     return "stop"
-                if self.idle_timeout is not None and \
-                        time.monotonic() - last >= self.idle_timeout:
+                now = time.monotonic()
+                idle = self.idle_timeout is not None and now - last >= self.idle_timeout
+                if idle and (interval is None or settled):
                     return "idle"
+                if next_round is not None and (idle or now >= next_round):
+                    # the safety net: what a lost delivery missed (and the final drain)
+                    written = self._unit(self._round)
+                    self.out.rounds += 1
+                    logger.info("follow safety-net round %d: %d object(s) written",
+                                self.out.rounds, written)
+                    if m._abort.is_set():
+                        return "aborted"
+                    next_round = time.monotonic() + (interval or 0.0)
+                    if written:
+                        last, settled = time.monotonic(), False
+                    else:
+                        settled = True
                 continue
-            last = time.monotonic()
+            last, settled = time.monotonic(), False
             self._unit(partial(self._handle, event))
             if m._abort.is_set():
                 return "aborted"
