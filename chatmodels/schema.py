@@ -159,8 +159,8 @@ def load(schema_cls: type[Schema], data: Mapping[str, Any]) -> tuple[dict[str, A
     through after a type check. This is ``Schema.load`` minus the per-call machinery, which
     matters when a page of 150 objects is read (see ``benchmarks/``).
     """
-    index = index_for(schema_cls)
-    if not isinstance(data, Mapping):
+    index = _INDEXES.get(schema_cls) or index_for(schema_cls)
+    if type(data) is not dict and not isinstance(data, Mapping):  # (an ABC check is slow)
         raise ResponseError(f"{index.provider or 'provider'}: a {index.resource} answer is "
                             f"not a JSON object (got {type(data).__name__})",
                             provider=index.provider)
