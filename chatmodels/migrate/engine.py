@@ -34,7 +34,7 @@ from ..errors import (
 from . import attachments, fidelity
 from .journal import Journal
 from .mapper import Mapper, keep, weak_method
-from .mapping import Mapping
+from .mapping import Mapping, record_mapping
 from .pool import progress_bar, run_bounded
 from .report import Report, StepStats
 from .tagnames import SourceTagNames
@@ -87,6 +87,9 @@ class Migration:
     ``JournalMismatch``; its mapping is trusted as is. ``mapping``: a mapping file (path or
     :class:`~chatmodels.migrate.mapping.Mapping`, see docs/migration.md); ``sample``: migrate
     only that many contacts, with their conversations (the full run then skips them).
+    The journal records the mapping (its text and digest) for ``verify``; a run whose mapping
+    differs from the one recorded when the journal already holds written objects raises
+    :class:`~chatmodels.migrate.mapping.MappingChanged` unless ``allow_mapping_change``.
     """
 
     def __init__(self, source: Client, target: Client, journal: str, *, workers: int = 8,
@@ -94,11 +97,13 @@ class Migration:
                  progress: bool = True, default_agent_email: str | None = None,
                  allow_source_change: bool = False, allow_target_change: bool = False,
                  mapping: Mapping | str | None = None, sample: int | None = None,
+                 allow_mapping_change: bool = False,
                  attachment_max_bytes: int = attachments.DEFAULT_MAX_BYTES) -> None:
         self.source = source
         self.target = target
         self.allow_source_change = allow_source_change
         self.allow_target_change = allow_target_change
+        self.allow_mapping_change = allow_mapping_change
         self.journal = Journal(journal, read_only=dry_run)
         self.workers = max(1, workers)
         self.dry_run = dry_run
@@ -223,6 +228,9 @@ class Migration:
                                     allow_change=self.allow_source_change)
         self.journal.check_identity("target", account_identity(self.target),
                                     allow_change=self.allow_target_change)
+        if not self.dry_run:
+            record_mapping(self.journal, self.mapper.mapping,
+                           allow_change=self.allow_mapping_change)
         marker = self.writer.read_marker()
         ours = self.journal.journal_id
         reason = None
