@@ -144,6 +144,7 @@ class Migration:
         self._source_tag_names: dict[str, str] = SourceTagNames({}, source)
         self._agent_map: dict[str, str] = {}
         self._available: dict[str, bool] = {}
+        self._dry_contacts: set[str] = set()  # contacts a dry run planned
         self._pool: ThreadPoolExecutor | None = None
         self.mapper = Mapper(mapping, self.writer, note=weak_method(self._note),
                              skip=weak_method(self._skip), sample=sample)
@@ -563,6 +564,9 @@ class Migration:
 
     def _contact(self, contact: Any) -> None:
         sid = str(contact.id)
+        if self.dry_run:
+            with self._lock:
+                self._dry_contacts.add(sid)
         try:
             contact = self.mapper.wrap("contact", contact)
             self._fidelity("contact", contact)
@@ -786,6 +790,13 @@ class Migration:
         if entry is not None and entry.state == "done":
             return entry.target_id
         if self.dry_run:
+            # planned as the real run writes it: once, with its report lines
+            with self._lock:
+                unseen = str(source_contact.id) not in self._dry_contacts
+                self._dry_contacts.add(str(source_contact.id))
+            if unseen:
+                source_contact.load()
+                self._contact(source_contact)
             return None
         # a contact the contacts step did not see (deleted, archived, filtered): migrate it now
         source_contact.load()
