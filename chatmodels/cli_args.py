@@ -469,8 +469,9 @@ def _verify_epilog() -> str:
 examples (credentials in the environment variables above):
   chatmodels verify --journal run.db
   chatmodels verify --journal run.db --report verification.html
+  chatmodels verify --journal run.db --mapping edited.toml   (not the mapping the run recorded)
 
 exit codes:
-  {EXIT_OK:<4} every field is equal, or differs as the target declares
+  {EXIT_OK:<4} every field is equal, or differs as the mapping file or the target declares
   {EXIT_FAILED:<4} some fields are unexpectedly different, or objects could not be read
   {EXIT_USAGE:<4} usage or configuration error: bad option, credentials, journal"""
