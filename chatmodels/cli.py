@@ -181,8 +181,10 @@ def _verify(args: argparse.Namespace, ctx: _Context, source: Any = None,
                                  "(stdin)")
     source = source if source is not None else _side(args, ctx, "source")
     target = target if target is not None else _side(args, ctx, "target")
+    # migrate --verify: through the mapping the run used (recorded in the journal)
+    mapping = getattr(args, "mapping", None) if args.command == "verify" else None
     with _journal_errors(args.journal):
-        result = verify(source, target, args.journal)
+        result = verify(source, target, args.journal, mapping=mapping)
     _Output.print("\n".join(clean(line, ctx.secrets) for line in str(result).splitlines()))
     if args.report:
         result.write(args.report)
@@ -302,6 +304,7 @@ def _migrate_and_follow(args: argparse.Namespace, ctx: _Context, source_entry: A
                               progress=not args.no_progress,
                               default_agent_email=args.default_agent, mapping=mapping,
                               sample=args.sample,
+                              allow_mapping_change=args.allow_mapping_change,
                               attachment_max_bytes=args.attachment_max_bytes)
     following = False
     try:

@@ -342,6 +342,10 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
     mig.add_argument("--plan", metavar="FILE",
                      help="dry run that writes the mapping it would use to FILE (every source "
                           "field, where it lands or why not), to edit and pass to --mapping")
+    mig.add_argument("--allow-mapping-change", action="store_true",
+                     help="accept a mapping file other than the one the journal's earlier runs "
+                          "used (by default such a run stops, exit 2: the target would hold "
+                          "objects mapped two ways)")
     mig.add_argument("--sample", type=_positive, metavar="N",
                      help="migrate only N contacts with their conversations, notes, tags and "
                           "events (journaled: the full run afterwards skips them)")
@@ -406,6 +410,9 @@ def build_parser(commands: Mapping[str, Callable[..., Any]]) -> argparse.Argumen
                      metavar="PROVIDER", help="the target (default: the journal's)")
     ver.add_argument("--report", type=_report, metavar="FILE",
                      help="also write the report to FILE (.csv or .html)")
+    ver.add_argument("--mapping", metavar="FILE",
+                     help="compare through this mapping file instead of the one the journal "
+                          "recorded")
     _sides(ver)
     ver.set_defaults(func=commands["verify"])
     if "webhooks" in commands:
@@ -479,8 +486,9 @@ def _verify_epilog() -> str:
 examples (credentials in the environment variables above):
   chatmodels verify --journal run.db
   chatmodels verify --journal run.db --report verification.html
+  chatmodels verify --journal run.db --mapping edited.toml   (not the mapping the run recorded)
 
 exit codes:
-  {EXIT_OK:<4} every field is equal, or differs as the target declares
+  {EXIT_OK:<4} every field is equal, or differs as the mapping file or the target declares
   {EXIT_FAILED:<4} some fields are unexpectedly different, or objects could not be read
   {EXIT_USAGE:<4} usage or configuration error: bad option, credentials, journal"""

@@ -21,6 +21,7 @@ from chatmodels.migrate import KINDS, Migration, Rollback, Target
 from chatmodels.migrate.journal import Journal, JournalMismatch
 from chatmodels.migrate.targets import DELETE_METHODS, target_class
 from chatmodels.testing import serve
+from chatmodels.testing.files import FileStore
 
 from .conformance.profiles import BY_NAME, MIGRATIONS
 from .conftest import FAST_RETRY
@@ -37,7 +38,7 @@ LEFT: dict[str, dict[str, str]] = {
                  "messages": "bookkeeping: outbound message records (no API lists them)"},
     "crisp": {},
     "livechat": {"customers": "contacts", "chats": "conversations",
-                 "threads": "conversations"},
+                 "threads": "conversations", "files": "messages"},
     "sendbee": {"contacts": "contacts", "phones": "contacts",
                 "events": "bookkeeping: the outbox of webhook events"},
     "brevo": {"events": "events", "visitors": "conversations", "messages": "conversations",
@@ -54,10 +55,10 @@ MARKER = {"intercom": ("data_attributes",)}
 
 def state(sim: Any) -> dict[str, Any]:
     """The simulator's whole state (public attributes), copied."""
-    with sim.lock:  # not the file store: uploaded bytes stay (no provider deletes them
-        # through its API); the messages that carried them are what a rollback deletes
-        return copy.deepcopy({k: v for k, v in vars(sim.state).items()
-                              if not k.startswith("_") and k != "files"})
+    with sim.lock:
+        return copy.deepcopy({k: ({f.id: f.sha256 for f in v} if isinstance(v, FileStore)
+                                  else v)  # the files a state serves, by checksum
+                              for k, v in vars(sim.state).items() if not k.startswith("_")})
 
 
 def assert_restored(before: dict[str, Any], after: dict[str, Any], provider: str,

@@ -34,7 +34,7 @@ from ..errors import (
 from . import attachments, fidelity
 from .journal import Journal
 from .mapper import Mapper, keep, weak_method
-from .mapping import Mapping
+from .mapping import Mapping, record_mapping
 from .pool import progress_bar, run_bounded
 from .report import Report, StepStats
 from .tagnames import SourceTagNames
@@ -87,6 +87,9 @@ class Migration:
     ``JournalMismatch``; its mapping is trusted as is. ``mapping``: a mapping file (path or
     :class:`~chatmodels.migrate.mapping.Mapping`, see docs/migration.md); ``sample``: migrate
     only that many contacts, with their conversations (the full run then skips them).
+    The journal records the mapping (its text and digest) for ``verify``; a run whose mapping
+    differs from the one recorded when the journal already holds written objects raises
+    :class:`~chatmodels.migrate.mapping.MappingChanged` unless ``allow_mapping_change``.
     """
 
     def __init__(self, source: Client, target: Client, journal: str, *, workers: int = 8,
@@ -94,11 +97,13 @@ class Migration:
                  progress: bool = True, default_agent_email: str | None = None,
                  allow_source_change: bool = False, allow_target_change: bool = False,
                  mapping: Mapping | str | None = None, sample: int | None = None,
+                 allow_mapping_change: bool = False,
                  attachment_max_bytes: int = attachments.DEFAULT_MAX_BYTES) -> None:
         self.source = source
         self.target = target
         self.allow_source_change = allow_source_change
         self.allow_target_change = allow_target_change
+        self.allow_mapping_change = allow_mapping_change
         self.journal = Journal(journal, read_only=dry_run)
         self.workers = max(1, workers)
         self.dry_run = dry_run
@@ -139,6 +144,7 @@ class Migration:
         self._source_tag_names: dict[str, str] = SourceTagNames({}, source)
         self._agent_map: dict[str, str] = {}
         self._available: dict[str, bool] = {}
+        self._dry_contacts: set[str] = set()  # contacts a dry run planned
         self._pool: ThreadPoolExecutor | None = None
         self.mapper = Mapper(mapping, self.writer, note=weak_method(self._note),
                              skip=weak_method(self._skip), sample=sample)
@@ -227,6 +233,9 @@ class Migration:
                                     allow_change=self.allow_source_change)
         self.journal.check_identity("target", account_identity(self.target),
                                     allow_change=self.allow_target_change)
+        if not self.dry_run:
+            record_mapping(self.journal, self.mapper.mapping,
+                           allow_change=self.allow_mapping_change)
         marker = self.writer.read_marker()
         ours = self.journal.journal_id
         reason = None
@@ -559,6 +568,9 @@ class Migration:
 
     def _contact(self, contact: Any) -> None:
         sid = str(contact.id)
+        if self.dry_run:
+            with self._lock:
+                self._dry_contacts.add(sid)
         try:
             contact = self.mapper.wrap("contact", contact)
             self._fidelity("contact", contact)
@@ -782,6 +794,13 @@ class Migration:
         if entry is not None and entry.state == "done":
             return entry.target_id
         if self.dry_run:
+            # planned as the real run writes it: once, with its report lines
+            with self._lock:
+                unseen = str(source_contact.id) not in self._dry_contacts
+                self._dry_contacts.add(str(source_contact.id))
+            if unseen:
+                source_contact.load()
+                self._contact(source_contact)
             return None
         # a contact the contacts step did not see (deleted, archived, filtered): migrate it now
         source_contact.load()

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import re
 import sys
 from collections.abc import Mapping as MappingABC
@@ -61,6 +63,11 @@ CANONICAL_VALUES: MappingABC[tuple[str, str], tuple[str, ...]] = {
     ("conversations", "state"): STATES, ("contacts", "role"): ("user", "lead")}
 TYPES = tuple(t for t in DATA_TYPES if t != "list")
 _SCALAR = (str, int, float, bool)
+
+
+class MappingChanged(ConfigurationError):
+    """A run's mapping differs from the one its journal recorded for the objects already
+    written (``--allow-mapping-change`` accepts it)."""
 
 
 class MappingError(ConfigurationError):
@@ -141,6 +148,19 @@ class Mapping:
     tag_excludes: frozenset[str] = frozenset()
     kinds: MappingABC[str, KindRules] = dataclasses.field(default_factory=dict)
     path: str | None = None
+    #: the file's text as read (``None``: no file); kept so that a journal can record it
+    text: str | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    @property
+    def digest(self) -> str:
+        """sha256 of what the file says (comments, layout, key order and ``version`` aside):
+        a journal compares it between runs. No file and an empty file have the same one."""
+        data = {} if self.text is None else {k: v for k, v in tomllib.loads(self.text).items()
+                                               if k != "version"}
+        if self.text is None and self != Mapping(path=self.path):
+            data = {"mapping": repr(dataclasses.replace(self, path=None))}  # built in code
+        canonical = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def rules(self, kind: str) -> KindRules:
         return self.kinds.get(kind) or KindRules()
@@ -186,7 +206,7 @@ def parse(text: str, *, path: str | None = None) -> Mapping:
         message = _AT_LINE.sub("", str(exc)).strip().rstrip(".") or "not valid TOML"
         raise MappingError(f"not valid TOML: {message}", path=path, line=line) from None
     try:
-        return _Reader(data).mapping(path)
+        return dataclasses.replace(_Reader(data).mapping(path), text=text)
     except _Bad as bad:
         raise MappingError(bad.message, path=path, key=".".join(bad.key),
                            line=locate(text, bad.key)) from None
@@ -414,3 +434,53 @@ def locate(text: str, key: tuple[str, ...]) -> int | None:
                 and (best is None or len(full) > best[0]):
             best = (len(full), i)
     return best[1] + 1 if best is not None else None
+
+
+#: the journal meta key holding the mapping of a journal's runs
+JOURNAL_KEY = "mapping"
+#: row states that stand for objects a run wrote (or may have)
+_WRITTEN = ("done", "pending", "failed", "deleting")
+
+
+def record_mapping(journal: Any, mapping: Mapping, *, allow_change: bool = False) -> None:
+    """Record ``mapping`` in ``journal`` (text, path, digest): refuse one that differs from
+    the recorded mapping once the journal holds written objects (a full run after a sample
+    with another file would leave the two parts mapped differently): :class:`MappingChanged`,
+    unless ``allow_change``."""
+    raw = journal.get_meta(JOURNAL_KEY)
+    try:
+        recorded = json.loads(raw) if raw else None
+    except ValueError:
+        recorded = None  # damaged: recorded again below
+    digest = mapping.digest
+    if isinstance(recorded, dict) and recorded.get("sha256") != digest and not allow_change \
+            and any(n for (kind, state), n in journal.counts().items()
+                    if state in _WRITTEN and kind != "agent"):  # agents are matched, not written
+        def name(path: Any, text: Any) -> str:
+            return f"the mapping file {path}" if path else (
+                "a mapping file" if text is not None else "no mapping file")
+        raise MappingChanged(
+            f"this journal's objects were written with "
+            f"{name(recorded.get('path'), recorded.get('text'))} (sha256 "
+            f"{str(recorded.get('sha256'))[:12]}) and this run has "
+            f"{name(mapping.path, mapping.text)} (sha256 {digest[:12]}): the target would "
+            "hold objects mapped two ways. Run with the recorded mapping, or pass "
+            "--allow-mapping-change (verify then applies the new one to every object)")
+    journal.set_meta(JOURNAL_KEY, json.dumps({"path": mapping.path, "text": mapping.text,
+                                              "sha256": digest}))
+
+
+def recorded_mapping(journal: Any) -> Mapping | None:
+    """The mapping a journal's runs recorded (``None``: none recorded, an older journal)."""
+    raw = journal.get_meta(JOURNAL_KEY)
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        text, path = data.get("text"), data.get("path")
+        if text is None:
+            return Mapping(path=path)
+        return parse(str(text), path=path)
+    except (ValueError, AttributeError, MappingError) as exc:
+        raise MappingError(f"the mapping recorded in the journal cannot be read ({exc})"
+                           ) from None

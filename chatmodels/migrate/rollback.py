@@ -17,7 +17,10 @@ Journaled and resumable: each object's row goes ``done`` -> ``deleting`` (commit
 request) -> ``rolled_back``. A killed rollback is resumed by running it again: ``deleting``
 rows are deleted again (an object already gone, ``ResourceNotFound``, counts as deleted).
 A ``rolled_back`` row is a fresh start for the engine: migrating again with the same journal
-creates the object again. The rollback holds the journal's lock and refuses a target whose
+creates the object again. The attachment rows of a message that goes (deleted, or removed with
+its conversation) go with it (``rolled_back``: a later run downloads and sends the files again);
+an uploaded file's bytes stay in the target's file storage (no target's API deletes an uploaded
+file, only the messages holding it): they are counted and listed. The rollback holds the journal's lock and refuses a target whose
 identity is not the journal's (``JournalMismatch``).
 """
 
@@ -53,7 +56,6 @@ ORDER: tuple[tuple[str, str, str | None], ...] = (
 TWINS = {"conversation_head": "conversation"}
 #: row states
 DELETING, ROLLED_BACK = "deleting", "rolled_back"
-ATTACHMENT = attachments.KIND
 
 NOT_CREATED = {
     "matched": "found on the target before any write (it existed before)",
@@ -71,6 +73,8 @@ class RollbackReport:
     kept: Counter[tuple[str, str]] = dataclasses.field(default_factory=Counter)
     errors: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     marker: str | None = None
+    #: files uploaded to the target whose messages this rollback removed (their bytes stay)
+    uploads: int = 0
     elapsed: float = 0.0
 
     @property
@@ -80,7 +84,8 @@ class RollbackReport:
     def as_dict(self) -> dict[str, Any]:
         return {"deleted": dict(self.deleted), "removed": dict(self.removed),
                 "kept": [[k, r, n] for (k, r), n in sorted(self.kept.items())],
-                "errors": [list(e) for e in self.errors], "marker": self.marker}
+                "errors": [list(e) for e in self.errors], "marker": self.marker,
+                "uploads": self.uploads}
 
     def __str__(self) -> str:
         kinds = [k for _, k, _ in ORDER if k in self.deleted or k in self.removed]
@@ -96,6 +101,10 @@ class RollbackReport:
                       in sorted(self.kept.items())]
         if self.marker:
             lines.append(f"  run marker: {self.marker}")
+        if self.uploads:
+            lines.append(f"  uploaded files: {self.uploads} - their messages are deleted; the "
+                         "bytes stay in the target's file storage (no API deletes an uploaded "
+                         "file)")
         if self.errors:
             lines.append("")
             lines.append(f"Failed ({len(self.errors)}; run the rollback again to retry):")
@@ -128,6 +137,7 @@ class Rollback:
             raise
         self.report = RollbackReport()
         self._origins = self.journal.origins()
+        self._files: dict[str, list[Entry]] | None = None
 
     def close(self) -> None:
         self.journal.close()
@@ -165,7 +175,6 @@ class Rollback:
             for kind, target_kind, parent in ORDER:
                 for entry in self.journal.entries(kind):
                     self._row(entry, target_kind, parent)
-            self._files()
             if not self.report.errors:
                 self.report.marker = self._unmark()
                 self.journal.set_meta("rolled_back", str(time.time()))
@@ -220,6 +229,25 @@ class Rollback:
         if twin is not None:
             self.journal.set_state(twin, entry.source_id, ROLLED_BACK)
         (self.report.removed if removed else self.report.deleted)[target_kind] += 1
+        if entry.kind in ("conversation_head", "message"):
+            self._files_go(entry.source_id)
+
+    def _files_go(self, sid: str) -> None:
+        """The attachment rows of a conversation (``<conv>``) or message (``<conv>/<msg>``)
+        that goes: rolled back with it."""
+        if self._files is None:
+            self._files = {}
+            for row in self.journal.entries(attachments.KIND):
+                self._files.setdefault(_parent_sid(row.source_id), []).append(row)
+        prefix = sid + "/"
+        rows = self._files.get(_parent_sid(sid), [])
+        for row in [r for r in rows if r.source_id.startswith(prefix)]:
+            rows.remove(row)  # once
+            if row.state != ROLLED_BACK:
+                self.journal.set_state(attachments.KIND, row.source_id, ROLLED_BACK)
+                if row.state == "done" and isinstance(row.payload, dict) \
+                        and row.payload.get("mode") == "upload":
+                    self.report.uploads += 1
 
     def _delete(self, entry: Entry, target_kind: str, parent: str | None) -> None:
         method: Callable[..., None] = getattr(self.writer, DELETE_METHODS[target_kind])
@@ -241,17 +269,6 @@ class Rollback:
         if entry.kind == "message":
             # its conversation stays: a later run must look at it again to resend the message
             self.journal.set_state("conversation", _parent_sid(entry.source_id), ROLLED_BACK)
-
-    def _files(self) -> None:
-        """Attachment rows follow their conversation: a conversation rolled back (deleted, or
-        looked at again for a deleted message) is written again with its files, so their rows
-        are a fresh start too (an upload needs the bytes downloaded again)."""
-        for entry in self.journal.entries(ATTACHMENT):
-            if entry.state == ROLLED_BACK:
-                continue
-            conv = self.journal.get("conversation", entry.source_id.split("/", 1)[0])
-            if conv is not None and conv.state == ROLLED_BACK:
-                self.journal.set_state(ATTACHMENT, entry.source_id, ROLLED_BACK)
 
     def _unmark(self) -> str | None:
         """Remove the run marker; the reason it stays when it cannot be removed."""

@@ -15,6 +15,12 @@ conversations with their messages) or its lookups (``find_tag``, ``find_field``,
 * ``lost``: it differs as declared and the target holds nothing;
 * ``different``: it differs and nothing declares why. :attr:`Verification.ok` is false.
 
+Through the mapping: the source object is compared as the run wrote it, seen through the
+mapping file the journal recorded (``mapping=`` overrides it): a field the file renames, value
+maps, defaults or coerces is ``transformed`` (reason ``mapping file``) when the target holds
+what the file makes of it, a field the file leaves out is ``lost`` (same reason); target
+declarations then apply to the mapped object (a mapped state meets the target's own rules).
+
 Kinds the target cannot read back are listed (``Target.unreadable``), not failed. The report is
 a table (``str``) and a CSV or HTML file (:meth:`Verification.write`).
 """
@@ -37,6 +43,9 @@ from . import fidelity
 from .attachments import comparable
 from .engine import WRITTEN_MESSAGES, _ts
 from .journal import Journal, JournalError
+from .mapper import Mapper, View
+from .mapping import Mapping as MappingFile
+from .mapping import load, recorded_mapping
 from .targets import Target, account_identity, plain, target_for
 
 STATUSES = ("equal", "transformed", "lost", "different")
@@ -44,6 +53,8 @@ STATUSES = ("equal", "transformed", "lost", "different")
 CONTACT_FIELDS = ("name", "email", "phone", "external_id")
 #: fields compared without case
 FOLDED = frozenset({"email"})
+#: the reason of a field the mapping file changed
+MAPPED = "mapping file"
 _MISSING = object()
 
 
@@ -258,12 +269,13 @@ def _show(value: Any) -> str:
 class Verifier:
     """Compare what ``journal`` migrated from ``source`` to ``target``, field by field.
 
-    ``rules``: extra :class:`Rule` objects (a mapping's renames and value maps), consulted
-    before the target's fidelity declarations.
+    ``rules``: extra :class:`Rule` objects, consulted before the target's fidelity
+    declarations. ``mapping``: the mapping file (path or parsed) to compare through instead of
+    the one the journal recorded.
     """
 
     def __init__(self, source: Client, target: Client, journal: str, *,
-                 rules: Sequence[Rule] = ()) -> None:
+                 rules: Sequence[Rule] = (), mapping: MappingFile | str | None = None) -> None:
         # a read-only copy: verification never writes the journal and takes no lock
         self.journal = Journal(journal, read_only=True)
         if self.journal.get_meta("target_identity") is None:
@@ -279,6 +291,15 @@ class Verifier:
         self.target = target
         self.writer: Target = target_for(target, dry_run=True)
         self.rules = list(rules)
+        try:
+            chosen = load(mapping) if isinstance(mapping, str) else mapping
+            if chosen is None:
+                chosen = recorded_mapping(self.journal)
+        except ChatModelsError:
+            self.journal.close()
+            raise
+        self.mapping: MappingFile = chosen or MappingFile()
+        self.mapper = Mapper(self.mapping, self.writer)
         self.result = Verification()
         self._tag_names: dict[str, str] | None = None
 
@@ -330,10 +351,19 @@ class Verifier:
         return None
 
     def compare(self, kind: str, obj: Any, sid: str, tid: str, field: str, want: Any,
-                got: Any, read: Any = None) -> None:
+                got: Any, read: Any = None, mapped: Any = _MISSING, *,
+                renamed: bool = False) -> None:
         """One field: ``want`` on the source, ``got`` on the target (``read(field)`` reads
-        another target field, for rules that rename)."""
+        another target field, for rules that rename); ``mapped``: what the mapping file
+        makes of ``want`` (when it has a rule for the field); ``renamed``: the file gives it
+        another name on the target (``got`` is read under that name)."""
         fold = field in FOLDED
+        if mapped is not _MISSING and (renamed or not same(want, mapped, fold=fold)):
+            if same(mapped, got, fold=fold):
+                self._add(kind, sid, tid, field, "lost" if empty(got) and not empty(want)
+                          else "transformed", want, got, MAPPED)
+                return
+            want = mapped  # what the run wrote: the target's own rules apply to it
         if same(want, got, fold=fold):
             self._add(kind, sid, tid, field, "equal", want, got)
             return
@@ -365,9 +395,11 @@ class Verifier:
             tid = self._done("tag", str(tag.id))
             if tid is None or not tag.name:
                 continue
-            found = self.writer.find_tag(tag.name)
+            name = self.mapping.tag_name(tag.name) or tag.name
+            found = self.writer.find_tag(name)
             self.compare("tag", tag, str(tag.id), tid, "name", tag.name,
-                         tag.name if found == tid else None)
+                         name if found == tid else None, mapped=name,
+                         renamed=name.lower() != tag.name.lower())
 
     def _fields(self) -> None:
         if self.writer.schemaless_fields:
@@ -378,9 +410,11 @@ class Verifier:
             tid = self._done("contact_field", sid)
             if tid is None or not f.name:
                 continue
-            found = self.writer.find_field(f.name)
+            name = (self.mapper.field(f) or (f.name,))[0]
+            found = self.writer.find_field(name)
             self.compare("contact_field", f, sid, tid, "name", f.name,
-                         f.name if found is not None else None)
+                         name if found is not None else None, mapped=name,
+                         renamed=spelled(name) != spelled(f.name))
 
     # -- contacts ----------------------------------------------------------------------------------
     def _target_tag_names(self) -> dict[str, str]:
@@ -421,7 +455,7 @@ class Verifier:
             except ChatModelsError as exc:
                 self._fail("contact", sid, exc)
                 continue
-            self._contact(contact, sid, tid, got, source_tags)
+            self._contact(self.mapper.view("contact", contact), sid, tid, got, source_tags)
             self._children(contact, sid, tid)
 
     def _contact(self, contact: Any, sid: str, tid: str, got: Any,
@@ -431,18 +465,41 @@ class Verifier:
                 return _custom(got, field.partition(".")[2])
             return getattr(got, field, None)
 
+        source = _unwrap(contact)
         for field in CONTACT_FIELDS:
-            self.compare("contact", contact, sid, tid, field, getattr(contact, field, None),
-                         getattr(got, field, None), read)
-        for key, value in (contact.custom_attributes or {}).items():
+            self.compare("contact", contact, sid, tid, field, getattr(source, field, None),
+                         getattr(got, field, None), read, getattr(contact, field, None))
+        rules = self.mapping.rules("contacts").attributes
+        mapped = (contact.custom_attributes or {}) if contact is not source else None
+        landed = set()
+        for key, value in (source.custom_attributes or {}).items():
             if value is None or not key:
                 continue
             field = f"custom_attributes.{key}"
-            self.compare("contact", contact, sid, tid, field, value, _custom(got, key), read)
+            rule = rules.get(key)
+            if mapped is None:
+                self.compare("contact", contact, sid, tid, field, value, _custom(got, key),
+                             read)
+            elif rule is not None and (rule.exclude or rule.field):
+                self.compare("contact", contact, sid, tid, field, value, _custom(got, key),
+                             read, None)  # left out, or carried in a field (compared there)
+            else:
+                to = (rule.to if rule is not None else None) or key
+                landed.add(to)
+                self.compare("contact", contact, sid, tid, field, value, _custom(got, to),
+                             read, mapped.get(to), renamed=spelled(to) != spelled(key))
+        for key, value in (mapped or {}).items():  # set by the file: defaults, moved fields
+            if key not in landed and value is not None and key:
+                self.compare("contact", contact, sid, tid, f"custom_attributes.{key}", None,
+                             _custom(got, key), read, value)
         if "tags" in self.writer.writes:
-            want = self._names(contact.tags or [], source_tags)
+            want = self._names(source.tags or [], source_tags)
             have = self._names(getattr(got, "tags", None) or [], self._target_tag_names())
-            self.compare("contact", contact, sid, tid, "tags", want, have, read)
+            self.compare("contact", contact, sid, tid, "tags", want, have, read,
+                         self._mapped_tags(want))
+
+    def _mapped_tags(self, names: Iterable[str]) -> list[str]:
+        return sorted(n for n in (self.mapping.tag_name(x) for x in names) if n is not None)
 
     def _children(self, contact: Any, sid: str, tid: str) -> None:
         for kind, step in (("notes", "note"), ("events", "event")):
@@ -456,22 +513,25 @@ class Verifier:
                 self._fail(step, f"{sid}/*", exc)
                 continue
             for item in items:
+                item = self.mapper.view(step, item)
+                source = _unwrap(item)
                 if step == "note":
                     csid = f"{sid}/{item.id}"
                     ctid = self._done("note", csid)
                     if ctid is None:
                         continue
                     found = self.writer.find_note(tid, item)
-                    self.compare("note", item, csid, ctid, "body", plain(item.body),
-                                 plain(item.body) if found is not None else None)
+                    self.compare("note", item, csid, ctid, "body", plain(source.body),
+                                 plain(item.body) if found is not None else None,
+                                 mapped=plain(item.body))
                 else:
-                    csid = f"{sid}/{item.name}/{_ts(item.created_at)}"  # as the engine keys it
+                    csid = f"{sid}/{source.name}/{_ts(source.created_at)}"  # as the engine keys it
                     ctid = self._done("event", csid)
                     if ctid is None:
                         continue
                     found = self.writer.find_event(tid, item)
-                    self.compare("event", item, csid, ctid, "name", item.name,
-                                 item.name if found is not None else None)
+                    self.compare("event", item, csid, ctid, "name", source.name,
+                                 item.name if found is not None else None, mapped=item.name)
 
     # -- conversations -----------------------------------------------------------------------------
     def _conversations(self) -> None:
@@ -489,13 +549,15 @@ class Verifier:
             except ChatModelsError as exc:
                 self._fail("conversation", sid, exc)
                 continue
-            self.compare("conversation", conv, sid, tid, "state", conv.state,
-                         getattr(got, "state", None))
+            view = self.mapper.view("conversation", conv)
+            self.compare("conversation", view, sid, tid, "state", conv.state,
+                         getattr(got, "state", None), mapped=view.state)
             if "tags" in self.writer.writes:
                 want = self._names(conv.tags or [], {})
                 have = self._names(getattr(got, "tags", None) or [],
                                    self._target_tag_names())
-                self.compare("conversation", conv, sid, tid, "tags", want, have)
+                self.compare("conversation", view, sid, tid, "tags", want, have,
+                             mapped=self._mapped_tags(want))
             self._messages(conv, sid, tid, got)
 
     def _messages(self, conv: Any, sid: str, tid: str, got: Any) -> None:
@@ -506,6 +568,7 @@ class Verifier:
         self.compare("conversation", conv, sid, tid, "messages", len(want), len(have))
         for i, msg in enumerate(want):
             other = have[i] if i < len(have) else None
+            # text and file names: a file's URL differs on the target (uploaded, or a link)
             self.compare("message", msg, f"{sid}/{msg.id}", tid, f"messages[{i}].body",
                          comparable(msg), comparable(other) if other is not None else None)
 
@@ -515,6 +578,11 @@ def _written(messages: Iterable[Any]) -> Iterator[Any]:
     for m in messages:
         if m.kind in WRITTEN_MESSAGES and (m.body or m.attachments):
             yield m
+
+
+def _unwrap(obj: Any) -> Any:
+    """The source object under a mapping's view."""
+    return obj.source if type(obj) is View else obj
 
 
 def _custom(obj: Any, key: str) -> Any:
@@ -527,8 +595,8 @@ def _custom(obj: Any, key: str) -> Any:
     return next((v for k, v in values.items() if spelled(k) == wanted), None)
 
 
-def verify(source: Client, target: Client, journal: str, *,
-           rules: Sequence[Rule] = ()) -> Verification:
+def verify(source: Client, target: Client, journal: str, *, rules: Sequence[Rule] = (),
+           mapping: MappingFile | str | None = None) -> Verification:
     """Verify one journal's migration (see :class:`Verifier`)."""
-    with Verifier(source, target, journal, rules=rules) as verifier:
+    with Verifier(source, target, journal, rules=rules, mapping=mapping) as verifier:
         return verifier.run()
