@@ -130,7 +130,7 @@ class _Field:
         if values is not None:  # the common case inline: a loaded scalar, not a reference
             key = obj.aliases.get(name, name)
             value = values.get(key, _MISSING)
-            if value is None or (type(value) in _SCALARS and key not in obj._refs):
+            if type(value) in _SCALARS and key not in obj._refs or value is None:
                 return value
         return obj.__getattr__(name)
 

@@ -173,7 +173,7 @@ def load(schema_cls: type[Schema], data: Mapping[str, Any]) -> tuple[dict[str, A
             extra[key] = value
             continue
         attr, field, kind = step
-        if value is None or kind is _ANY or type(value) is kind:
+        if type(value) is kind or value is None or kind is _ANY:
             values[attr] = value
         elif kind is _STRINGS:
             if type(value) is not list or not all(type(v) is str for v in value):
