@@ -18,7 +18,7 @@ import json as jsonlib
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -115,47 +115,8 @@ class AnswerReader:
     def read_body(self, raw: requests.Response, started: float, method: str, path: str,
                   request_id: str | None) -> bytes:
         """The whole (decoded) body, read in small pieces under the size cap and the deadline."""
-        where = f"{method} {self.safe(path)}"
-        declared = header_text(raw.headers.get("Content-Length"))
-        if (declared and declared.isdigit() and int(declared) > self.max_body_bytes
-                and "Content-Encoding" not in raw.headers):
-            raw.close()
-            raise self.too_large(raw, request_id)
-        reader = raw.raw
-        read = getattr(reader, "read1", None) or reader.read
         chunks: list[bytes] = []
-        size = 0
-        complete = False
-        try:
-            while True:
-                if time.monotonic() - started > self.deadline:
-                    raise APITimeoutError(
-                        f"{self.provider}: {where} exceeded its {self.deadline:g}s deadline "
-                        "while reading the answer", provider=self.provider, method=method,
-                        path=self.safe(path))
-                chunk = read(_READ_SIZE, decode_content=True)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > self.max_body_bytes:
-                    raise self.too_large(raw, request_id)
-                chunks.append(chunk)
-            complete = True
-        except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
-            raise APITimeoutError(f"{self.provider}: read timeout in the body of {where}",
-                                  provider=self.provider, method=method,
-                                  path=self.safe(path)) from None
-        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError,
-                requests.RequestException) as exc:
-            raise ResponseReadError(
-                f"{self.provider}: the answer to {where} broke off mid-body "
-                f"({type(root_cause(exc)).__name__})", provider=self.provider, method=method,
-                path=self.safe(path)) from None
-        finally:
-            if complete:
-                reader.release_conn()
-            else:
-                raw.close()  # the connection is in an unknown state: never reuse it
+        self._pump(raw, started, method, path, request_id, chunks.append)
         content = b"".join(chunks)
         # the raw response reads as usual (``client.last_response.content``)
         raw._content = content
@@ -166,6 +127,12 @@ class AnswerReader:
                     request_id: str | None, sink: IO[bytes]) -> int:
         """Copy the (decoded) body into ``sink`` in small pieces under the size cap and the
         deadline, as :meth:`read_body` reads; return its size. For files, not JSON."""
+        return self._pump(raw, started, method, path, request_id, sink.write)
+
+    def _pump(self, raw: requests.Response, started: float, method: str, path: str,
+              request_id: str | None, write: Callable[[bytes], object]) -> int:
+        """Hand the body to ``write`` piece by piece under the size cap and the deadline;
+        its size. The connection is released after a complete read, closed otherwise."""
         where = f"{method} {self.safe(path)}"
         declared = header_text(raw.headers.get("Content-Length"))
         if (declared and declared.isdigit() and int(declared) > self.max_body_bytes
@@ -189,7 +156,7 @@ class AnswerReader:
                 size += len(chunk)
                 if size > self.max_body_bytes:
                     raise self.too_large(raw, request_id)
-                sink.write(chunk)
+                write(chunk)
             complete = True
         except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
             raise APITimeoutError(f"{self.provider}: read timeout in the body of {where}",
