@@ -25,20 +25,26 @@ settings of its provider).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as dt
 import decimal
 import json as jsonlib
 import logging
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from types import MethodType
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from marshmallow import Schema
 
 from . import schema as wire_schema
+from .descriptors import (
+    _MISSING,
+    _PEEKING,
+    Derived,
+    _Field,
+    derived_names,
+    hybridmethod,
+    no_lazy_loads,
+)
 from .errors import ChatModelsError, FieldError, ResponseError, ValidationError
 
 if TYPE_CHECKING:
@@ -46,112 +52,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("chatmodels.model")
 
-_MISSING: Any = object()
+__all__ = ["Derived", "Model", "derived_names", "hybridmethod", "jsonable", "no_lazy_loads"]
+
 _MUTABLE = (dict, list)
-_SCALARS = frozenset({str, int, float, bool})
 _NONE: frozenset[str] = frozenset()
-#: per thread: while > 0 (inside ``peek``), nothing is loaded lazily
-_PEEKING = threading.local()
 _INTERNAL = frozenset({"_values", "_orig", "_touched", "_partial", "extra", "_raw", "_deleted",
                        "_account", "_stale"})
-
-
-class hybridmethod:
-    """A method that receives the instance when called on one, else the class.
-
-    Used for the account hooks (``_client``, ``_request``, ``_model``): on an object they use
-    the account that loaded the object, on a class the class's account.
-    """
-
-    def __init__(self, func: Callable[..., Any]) -> None:
-        self.func = func
-        self.__doc__ = func.__doc__
-
-    def __get__(self, obj: Any, owner: type | None = None) -> Any:
-        return MethodType(self.func, owner if obj is None else obj)
-
-
-class Derived:
-    """A canonical field computed from (and written into) other fields of the object, e.g.
-    Crisp's ``name`` stored in ``person.nickname``. Assigning it goes through the same checks
-    as any field; without a setter it is read-only. The support-table generator does not count
-    it as an operation (unlike a ``property``)."""
-
-    def __init__(self, fget: Callable[[Any], Any],
-                 fset: Callable[[Any, Any], None] | None = None) -> None:
-        self.fget = fget
-        self.fset = fset
-        self.name = fget.__name__
-        self.__doc__ = fget.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def setter(self, fset: Callable[[Any, Any], None]) -> Derived:
-        return Derived(self.fget, fset)
-
-    def __get__(self, obj: Any, owner: type | None = None) -> Any:
-        if obj is None:
-            return self
-        return self.fget(obj)
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        if self.fset is None:
-            raise FieldError(f"{type(obj).__name__}.{self.name} is read-only",
-                             provider=obj._provider_name(), field=self.name)
-        self.fset(obj, value)
-
-
-def derived_names(cls: type) -> list[str]:
-    """The :class:`Derived` fields of a class, base classes first."""
-    names: list[str] = []
-    for klass in reversed(cls.__mro__):
-        for name, value in vars(klass).items():
-            if isinstance(value, Derived) and name not in names:
-                names.append(name)
-    return names
-
-
-class _Field:
-    """A field's entry on its class, so reading it skips the failed normal lookup (and the
-    exception CPython builds for it) before ``Model.__getattr__``; the reading rules are all
-    in ``__getattr__``. On the class itself it is absent, as a plain field always was."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: Any, owner: type | None = None) -> Any:
-        if obj is None:
-            raise AttributeError(self.name)
-        name = self.name
-        values = obj.__dict__.get("_values")
-        if values is not None:  # the common case inline: a loaded scalar, not a reference
-            key = obj.aliases.get(name, name)
-            value = values.get(key, _MISSING)
-            if type(value) in _SCALARS and key not in obj._refs or value is None:
-                return value
-        return obj.__getattr__(name)
-
-
-@contextlib.contextmanager
-def no_lazy_loads(*, strict: bool = False) -> Iterator[None]:
-    """Within the block (this thread), reading a field an object lacks loads nothing: it
-    reads as ``None`` (as with ``peek``), or raises ``ValidationError`` with ``strict=True``."""
-    if strict:
-        before = getattr(_PEEKING, "strict", False)
-        _PEEKING.strict = True
-        try:
-            yield
-        finally:
-            _PEEKING.strict = before
-        return
-    _PEEKING.depth = getattr(_PEEKING, "depth", 0) + 1
-    try:
-        yield
-    finally:
-        _PEEKING.depth -= 1
 
 
 class Model:
