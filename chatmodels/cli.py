@@ -306,6 +306,7 @@ def _migrate_and_follow(args: argparse.Namespace, ctx: _Context, source_entry: A
                               sample=args.sample,
                               allow_mapping_change=args.allow_mapping_change,
                               attachment_max_bytes=args.attachment_max_bytes)
+    migration.settle = bool(args.follow)  # the run before following journals as a follow does
     following = False
     try:
         with _journal_errors(args.journal):

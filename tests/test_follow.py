@@ -176,11 +176,13 @@ def test_event_follow_with_duplicated_and_reordered_deliveries(tmp_path):
         target_api = connect(target)
         compared = assert_migrated(api, target_api, events=False, key="phone")
         assert compared[0] == 14
-        # each object was written once: no journal row was retried, and no stale mark is left
+        # each object was written once: no journal row was retried; stale marks are left only
+        # on contacts and conversations changed in the last SETTLE seconds (synced once more
+        # by the next round or process, even after a kill -9)
         assert {attempts for _, _, attempts in rows(journal)} == {1}
         with sqlite3.connect(journal) as db:
-            assert db.execute("SELECT COUNT(*) FROM objects WHERE version=?",
-                              (STALE,)).fetchone()[0] == 0
+            assert db.execute("SELECT COUNT(*) FROM objects WHERE version=? AND kind NOT IN "
+                              "('contact', 'conversation')", (STALE,)).fetchone()[0] == 0
         phones = [c.phone for c in target_api.Contact.all()]
         assert len(phones) == len(set(phones)) == 14
 

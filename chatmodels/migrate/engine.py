@@ -32,6 +32,7 @@ from ..errors import (
     UnknownResource,
 )
 from . import attachments, fidelity
+from .follow import SETTLE, STALE, _when
 from .journal import Journal
 from .mapper import Mapper, keep, weak_method
 from .mapping import Mapping, record_mapping
@@ -135,6 +136,9 @@ class Migration:
             count=partial(_later, me, "_count", "attachments"),
             skip=partial(_later, me, "_skip", "attachments"))
         self.reconcile = False
+        #: a live sync: a contact or conversation changed in the last ``follow.SETTLE`` seconds
+        #: is journaled as to be synced again (set by ``follow()`` and ``migrate --follow``)
+        self.settle = False
         self._marked = False
         self._seen_generation = 0
         self._mark_lock = threading.Lock()
@@ -211,6 +215,7 @@ class Migration:
         wrote ``n`` objects. See :mod:`chatmodels.migrate.follow`.
         """
         from .follow import Follower
+        self.settle = True
         follower = Follower(self, resources=resources, stop=stop, idle_timeout=idle_timeout,
                             on_write=on_write)
         if feed is None:
@@ -383,7 +388,7 @@ class Migration:
                 return entry.target_id
             self._mark()
             update(entry.target_id or "")
-            self.journal.done(kind, sid, entry.target_id, version, payload)
+            self.journal.done(kind, sid, entry.target_id, self._recorded(kind, version), payload)
             self._count(step, "updated")
             return entry.target_id
         if self.dry_run:
@@ -399,7 +404,7 @@ class Migration:
             if found is not None:
                 # after a crash or a failure it may be ours; else it was there before
                 mine = entry is not None and entry.state in ("pending", "failed")
-                self.journal.done(kind, sid, found, version, payload,
+                self.journal.done(kind, sid, found, self._recorded(kind, version), payload,
                                   origin="reconciled" if mine else "matched")
                 self._count(step, "reconciled")
                 return found
@@ -415,7 +420,7 @@ class Migration:
                 if update is not None:
                     update(found)
                 # a 409 on the first attempt: it was there before (later: maybe ours)
-                self.journal.done(kind, sid, found, version, payload,
+                self.journal.done(kind, sid, found, self._recorded(kind, version), payload,
                                   origin="matched" if attempt == 0 else "reconciled")
                 self._count(step, "reconciled")
                 return found
@@ -424,16 +429,30 @@ class Migration:
                 time.sleep(0.2 * (attempt + 1))
                 found = lookup()
                 if found is not None:
-                    self.journal.done(kind, sid, found, version, payload, origin="reconciled")
+                    self.journal.done(kind, sid, found, self._recorded(kind, version), payload,
+                                      origin="reconciled")
                     self._count(step, "reconciled")
                     return found
                 if attempt == 2:
                     raise
-        self.journal.done(kind, sid, target_id, version, payload, origin="created")
+        self.journal.done(kind, sid, target_id, self._recorded(kind, version), payload, origin="created")
         self._count(step, "created")
         return target_id
 
     # -- steps ---------------------------------------------------------------------------
+    def _recorded(self, kind: str, version: str | None) -> str | None:
+        """The version to journal: during a live sync, a contact or conversation whose
+        ``updated_at`` is under ``SETTLE`` seconds old is journaled as ``STALE``, so the next
+        round (or the next process, after a ``kill -9``) syncs it again: a second change in
+        the same second would not move a one-second ``updated_at``."""
+        if not self.settle or kind not in ("contact", "conversation"):
+            return version
+        when = _when(version)
+        if when is not None and when >= dt.datetime.now(dt.timezone.utc) - dt.timedelta(
+                seconds=SETTLE):
+            return STALE
+        return version
+
     def _step_agents(self) -> None:
         self._stats("agents")
         if not self._can("agents"):

@@ -141,8 +141,10 @@ def assert_migrated(source: Any, target: Any, *, events: bool, notes: bool = Tru
     if not conversations_held:
         return len(src), 0
     # anonymous owners may map to a contact without an email: compare texts for those
-    assert Counter(t for _, t in got_convs.elements()) == \
-        Counter(t for _, t in want_convs.elements())
+    got_texts = Counter(t for _, t in got_convs.elements())
+    want_texts = Counter(t for _, t in want_convs.elements())
+    assert got_texts == want_texts, ("only on the target", got_texts - want_texts,
+                                     "only on the source", want_texts - got_texts)
     for (email, texts), count in want_convs.items():
         if email is not None and owners:
             assert got_convs[(email, texts)] == count, (email, texts)
