@@ -25,21 +25,21 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from ..client import Client
-from ..errors import ChatModelsError, ResourceNotFound
+from ..errors import ResourceNotFound
 from ..migrate.targets import (
     MARKER_FIELD,
     Target,
     coerce,
     epoch,
+    event_key,
     marker_text,
     parse_marker,
     plain,
     provider_of,
-    python_type,
     scalars,
     with_attachments,
 )
@@ -246,22 +246,6 @@ class BrevoTarget(Target):
             self._field_index()[key] = attr
         return str(attr.id)
 
-    def _ensure_fields(self, values: Mapping[str, Any]) -> None:
-        index = self._field_index()
-        for key, value in values.items():
-            if key in index:
-                continue
-            try:
-                self.create_field(key, python_type(value), None)
-            except ChatModelsError:
-                with self._lock:
-                    self._fields = None  # another worker (or a lost answer) created it
-                if key not in self._field_index():
-                    raise
-            else:
-                if self.on_field_created is not None:
-                    self.on_field_created(key)
-
     # -- contacts ------------------------------------------------------------------------------
     def _attributes(self, contact: Any) -> dict[str, Any]:
         """The contact's attributes as Brevo names them, typed as the target defines them."""
@@ -269,7 +253,7 @@ class BrevoTarget(Target):
                   if k != MARKER_FIELD}
         custom = {k: v for k, v in custom.items() if k not in STANDARD}
         if custom:
-            self._ensure_fields(custom)
+            self._define_fields(custom)
         index = self._field_index()
         out = {k: coerce(v, getattr(index.get(k), "data_type", None)) for k, v in custom.items()}
         first, _, last = str(contact.name or "").strip().partition(" ")
@@ -357,17 +341,13 @@ class BrevoTarget(Target):
         body = plain(note.body) or "(empty note)"
         return str(self.client.Note.create(contact=contact_id, body=body).id)
 
-    @staticmethod
-    def _event_id(contact_id: str, event: Any) -> str:
-        return f"{contact_id}/{event.name}/{epoch(event.created_at)}"
-
     def find_event(self, contact_id: str | None, event: Any) -> str | None:
         if not contact_id:
             return ""
         ts, name = epoch(event.created_at), event_name(event.name)
         for existing in self.client.Event.all(contact_id=contact_id, name=name):
             if existing.name == name and epoch(existing.created_at) == ts:
-                return self._event_id(contact_id, event)
+                return event_key(contact_id, event)
         return None
 
     def create_event(self, contact_id: str | None, event: Any) -> str:
@@ -386,7 +366,7 @@ class BrevoTarget(Target):
             found = self.client.Contact.find(id=contact_id)
             fields["external_id"] = found.external_id
         self.client.Event.create(**fields)
-        return self._event_id(contact_id, event)
+        return event_key(contact_id, event)
 
     # -- conversations -------------------------------------------------------------------------
     def find_conversation(self, contact_id: str | None, conv: Any, first: Any) -> str | None:
@@ -432,12 +412,7 @@ class BrevoTarget(Target):
 
     def delete_field(self, field_id: str) -> None:
         """``DELETE /contacts/attributes/{category}/{name}`` (``field_id``: ``category/NAME``)."""
-        for f in self.client.ContactField.all():
-            if str(f.id) == str(field_id):
-                f.delete()
-                break
-        with self._lock:
-            self._fields = None
+        self._delete_field_by_id(field_id)
 
     def delete_note(self, contact_id: str | None, note_id: str) -> None:
         """``DELETE /crm/notes/{id}``."""

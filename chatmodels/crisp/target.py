@@ -38,6 +38,7 @@ from ..migrate.targets import (
     MARKER_FIELD,
     Target,
     epoch,
+    event_key,
     marker_text,
     parse_marker,
     provider_of,
@@ -402,10 +403,6 @@ class CrispTarget(Target):
             self.client.Note.create(contact=contact_id, body=body)
         return str(contact_id or "")
 
-    @staticmethod
-    def _event_id(contact_id: str, event: Any) -> str:
-        return f"{contact_id}/{event.name}/{epoch(event.created_at)}"
-
     def find_event(self, contact_id: str | None, event: Any) -> str | None:
         if not contact_id:
             return ""
@@ -413,7 +410,7 @@ class CrispTarget(Target):
         for existing in self.client.Event.all(contact=contact_id):
             data = existing.metadata if isinstance(existing.metadata, Mapping) else {}
             if existing.name == event.name and data.get(EVENT_TIME_KEY) == ts:
-                return self._event_id(contact_id, event)
+                return event_key(contact_id, event)
         return None
 
     def create_event(self, contact_id: str | None, event: Any) -> str:
@@ -424,7 +421,7 @@ class CrispTarget(Target):
         if ts is not None:
             data[EVENT_TIME_KEY] = ts
         self.client.Event.create(contact=contact_id, text=event.name, data=data)
-        return self._event_id(contact_id, event)
+        return event_key(contact_id, event)
 
     # -- conversations -------------------------------------------------------------------------
     @staticmethod

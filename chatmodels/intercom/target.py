@@ -29,7 +29,6 @@ from ..migrate.targets import (
     marker_text,
     parse_marker,
     plain,
-    python_type,
     source_ref,
 )
 
@@ -188,22 +187,8 @@ class IntercomTarget(Target):
 
     def ensure_fields(self, values: dict[str, Any]) -> None:
         """Define the custom attributes a contact uses that the target lacks (once each)."""
-        index = self._field_index()
-        for key, value in values.items():
-            if self._spelled(key) in index:
-                continue
-            try:
-                self.create_field(key, python_type(value), None)
-            except ChatModelsError:
-                with self._lock:
-                    self._fields = None  # another worker created it: refresh and go on
-                if self._spelled(key) not in self._field_index():
-                    raise
-            else:
-                if self.on_field_created is not None:
-                    self.on_field_created(key)
+        self._define_fields(values, self._spelled)
 
-    # -- contacts ------------------------------------------------------------------------------
     def _contact_values(self, contact: Any) -> dict[str, Any]:
         values = {k: getattr(contact, k) for k in self.CONTACT_FIELDS}
         values = {k: v for k, v in values.items() if v is not None}

@@ -39,7 +39,7 @@ import html
 import json
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -135,6 +135,12 @@ def scalars(values: Any) -> dict[str, Any]:
 #: name of the marker each run leaves on the target (see docs/reliability.md):
 #: ``{"journal": <journal id>, "generation": <run generation>}``
 MARKER_FIELD = "chatmodels_journal"
+
+
+def event_key(contact_id: str, event: Any) -> str:
+    """A written event's target id where the provider gives events none: its contact, name and
+    time (the natural key ``find_event`` looks up)."""
+    return f"{contact_id}/{event.name}/{epoch(event.created_at)}"
 
 
 def marker_text(journal_id: str, generation: int) -> str:
@@ -253,6 +259,47 @@ class Target(abc.ABC):
             raise TypeError(f"{cls.__name__}.attachments: {cls.attachments!r} is not one of "
                             f"{', '.join(MODES)}")
         declarations(cls)  # raises ValueError naming a key that does not parse
+
+    # -- field definitions, for targets that define fields ---------------------------------------
+    #: the target's field definitions, read once by ``_field_index`` (``None``: not read yet)
+    _fields: Any = None
+
+    def _field_index(self) -> Container[str]:
+        """The names of the target's field definitions (cached in ``_fields``); targets that
+        define fields implement it."""
+        raise NotImplementedError
+
+    def _forget_fields(self) -> None:
+        """Drop the cached field definitions: the next ``_field_index`` reads them again."""
+        with self._lock:
+            self._fields = None
+
+    def _define_fields(self, values: Mapping[str, Any],
+                       spelled: Callable[[str], str] = str) -> None:
+        """Define, through ``create_field``, the fields ``values`` uses that the target lacks
+        (``spelled``: the name a key has on the target), once each, and report each one to
+        ``on_field_created``. A create that fails because another worker (or a lost answer)
+        made the field already is fine; any other failure raises."""
+        for key, value in values.items():
+            if spelled(key) in self._field_index():
+                continue
+            try:
+                self.create_field(key, python_type(value), None)
+            except ChatModelsError:
+                self._forget_fields()
+                if spelled(key) not in self._field_index():
+                    raise
+            else:
+                if self.on_field_created is not None:
+                    self.on_field_created(key)
+
+    def _delete_field_by_id(self, field_id: str) -> None:
+        """Delete the ``ContactField`` with this id (gone already: nothing to do)."""
+        for f in self.client.ContactField.all():
+            if str(f.id) == str(field_id):
+                f.delete()
+                break
+        self._forget_fields()
 
     @property
     def display_name(self) -> str:

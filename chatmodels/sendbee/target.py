@@ -34,7 +34,6 @@ from ..migrate.targets import (
     marker_text,
     parse_marker,
     plain,
-    python_type,
     scalars,
 )
 from .contacts import FIELD_TYPE_OF
@@ -171,22 +170,6 @@ class SendbeeTarget(Target):
             self._field_index()[name] = f
         return str(f.id)
 
-    def _ensure_fields(self, values: dict[str, Any]) -> None:
-        """Define the fields a contact uses that the target lacks (untyped sources)."""
-        for key, value in values.items():
-            if key in self._field_index():
-                continue
-            try:
-                self.create_field(key, python_type(value), None)
-            except ChatModelsError:
-                with self._lock:
-                    self._fields = None  # another worker created it: refresh and go on
-                if key not in self._field_index():
-                    raise
-            else:
-                if self.on_field_created is not None:
-                    self.on_field_created(key)
-
     # -- contacts ------------------------------------------------------------------------------
     @staticmethod
     def _values(contact: Any) -> dict[str, Any]:
@@ -240,7 +223,7 @@ class SendbeeTarget(Target):
         if phone is None:
             return ""
         values = self._values(contact)
-        self._ensure_fields(values)
+        self._define_fields(values)
         fields: dict[str, Any] = {"phone": phone}
         if contact.name:
             fields["name"] = str(contact.name)
@@ -276,7 +259,7 @@ class SendbeeTarget(Target):
         if missing:
             current.tags = [n for n in have if n] + missing
         values = self._values(contact)
-        self._ensure_fields(values)
+        self._define_fields(values)
         existing = current.custom_attributes or {}
         changed = {k: v for k, v in values.items() if existing.get(k) != v}
         if changed:
@@ -312,12 +295,7 @@ class SendbeeTarget(Target):
 
     def delete_field(self, field_id: str) -> None:
         """``DELETE /contacts/fields`` of the field with this id."""
-        for f in self.client.ContactField.all():
-            if str(f.id) == str(field_id):
-                f.delete()
-                break
-        with self._lock:
-            self._fields = None
+        self._delete_field_by_id(field_id)
 
     def delete_marker(self) -> str | None:
         """Delete the marker field."""
