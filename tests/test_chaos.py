@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -146,6 +147,35 @@ def journal_rows(path: str) -> int:
         return 0
 
 
+def kill_runs(cmd: list[str], thresholds: Iterable[int], progress: Callable[[], int]) -> int:
+    """Start ``cmd`` once per threshold and ``kill -9`` it as soon as ``progress()`` (rows of
+    its journal, say) reaches the threshold; how many runs were killed (the others finished
+    first)."""
+    kills = 0
+    for threshold in thresholds:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=ENV)
+        while proc.poll() is None and progress() < threshold:
+            time.sleep(0.005)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=60)
+    return kills
+
+
+def run_until_done(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` again until it exits 0: faults can leave objects failed (exit 1), and the
+    next run retries them; any other exit fails the test."""
+    for _ in range(6):
+        final = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=120)
+        if final.returncode == 0:
+            break
+        assert final.returncode == 1, final.stderr
+    assert final.returncode == 0, final.stdout + final.stderr
+    return final
+
+
 @pytest.mark.parametrize("source_kind,target_kind", [
     ("crisp", "intercom"), ("intercom", "crisp"), ("intercom", "intercom")])
 def test_faults_and_kills_end_like_a_clean_run(tmp_path, source_kind, target_kind):
@@ -172,25 +202,10 @@ def run_faults_and_kills(tmp_path: Any, source_kind: str, target_kind: str, *,
             target.chaos(rate=0.1, seed=7, kinds=KINDS, delay=0.4)
             journal = str(tmp_path / "chaos.db")
             cmd = command(source, target, journal)
-            kills = 0
-            for threshold in sorted(rng.sample(range(5, rows), KILLS)):
-                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, env=ENV)
-                while proc.poll() is None and journal_rows(journal) < threshold:
-                    time.sleep(0.005)
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGKILL)
-                    kills += 1
-                proc.wait(timeout=60)
+            kills = kill_runs(cmd, sorted(rng.sample(range(5, rows), KILLS)),
+                              lambda: journal_rows(journal))
             assert kills >= 3, "the runs finished before they could be killed"
-            # faults can leave objects failed (exit 1): the next run retries them
-            for _ in range(6):
-                final = subprocess.run(cmd, capture_output=True, text=True, env=ENV,
-                                       timeout=120)
-                if final.returncode == 0:
-                    break
-                assert final.returncode == 1, final.stderr
-            assert final.returncode == 0, final.stdout + final.stderr
+            run_until_done(cmd)
             faults = Counter(r.status for r in target.requests)
             target.clear_faults()
             assert faults[None] > 0 and faults[429] > 0  # dropped, reset and throttled

@@ -5,17 +5,14 @@ and done in the journal."""
 from __future__ import annotations
 
 import random
-import signal
 import sqlite3
-import subprocess
-import time
 from collections import Counter
 
 from chatmodels.migrate import Migration
 from chatmodels.migrate.attachments import KIND
 from chatmodels.testing import serve
 
-from .test_chaos import ENV, KINDS, command, connect, journal_rows, new_target
+from .test_chaos import KINDS, command, connect, journal_rows, kill_runs, new_target, run_until_done
 from .test_migrate_attachments import blob, target_files
 
 FILES = 16
@@ -43,24 +40,10 @@ def test_kill_9_during_attachments_then_resume_each_once(tmp_path):
             target.chaos(rate=0.1, seed=3, kinds=KINDS, delay=0.4)
             journal = str(tmp_path / "chaos.db")
             cmd = command(source, target, journal)
-            kills = 0
-            for threshold in sorted(rng.sample(range(rows // 2, rows), 4)):
-                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, env=ENV)
-                while proc.poll() is None and journal_rows(journal) < threshold:
-                    time.sleep(0.005)
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGKILL)
-                    kills += 1
-                proc.wait(timeout=60)
+            kills = kill_runs(cmd, sorted(rng.sample(range(rows // 2, rows), 4)),
+                              lambda: journal_rows(journal))
             assert kills >= 2, "the runs finished before they could be killed"
-            for _ in range(6):
-                final = subprocess.run(cmd, capture_output=True, text=True, env=ENV,
-                                       timeout=120)
-                if final.returncode == 0:
-                    break
-                assert final.returncode == 1, final.stderr
-            assert final.returncode == 0, final.stdout + final.stderr
+            run_until_done(cmd)
             target.clear_faults()
             got = target_files(connect(target))
             assert Counter(got) == Counter(expected)  # each once, byte-identical

@@ -6,12 +6,9 @@ cannot delete (listed by the rollback); never anything the run only matched; res
 from __future__ import annotations
 
 import copy
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from typing import Any
 
 import pytest
@@ -25,8 +22,8 @@ from chatmodels.testing.files import FileStore
 
 from .conformance.profiles import BY_NAME, MIGRATIONS
 from .conftest import FAST_RETRY
+from .test_chaos import ENV, kill_runs
 
-ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
 CONTACTS = 10
 
 #: simulator state a rollback may leave changed, per target: attribute -> the kind the target
@@ -248,16 +245,7 @@ def test_rollback_killed_then_resumed_finishes(pair, tmp_path):
         assert rows == 0
         dst_sim.latency = 0.01  # every answer a little late: the kills land mid-rollback
         cmd = rollback_command(dst_sim, journal)
-        kills = 0
-        for threshold in (3, 12, 25):
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    env=ENV)
-            while proc.poll() is None and rolled_back(journal) < threshold:
-                time.sleep(0.002)
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-            proc.wait(timeout=60)
+        kills = kill_runs(cmd, (3, 12, 25), lambda: rolled_back(journal))
         assert kills >= 2, "the rollbacks finished before they could be killed"
         dst_sim.latency = 0
         final = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=120)
