@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chatmodels import cli
-from chatmodels.migrate import Migration, verify
+from chatmodels.migrate import verify
 from chatmodels.migrate.journal import JournalError
 from chatmodels.migrate.targets import target_for
 from chatmodels.migrate.verify import Verification, same
@@ -18,18 +18,10 @@ from chatmodels.testing import serve
 
 from .conformance.profiles import BY_NAME, MIGRATIONS
 from .conftest import FAST_RETRY
+from .test_migrate_rollback import migrate
 
 CONTACTS = 10
 CORRUPT = "Corrupted By The Test"
-
-
-def migrate(source: Any, target: Any, journal: str) -> None:
-    m = Migration(source, target, journal, progress=False, workers=4)
-    try:
-        report = m.run()
-    finally:
-        m.close()
-    assert report.ok, report.errors
 
 
 def served(pair: tuple[str, str], contacts: int = CONTACTS) -> Any:
