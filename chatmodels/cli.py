@@ -63,6 +63,11 @@ class _Output:
             cls.silence()
 
     @classmethod
+    def show(cls, obj: Any, secrets: Any) -> None:
+        """Print a report (its ``str``), every line with the run's secrets redacted."""
+        cls.print("\n".join(clean(line, secrets) for line in str(obj).splitlines()))
+
+    @classmethod
     def silence(cls) -> None:
         """Point stdout at the null device, so that the interpreter's last flush is quiet."""
         cls.closed = True
@@ -185,7 +190,7 @@ def _verify(args: argparse.Namespace, ctx: _Context, source: Any = None,
     mapping = getattr(args, "mapping", None) if args.command == "verify" else None
     with _journal_errors(args.journal):
         result = verify(source, target, args.journal, mapping=mapping)
-    _Output.print("\n".join(clean(line, ctx.secrets) for line in str(result).splitlines()))
+    _Output.show(result, ctx.secrets)
     if args.report:
         result.write(args.report)
         _Output.print(f"Report: {args.report}")
@@ -215,7 +220,7 @@ def _rollback(args: argparse.Namespace, ctx: _Context) -> int:
         return EXIT_INTERRUPTED
     finally:
         rollback.close()
-    _Output.print("\n".join(clean(line, ctx.secrets) for line in str(report).splitlines()))
+    _Output.show(report, ctx.secrets)
     if report.errors:
         ctx.error(f"{len(report.errors)} object(s) could not be deleted (see above); run the "
                   "same command again to retry them")
@@ -324,7 +329,7 @@ def _migrate_and_follow(args: argparse.Namespace, ctx: _Context, source_entry: A
                 migration.close()
         except sqlite3.Error:  # pragma: no cover - closing a broken journal
             pass
-    _Output.print("\n".join(clean(line, ctx.secrets) for line in str(report).splitlines()))
+    _Output.show(report, ctx.secrets)
     if args.plan:
         write_plan(args.plan, migration.mapper, source_entry.display_name,
                    target_entry.display_name)
@@ -392,7 +397,7 @@ def _follow(args: argparse.Namespace, ctx: _Context, migration: Any, hooks: Any)
             migration.close()
         except sqlite3.Error:  # pragma: no cover - closing a broken journal
             pass
-    _Output.print("\n".join(clean(line, ctx.secrets) for line in str(result).splitlines()))
+    _Output.show(result, ctx.secrets)
     if not result.ok:
         ctx.error(f"{result.failed_rows} object(s) failed (see above and the journal "
                   f"{args.journal}); run the same command again to retry them")
