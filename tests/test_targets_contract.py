@@ -373,6 +373,24 @@ def test_no_provider_name_in_migrate_code():
     assert found == []
 
 
+def test_no_provider_name_in_core_code():
+    """Outside a provider's own packages (``chatmodels/<p>/``, ``chatmodels/testing/<p>/``) and
+    the registry, no code names a provider (comments and docstrings may, as examples)."""
+    names = registry.names()
+    root = MIGRATE.parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).parts
+        if parts[0] in names or parts[0] == "registry.py" or (
+                parts[0] == "testing" and len(parts) > 2 and parts[1] in names):
+            continue
+        for tok in _code_tokens(path):
+            hits = [n for n in names if n in tok.string.lower()]
+            if hits:
+                found.append(f"{path.relative_to(root)}:{tok.start[0]}: {tok.string!r}")
+    assert found == []
+
+
 def test_targets_write_through_the_object_model_only():
     for name in registry.names():
         entry = registry.get(name)
