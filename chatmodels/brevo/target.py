@@ -32,6 +32,7 @@ from ..client import Client
 from ..errors import ResourceNotFound
 from ..migrate.targets import (
     MARKER_FIELD,
+    CaseInsensitiveTags,
     Target,
     coerce,
     epoch,
@@ -74,7 +75,7 @@ def visitor_id(conv: Any) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-class BrevoTarget(Target):
+class BrevoTarget(CaseInsensitiveTags, Target):
     """Writes to Brevo (see the module docstring for the mapping)."""
 
     provider = "brevo"
@@ -201,22 +202,6 @@ class BrevoTarget(Target):
         return self.client.Agent(email=email, name=name, received_from=RECEIVED_FROM)
 
     # -- tags ----------------------------------------------------------------------------------
-    def _tag_index(self) -> dict[str, Any]:
-        with self._lock:
-            if self._tags is None:
-                self._tags = {str(t.name).lower(): t for t in self.client.Tag.all() if t.name}
-            return self._tags
-
-    def find_tag(self, name: str) -> str | None:
-        tag = self._tag_index().get(name.lower())
-        return str(tag.id) if tag is not None else None
-
-    def create_tag(self, name: str) -> str:
-        tag = self.client.Tag.create(name=name)
-        with self._lock:
-            self._tag_index()[name.lower()] = tag
-        return str(tag.id)
-
     def tag_contacts(self, name: str, contact_ids: list[str]) -> None:
         """``tag.tag(contacts=...)``: contacts already in the list are not an error."""
         if self.find_tag(name) is None:

@@ -23,6 +23,7 @@ from ..client import Client
 from ..errors import ChatModelsError, ResourceNotFound
 from ..migrate.targets import (
     MARKER_FIELD,
+    CaseInsensitiveTags,
     Target,
     coerce,
     epoch,
@@ -33,7 +34,7 @@ from ..migrate.targets import (
 )
 
 
-class IntercomTarget(Target):
+class IntercomTarget(CaseInsensitiveTags, Target):
     """Writes to Intercom 2.16 (see the module docstring)."""
 
     provider = "intercom"
@@ -132,23 +133,6 @@ class IntercomTarget(Target):
         return self._default_admin
 
     # -- tags ----------------------------------------------------------------------------------
-    def _tag_index(self) -> dict[str, Any]:
-        with self._lock:
-            if self._tags is None:
-                self._tags = {t.name.lower(): t for t in self.client.Tag.all() if t.name}
-            return self._tags
-
-    def find_tag(self, name: str) -> str | None:
-        """Intercom compares tag names case-insensitively."""
-        tag = self._tag_index().get(name.lower())
-        return str(tag.id) if tag is not None else None
-
-    def create_tag(self, name: str) -> str:
-        tag = self.client.Tag.create(name=name)
-        with self._lock:
-            self._tag_index()[name.lower()] = tag
-        return str(tag.id)
-
     def tag_contacts(self, name: str, contact_ids: list[str]) -> None:
         """One bulk request (``tag.tag(contacts=...)``); tagging twice changes nothing."""
         tag = self._tag_index().get(name.lower())

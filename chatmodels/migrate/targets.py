@@ -482,6 +482,32 @@ class Target(abc.ABC):
         return self.client.Conversation.find(id=conversation_id)
 
 
+class CaseInsensitiveTags:
+    """``find_tag``/``create_tag`` for a :class:`Target` whose provider keeps tag objects with
+    an id and compares their names without case: the tags are listed once (``_tags``, under
+    the target's lock) and a created one joins the index."""
+
+    client: Client
+    _lock: Any
+    _tags: dict[str, Any] | None = None
+
+    def _tag_index(self) -> dict[str, Any]:
+        with self._lock:
+            if self._tags is None:
+                self._tags = {str(t.name).lower(): t for t in self.client.Tag.all() if t.name}
+            return self._tags
+
+    def find_tag(self, name: str) -> str | None:
+        tag = self._tag_index().get(name.lower())
+        return str(tag.id) if tag is not None else None
+
+    def create_tag(self, name: str) -> str:
+        tag = self.client.Tag.create(name=name)
+        with self._lock:
+            self._tag_index()[name.lower()] = tag
+        return str(tag.id)
+
+
 def target_class(provider: str) -> type[Target]:
     """The Target class of a registered provider; :class:`TargetUnavailable` when it has none."""
     entry = registry.get(provider)
