@@ -17,6 +17,7 @@ collection an *orderer*, else it is a ``ValidationError``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -138,8 +139,8 @@ class Collection(Generic[T]):
             cursor = page.next_cursor
 
     def __iter__(self) -> Iterator[T]:
-        for page in self.pages():
-            yield from page
+        # lazy as a generator, but each object is handed over at C speed
+        return itertools.chain.from_iterable(self.pages())
 
     auto_paging_iter = __iter__
 

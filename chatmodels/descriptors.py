@@ -1,6 +1,7 @@
 """The descriptors the models are built with: ``hybridmethod`` (class or instance call),
 ``Derived`` (a canonical field computed from other fields), the per-field class entry that
-reads a field fast, and ``no_lazy_loads`` (a block in which nothing is loaded lazily).
+reads a field fast, ``Empty`` (an internal container made on first use) and ``no_lazy_loads``
+(a block in which nothing is loaded lazily).
 
 They live here so that ``model.py`` keeps to the model itself; ``chatmodels.model`` re-exports
 the public ones.
@@ -12,7 +13,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from types import MethodType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .errors import FieldError
 
@@ -20,6 +21,29 @@ _MISSING: Any = object()
 _SCALARS = frozenset({str, int, float, bool})
 #: per thread: while > 0 (inside ``peek``), nothing is loaded lazily
 _PEEKING = threading.local()
+
+C = TypeVar("C")
+
+
+class Empty(Generic[C]):
+    """An internal container an object gets on first use (``Model._touched``, ``extra``): a
+    page of objects that are only read allocates none. A non-data descriptor: once made, the
+    container is an ordinary instance attribute."""
+
+    __slots__ = ("factory", "name")
+
+    def __init__(self, factory: Callable[[], C]) -> None:
+        self.factory = factory
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> C:
+        if obj is None:
+            raise AttributeError(self.name)
+        value = obj.__dict__[self.name] = self.factory()
+        return value
 
 
 class hybridmethod:

@@ -40,6 +40,7 @@ from .descriptors import (
     _MISSING,
     _PEEKING,
     Derived,
+    Empty,
     _Field,
     derived_names,
     hybridmethod,
@@ -89,9 +90,13 @@ class Model:
 
     _values: dict[str, Any]
     _orig: dict[str, Any]
-    _touched: set[str]
-    _partial: bool
-    extra: dict[str, Any]
+    # what an object loaded from the wire starts with: set on the object only when it differs
+    # (a page of 1,000 objects then allocates and stores only the values, see from_wire_many)
+    _touched: Empty[set[str]] = Empty(set)
+    _partial: bool = False
+    _stale: frozenset[str] = frozenset()
+    _deleted: bool = False
+    extra: Empty[dict[str, Any]] = Empty(dict)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -126,12 +131,55 @@ class Model:
         The object remembers ``account`` (default: the class's account now), so a later
         ``save()`` goes to the account that loaded it even if the class-level settings change.
         """
+        if account is None:
+            account = cls._account_of_class(build=False)
+        if cls._fill is Model._fill and cls._schema is not None:
+            return cls._build((data,), partial, account)[0]
         obj = cls.__new__(cls)
-        state = obj.__dict__  # internal slots are written straight in (a page is 1,000 objects)
-        state["_account"] = account if account is not None else cls._account_of_class(build=False)
-        state["_deleted"] = False
+        obj.__dict__["_account"] = account
         obj._fill(data, partial=partial)
         return obj
+
+    @classmethod
+    def from_wire_many(cls, items: Iterable[Any], *, partial: bool = False,
+                       account: Client | None = None) -> list[Model]:
+        """``from_wire`` for each item of a page (a list answer), in one pass.
+
+        A class that builds its objects in its own way (its own ``from_wire`` or ``_fill``)
+        gets them built one by one through that.
+        """
+        if account is None:
+            account = cls._account_of_class(build=False)
+        if (cls._fill is not Model._fill or cls._schema is None
+                or cls.from_wire.__func__ is not Model.from_wire.__func__):  # type: ignore
+            return [cls.from_wire(item, partial=partial, account=account) for item in items]
+        return cls._build(items if isinstance(items, (list, tuple)) else list(items), partial,
+                          account)
+
+    @classmethod
+    def _build(cls, items: list[Any] | tuple[Any, ...], partial: bool,
+               account: Client | None) -> list[Model]:
+        """What ``_fill`` does, for each item into a new object; only what differs from the
+        class-level defaults is stored on the object (a page is 1,000 objects)."""
+        after_load = None if cls._after_load is Model._after_load else cls._after_load
+        new = cls.__new__
+        objects: list[Model] = []
+        for data, (values, extra) in zip(items, wire_schema.load_many(cls._schema, items),
+                                             strict=True):
+            obj = new(cls)
+            state = obj.__dict__
+            state["_account"] = account
+            if after_load is not None:
+                obj._derive(after_load, values, data)
+            state["_values"] = values
+            state["_orig"] = values.copy()
+            state["_raw"] = data
+            if extra is not None:
+                state["extra"] = extra
+            if partial:
+                state["_partial"] = True
+            objects.append(obj)
+        return objects
 
     def _fill(self, data: Mapping[str, Any], *, partial: bool = False) -> None:
         schema = type(self)._schema
@@ -142,21 +190,26 @@ class Model:
             values, extra = dict(data), {}  # type: dict[str, Any], dict[str, Any]
         else:
             values, extra = wire_schema.load(schema, data)
+        if type(self)._after_load is not Model._after_load:
+            self._derive(type(self)._after_load, values, data)
+        state = self.__dict__
+        state["_values"] = values
+        state["_orig"] = values.copy()
+        state.pop("_touched", None)
+        state["_partial"] = partial
+        state.pop("_stale", None)
+        state["_raw"] = data
+        state["extra"] = extra
+
+    def _derive(self, after_load: Any, values: dict[str, Any], data: Mapping[str, Any]) -> None:
+        """Run the ``_after_load`` hook; a provider value it cannot use is a ResponseError."""
         try:
-            self._after_load(values, data)
+            after_load(self, values, data)
         except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError,
                 OSError) as exc:  # a provider value of an unexpected shape
             raise ResponseError(f"{self._provider_name()}: a {type(self).__name__} answer has "
                                 f"a value of an unexpected shape ({type(exc).__name__})",
                                 provider=self._provider_name()) from None
-        state = self.__dict__
-        state["_values"] = values
-        state["_orig"] = values.copy()
-        state["_touched"] = set()
-        state["_partial"] = partial
-        state["_stale"] = _NONE
-        state["_raw"] = data
-        state["extra"] = extra
 
     def _after_load(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
         """Hook: derive canonical values that no single wire key holds (in place)."""
@@ -518,8 +571,9 @@ class Model:
         before = dict(vars(self))
         self._fill(self._fetch())
         if self.id is None:  # an answer without the id: keep what the object held
-            for key, value in before.items():
-                object.__setattr__(self, key, value)
+            state = self.__dict__
+            state.clear()
+            state.update(before)
             raise ResponseError(f"{type(self).__name__}: the answer to a reload holds no id",
                                 provider=self._provider_name(), field=self._id_key)
         return self

@@ -226,9 +226,7 @@ class Brevo(ProviderConfig):
             where = "the answer" if op.answer is None else f"{op.answer!r} of the answer"
             raise ResponseError(f"brevo: {resource.__name__}.{op.name}: {where} is not a list",
                                 provider="brevo", code="bad_answer", field=op.answer)
-        account = resource._account_of_class(build=False)
-        build = resource.from_wire
-        objects = [build(item, account=account) for item in items]  # non-objects: ResponseError
+        objects = resource.from_wire_many(items)  # an item that is no object: ResponseError
         if style == "single":
             return Page(objects, None, len(objects))
         if style == "numbered":

@@ -298,8 +298,7 @@ def page_of(resource: Any, op: Operation, params: Mapping[str, Any], cursor: Any
         raise ConfigurationError(f"intercom: unknown paging style {style!r} of "
                                  f"{resource.__name__}.{op.name}")
     data = resource._call(op.name, params=query, json=body, **ids)
-    wrap = resource.from_wire
-    items = [wrap(item) for item in items_of(data)]
+    items = resource.from_wire_many(items_of(data))
     total = data.get("total_count") if isinstance(data, Mapping) else None
     return Page(items, next_cursor(style, data),
                 total if type(total) is int and total >= 0 else None)

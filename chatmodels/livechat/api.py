@@ -238,7 +238,7 @@ class LiveChat(ProviderConfig):
         ``limit`` on the first page only, then just the ``page_id``; other lists are one page."""
         params = dict(params)
         ids = {k: params.pop(k) for k in op.placeholders if k in params}
-        wrap = params.pop("_wrap", None) or resource.from_wire
+        wrap = params.pop("_wrap", None)
         body: dict[str, Any]
         if op.paging == "page_id":
             if cursor is not None:
@@ -255,7 +255,8 @@ class LiveChat(ProviderConfig):
             name = getattr(resource, "__name__", type(resource).__name__)
             raise APIError(f"{name}.{op.name}: the answer has no list",
                            provider="livechat", code="bad_answer")
-        objects = [wrap(item) for item in items]
+        objects = (resource.from_wire_many(items) if wrap is None
+                   else [wrap(item) for item in items])
         if op.paging != "page_id" or not isinstance(answer, Mapping):
             return Page(objects, None, len(objects))
         total = next((answer[k] for k in ("found_chats", "found_threads") if k in answer), None)

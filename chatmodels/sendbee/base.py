@@ -41,9 +41,9 @@ class SendbeeResource(Resource):
     _config = Sendbee
 
     @classmethod
-    def _wrap_item(cls, item: Mapping[str, Any]) -> Any:
-        """One list item as an object."""
-        return cls.from_wire(item)
+    def _wrap_items(cls, items: list[Any]) -> list[Any]:
+        """A list answer's items as objects."""
+        return cls.from_wire_many(items)
 
 
 class SendbeeListable(SendbeeResource, Listable):
