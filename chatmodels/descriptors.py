@@ -105,24 +105,34 @@ def derived_names(cls: type) -> list[str]:
 class _Field:
     """A field's entry on its class, so reading it skips the failed normal lookup (and the
     exception CPython builds for it) before ``Model.__getattr__``; the reading rules are all
-    in ``__getattr__``. On the class itself it is absent, as a plain field always was."""
+    in ``__getattr__``. On the class itself it is absent, as a plain field always was.
 
-    __slots__ = ("name",)
+    It knows its class's wire-free facts (the stored key behind an alias, whether the field
+    is a reference), so a loaded scalar is returned after one dict lookup; a subclass with
+    other aliases or references gets entries of its own (``for_class``)."""
 
-    def __init__(self, name: str) -> None:
+    __slots__ = ("name", "key", "plain", "made_for")
+
+    def __init__(self, name: str, owner: Any) -> None:
         self.name = name
+        self.key = owner.aliases.get(name, name)
+        self.plain = self.key not in owner._refs
+        self.made_for = (owner.aliases, owner._refs)
+
+    def fits(self, owner: Any) -> bool:
+        """Whether this entry reads the field right for ``owner`` (a subclass)."""
+        aliases, refs = self.made_for
+        return aliases is owner.aliases and refs is owner._refs
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             raise AttributeError(self.name)
-        name = self.name
         values = obj.__dict__.get("_values")
         if values is not None:  # the common case inline: a loaded scalar, not a reference
-            key = obj.aliases.get(name, name)
-            value = values.get(key, _MISSING)
-            if type(value) in _SCALARS and key not in obj._refs or value is None:
+            value = values.get(self.key, _MISSING)
+            if value is None or self.plain and type(value) in _SCALARS:
                 return value
-        return obj.__getattr__(name)
+        return obj.__getattr__(self.name)
 
 
 @contextlib.contextmanager

@@ -100,11 +100,13 @@ class Model:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        taken = set().union(*(vars(k) for k in cls.__mro__ if k is not cls))
+        own = vars(cls)
         for name in cls.field_names() | set(cls.aliases):
-            if (name not in vars(cls) and name not in taken and name not in _INTERNAL
-                    and not name.startswith("__")):
-                type.__setattr__(cls, name, _Field(name))
+            if name in own or name in _INTERNAL or name.startswith("__"):
+                continue
+            inherited = next((vars(k)[name] for k in cls.__mro__[1:] if name in vars(k)), None)
+            if inherited is None or type(inherited) is _Field and not inherited.fits(cls):
+                type.__setattr__(cls, name, _Field(name, cls))
         if "_bound_client" not in cls.__dict__:  # connect() classes copy the docstring
             from .fielddoc import document
             document(cls)
@@ -164,8 +166,8 @@ class Model:
         after_load = None if cls._after_load is Model._after_load else cls._after_load
         new = cls.__new__
         objects: list[Model] = []
-        for data, (values, extra) in zip(items, wire_schema.load_many(cls._schema, items),
-                                             strict=True):
+        all_values, all_extra = wire_schema.load_many(cls._schema, items)  # type: ignore[arg-type]
+        for data, values, extra in zip(items, all_values, all_extra, strict=True):
             obj = new(cls)
             state = obj.__dict__
             state["_account"] = account

@@ -154,14 +154,14 @@ def index_for(schema_cls: type[Schema]) -> FieldIndex:
 def load(schema_cls: type[Schema], data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Wire dict -> (attribute values, extra). Unknown keys go to ``extra``; bad values raise
     :class:`~chatmodels.errors.ResponseError` naming the field (see the module docstring)."""
-    values, extra = load_many(schema_cls, (data,))[0]
-    return values, {} if extra is None else extra
+    values, extras = load_many(schema_cls, (data,))
+    return values[0], extras[0] or {}
 
 
 def load_many(schema_cls: type[Schema], items: Iterable[Any]
-              ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
-    """:func:`load` for each wire dict of a page, in one pass: ``(values, extra)`` per item,
-    ``extra`` being ``None`` when the item has no unknown key (most have none).
+              ) -> tuple[list[dict[str, Any]], list[dict[str, Any] | None]]:
+    """:func:`load` for each wire dict of a page, in one pass: the values of each item, and
+    the extra of each (``None`` when the item has no unknown key, as most have none).
 
     Each known field is deserialized by its marshmallow field; plain JSON fields are passed
     through after a type check. This is ``Schema.load`` minus the per-call machinery, which
@@ -169,7 +169,8 @@ def load_many(schema_cls: type[Schema], items: Iterable[Any]
     """
     index = _INDEXES.get(schema_cls) or index_for(schema_cls)
     step_of = index.plan.get
-    loaded: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    all_values: list[dict[str, Any]] = []
+    all_extra: list[dict[str, Any] | None] = []
     for data in items:
         if type(data) is not dict and not isinstance(data, Mapping):  # (an ABC check is slow)
             raise ResponseError(f"{index.provider or 'provider'}: a {index.resource} answer "
@@ -189,8 +190,9 @@ def load_many(schema_cls: type[Schema], items: Iterable[Any]
                 values[attr] = value
             else:
                 values[attr] = _checked(index, key, field, kind, value, data)
-        loaded.append((values, extra))
-    return loaded
+        all_values.append(values)
+        all_extra.append(extra)
+    return all_values, all_extra
 
 
 def _checked(index: FieldIndex, key: str, field: fields.Field, kind: Any, value: Any,

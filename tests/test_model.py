@@ -122,3 +122,57 @@ def test_conversation_messages_start_with_the_source():
     assert kinds == [("comment", "contact", "c1"), ("comment", "agent", "a1"),
                      ("close", "agent", "a1")]
     assert all(m.conversation_id == "9" for m in conv.messages)
+
+
+def _state(obj):
+    """What an object holds, as its reads and its diff see it."""
+    return (type(obj), obj.to_dict(), obj.extra, obj.is_partial, obj.dirty_fields,
+            obj.changes(), obj._raw)
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_a_page_built_in_one_pass_equals_objects_built_one_by_one(partial):
+    items = [wire_contact(id=f"c{i}", email=f"u{i}@example.com", browser=None if i % 2 else "x")
+             for i in range(5)] + [wire_contact(id="c9", phone=None, created_at=None)]
+    page = intercom.Contact.from_wire_many(items, partial=partial)
+    one_by_one = [intercom.Contact.from_wire(item, partial=partial) for item in items]
+    assert [_state(o) for o in page] == [_state(o) for o in one_by_one]
+    # a class with an _after_load hook, and a generator of items
+    convs = [{"type": "conversation", "id": str(i), "created_at": 1700000000 + i,
+              "source": {"type": "conversation", "id": f"m{i}", "body": "<p>hi</p>",
+                         "author": {"type": "user", "id": "c1"}}} for i in range(3)]
+    built = intercom.Conversation.from_wire_many(iter(convs))
+    assert [_state(o) for o in built] == [_state(intercom.Conversation.from_wire(c))
+                                          for c in convs]
+
+
+def test_objects_of_a_page_share_no_container():
+    a, b = intercom.Contact.from_wire_many([wire_contact(), wire_contact(id="c2")])
+    assert "extra" in vars(a) and "_touched" not in vars(a)  # made on first use only
+    a.extra["note"] = 1
+    a.name = "Changed"
+    assert b.extra == {"type": "contact", "browser": "firefox"}
+    assert not b.is_dirty and a.dirty_fields == ["name"]
+    plain = intercom.Contact.from_wire_many([{"id": "c3", "email": "x@example.com"}])[0]
+    assert "extra" not in vars(plain) and plain.extra == {}
+    plain.extra["k"] = "v"
+    assert intercom.Contact.from_wire({"id": "c4"}).extra == {}
+
+
+def test_a_bad_item_in_a_page_is_a_response_error_naming_the_field():
+    items = [wire_contact(), wire_contact(id="c2", email=["not", "a", "string"])]
+    with pytest.raises(errors.ResponseError, match=r"Contact\.email"):
+        intercom.Contact.from_wire_many(items)
+    with pytest.raises(errors.ResponseError, match="not a JSON object"):
+        intercom.Contact.from_wire_many([wire_contact(), "c2"])
+
+
+def test_a_subclass_with_other_aliases_reads_its_own_way():
+    class Renamed(intercom.Contact):
+        aliases = {**intercom.Contact.aliases, "mail": "email"}
+
+    c = Renamed.from_wire(wire_contact())
+    assert c.mail == c.email == "ann@example.com"
+    assert type(vars(Renamed)["email"]).__name__ == "_Field"  # its own entry
+    api = intercom.connect(access_token="t")  # a bound class with the same aliases shares them
+    assert "email" not in vars(api.Contact) and api.Contact.from_wire(wire_contact()).email
