@@ -111,6 +111,7 @@ class Collection(Generic[T]):
         """Yield page after page (each a list), honouring ``limit``."""
         for items, _, _ in self._walk():
             yield items
+            del items  # (see _walk)
 
     def _walk(self) -> Iterator[tuple[list[T], int | None, bool]]:
         """Yield ``(items, provider total or None, whether more pages follow)`` per page."""
@@ -123,20 +124,22 @@ class Collection(Generic[T]):
             size = remaining if size is None else min(size, remaining)
         while remaining is None or remaining > 0:
             page = self._fetch(self._params, cursor, size)
-            items = page.items
+            items, next_cursor, total, ended = (page.items, page.next_cursor, page.total,
+                                                not page.items)
+            del page  # no page is kept alive by the walk while the next one is fetched
             if remaining is not None:
                 items = items[:remaining]
                 remaining -= len(items)
-            more = (page.next_cursor is not None and bool(page.items)
-                    and (remaining is None or remaining > 0))
+            more = next_cursor is not None and not ended and (remaining is None or remaining > 0)
             if items:
-                yield items, page.total, more
-            if page.next_cursor is None or not page.items:
+                yield items, total, more
+            del items
+            if next_cursor is None or ended:
                 return
-            if page.next_cursor == cursor:
+            if next_cursor == cursor:
                 raise ResponseError(f"{self._description}: the provider gave the same next "
                                     f"page again ({cursor!r:.80}); stopping instead of looping")
-            cursor = page.next_cursor
+            cursor = next_cursor
 
     def __iter__(self) -> Iterator[T]:
         # lazy as a generator, but each object is handed over at C speed

@@ -279,3 +279,27 @@ def test_order_by_on_brevo_sorts_by_creation_only():
         with pytest.raises(ValidationError, match="sorts by created_at only"):
             client.Contact.all().order_by("email")
         assert len(bsim.requests) == count
+
+
+def test_iterating_keeps_no_earlier_page_alive(api):
+    """When the next page is fetched, the objects of the page the loop has left are gone
+    (the memory of a long listing stays one page; benchmarks/ measures the peak)."""
+    import gc
+    import weakref
+
+    seen: list[weakref.ref] = []
+    alive_at_fetch: list[list[bool]] = []
+
+    def on_answer(response, **kwargs):
+        gc.collect()
+        alive_at_fetch.append([r() is not None for r in seen])
+
+    api.http._session().hooks["response"].append(on_answer)
+    contacts = iter(api.Contact.all().page_size(5))  # (enumerate() would hold the last one)
+    for number in range(7):
+        contact = next(contacts)
+        if number < 5:
+            seen.append(weakref.ref(contact))
+        del contact
+    assert len(alive_at_fetch) == 2, "the simulator has fewer than 7 contacts"
+    assert alive_at_fetch[1] == [False] * 5  # the first page was released before the second
