@@ -20,8 +20,9 @@ one request per contact; Crisp has no bulk read of people data). ``messages`` is
 unless named.
 
 Memory: the frame is built page by page. Only the current page's objects exist at a time; the
-values already read are kept per column (datetimes converted to 8-byte values at once) and put
-together column by column at the end, so the peak stays near the size of the frame itself
+values already read are kept per column (datetimes converted to 8-byte values at once, text to
+pandas' compact string arrays when pandas has them, as pandas 3 does) and put together column
+by column at the end, so the peak stays near the size of the frame itself
 (``benchmarks/to_pandas.py``). A ``tqdm`` progress bar is shown when the query spans several
 pages and stderr is a terminal (``progress=False``: never; ``True``: always, when tqdm is
 installed).
@@ -204,6 +205,10 @@ class _Columns:
         self.rows = 0
         self.chunks: dict[str, list[tuple[int, Any]]] = {}
         self.origin: dict[str, int] = {}
+        #: the dtype pandas gives a column of strings when it is a compact one (pandas 3:
+        #: ``str``, UTF-8 bytes in one buffer); then text is stored so as each page arrives
+        inferred = pd.Series(["text"]).dtype
+        self.text = None if inferred == "object" else inferred
 
     def add(self, page: _Page) -> None:
         pd = self.pd
@@ -214,6 +219,8 @@ class _Columns:
                 # 8 bytes a value now, instead of a datetime object until the end
                 index = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
                 data: Any = index.tz_convert(None).to_numpy()
+            elif self.text is not None and present and all(type(v) is str for v in present):
+                data = pd.array(values, dtype=self.text)  # a few bytes a value, not a str
             else:
                 data = values
             self.chunks.setdefault(name, []).append((self.rows, data))
@@ -226,24 +233,43 @@ class _Columns:
         out: dict[str, Any] = {}
         for name in sorted(self.chunks, key=self.origin.__getitem__):  # stable: first seen
             chunks = self.chunks.pop(name)
-            if all(not isinstance(data, list) for _, data in chunks):
+            kinds = {type(data) for _, data in chunks}
+            if kinds == {np.ndarray}:  # datetimes in every page
                 full = np.full(self.rows, np.datetime64("NaT"), dtype=chunks[0][1].dtype)
                 for start, data in chunks:
                     full[start:start + len(data)] = data
                 series = pd.Series(full).dt.tz_localize("UTC")
+            elif list not in kinds and np.ndarray not in kinds:  # text in every page
+                series = self._text(chunks)
             else:
                 values: list[Any] = [None] * self.rows
                 for start, data in chunks:
-                    if not isinstance(data, list):  # datetimes in some pages only
+                    if isinstance(data, np.ndarray):  # datetimes in some pages only
                         data = list(pd.to_datetime(data).tz_localize("UTC"))
+                    elif not isinstance(data, list):  # text in some pages only
+                        data = list(data.to_numpy(dtype=object, na_value=None))
                     values[start:start + len(data)] = data
                 del chunks
                 series = pd.Series(values)
                 del values
-                if name.rsplit(".", 1)[-1] in wanted and series.dtype != bool:
-                    series = series.astype("category")
+            if (kinds != {np.ndarray} and name.rsplit(".", 1)[-1] in wanted
+                    and series.dtype != bool):
+                series = series.astype("category")
             out[name] = series
         return pd.DataFrame(out) if out else pd.DataFrame(index=pd.RangeIndex(self.rows))
+
+    def _text(self, chunks: list[tuple[int, Any]]) -> pandas.Series:
+        """A text column from its pages' arrays, the rows of pages without it missing."""
+        pd = self.pd
+        pieces: list[Any] = []
+        at = 0
+        for start, data in chunks + [(self.rows, None)]:
+            if start > at:
+                pieces.append(pd.Series([None] * (start - at), dtype=self.text))
+            if data is not None:
+                pieces.append(pd.Series(data))
+                at = start + len(data)
+        return pd.concat(pieces, ignore_index=True)
 
 
 def _bar(progress: bool | None, collection: Collection[Any], total: int | None) -> Any:

@@ -95,3 +95,30 @@ def test_crisp_people_data_is_not_fetched_unless_lazy():
         data_reads = [r for r in sim.requests if "/people/data/" in r.path]
         assert len(data_reads) == 8  # the documented N+1: Crisp has no bulk read
         assert any(c.startswith("custom_attributes.") for c in lazy.columns)
+
+
+def test_columns_kept_compact_per_page_equal_the_whole_column_read_at_once():
+    """Text is stored per page in pandas' compact string arrays when pandas has them; a
+    column put together from such pages (with gaps, or with other values in some pages) is
+    what pandas makes of the whole column at once."""
+    from chatmodels.frames import _Columns, _Page
+
+    pages = [{"a": ["x", None], "b": ["x", "y"], "c": ["p", "q"]},
+             {"b": [1, None], "c": ["r", None]},
+             {"a": ["y", "z"], "c": [None, "s"]}]
+    columns = _Columns(pd)
+    whole: dict[str, list] = {name: [] for name in "abc"}
+    for page in pages:
+        part = _Page(2, ".")
+        for name, values in page.items():
+            for row, value in enumerate(values):
+                if value is not None:
+                    part.put(name, row, value)
+        columns.add(part)
+        for name in whole:
+            whole[name] += page.get(name, [None, None])
+    if columns.text is not None:  # pandas 3: the text pages are compact already
+        assert not isinstance(columns.chunks["c"][0][1], list)
+    df = columns.frame(())
+    for name, values in whole.items():
+        pd.testing.assert_series_equal(df[name], pd.Series(values, name=name))
