@@ -42,8 +42,8 @@ class Empty(Generic[C]):
     def __get__(self, obj: Any, owner: type | None = None) -> C:
         if obj is None:
             raise AttributeError(self.name)
-        value = obj.__dict__[self.name] = self.factory()
-        return value
+        # setdefault: two threads making it at once get the same one (one C call)
+        return obj.__dict__.setdefault(self.name, self.factory())
 
 
 class hybridmethod:
@@ -109,7 +109,8 @@ class _Field:
 
     It knows its class's wire-free facts (the stored key behind an alias, whether the field
     is a reference), so a loaded scalar is returned after one dict lookup; a subclass with
-    other aliases or references gets entries of its own (``for_class``)."""
+    other aliases or references gets entries of its own (``Model.__init_subclass__`` asks
+    ``fits``)."""
 
     __slots__ = ("name", "key", "plain", "made_for")
 

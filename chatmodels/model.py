@@ -94,7 +94,7 @@ class Model:
     # (a page of 1,000 objects then allocates and stores only the values, see from_wire_many)
     _touched: Empty[set[str]] = Empty(set)
     _partial: bool = False
-    _stale: frozenset[str] = frozenset()
+    _stale: frozenset[str] = _NONE
     _deleted: bool = False
     extra: Empty[dict[str, Any]] = Empty(dict)
 
