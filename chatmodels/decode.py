@@ -225,28 +225,41 @@ def _excerpt(content: bytes, limit: int) -> str:
     return escape_control(text)
 
 
-#: ``bytes.translate`` arguments keeping only brackets, both kinds written as ``[`` / ``]``
+#: ``bytes.translate`` arguments keeping only brackets (both kinds written as ``[`` / ``]``)
+#: and the quotes that delimit strings
 _AS_SQUARE = bytes.maketrans(b"{}", b"[]")
-_NOT_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+_NOT_STRUCTURE = bytes(range(256)).translate(None, b'[]{}"')
 
 
 def _deeper_than(content: bytes, body: Any, limit: int) -> bool:
     """True when the parsed ``body`` nests containers more than ``limit`` levels deep.
 
-    First at C speed over the text: keep only the brackets, then strip innermost ``[]`` pairs
-    once per level; text that is empty after ``limit`` passes cannot nest deeper (a valid
-    JSON text's brackets balance, and each pass removes exactly one level). Brackets inside
-    strings can only make the text look deeper, never shallower; then, and for a text really
-    too deep, the parsed body is walked without recursion, stopping at the first container
-    too deep (no copy of the text: a regex pass over it cost three times its size in memory).
+    First at C speed over the text, when it is UTF-8 (where these bytes are always the ASCII
+    characters): drop escaped backslashes and escaped quotes, so that every quote left
+    delimits a string; keep only brackets and quotes, and drop what lies between each pair of
+    quotes (brackets inside strings would otherwise pair with real ones and hide levels, as in
+    ``["]", [...], "["]``);
+    then strip innermost ``[]`` pairs once per level: brackets that are gone after ``limit``
+    passes cannot nest deeper (a valid JSON text's brackets balance, and each pass removes
+    exactly one level). Otherwise, and for a text really too deep, the parsed body is walked
+    without recursion, stopping at the first container too deep.
     """
-    brackets = content.translate(_AS_SQUARE, _NOT_BRACKETS)
-    for _ in range(limit):
+    if type(body) is not dict and type(body) is not list:
+        return False
+    if jsonlib.detect_encoding(content) == "utf-8":
+        if b"\\" in content:
+            content = content.replace(b"\\\\", b"").replace(b'\\"', b"")
+        # two quotes side by side never have a real bracket between them: dropping them keeps
+        # the pairing of the rest (most strings hold no bracket, and then no quote is left)
+        brackets = content.translate(_AS_SQUARE, _NOT_STRUCTURE).replace(b'""', b"")
+        if b'"' in brackets:
+            brackets = b"".join(brackets.split(b'"')[::2])
+        for _ in range(limit):
+            if not brackets:
+                return False
+            brackets = brackets.replace(b"[]", b"")
         if not brackets:
             return False
-        brackets = brackets.replace(b"[]", b"")
-    if not brackets:
-        return False
     stack = [(body, 1)]
     pop, push = stack.pop, stack.append
     while stack:

@@ -93,12 +93,30 @@ def test_body_shorter_than_its_content_length_is_a_read_error_retried_for_get(se
     assert len(server.requests) == 3  # first try + 2 retries
 
 
+def _hiding(depth: int, inner):
+    """``inner`` nested ``depth`` levels, each level with strings whose brackets, read as
+    text, close it at once: ``["]", ["]", ..., "["], "["]``."""
+    for _ in range(depth):
+        inner = ["]", inner, "["]
+    return inner
+
+
 @pytest.mark.parametrize("body", ["[" * 100_000 + "]" * 100_000,
-                                  json.dumps({"data": [], "x": json.loads("[" * 150 + "]" * 150)})])
+                                  json.dumps({"data": [], "x": json.loads("[" * 150 + "]" * 150)}),
+                                  json.dumps({"data": [], "x": _hiding(150, 1)}),
+                                  json.dumps({"data": [], "x": _hiding(150, 1)}).encode("utf-16"),
+                                  json.dumps({"data": [], "x": _hiding(150, ["\\\"]"])},
+                                             ensure_ascii=False)])
 def test_too_deep_json_is_a_response_error(server, body):
     server.script = answer(200, body)
     with pytest.raises(errors.ResponseError, match="nested"):
         connect(server).Contact.all().to_list()
+
+
+def test_brackets_inside_strings_do_not_make_an_answer_too_deep(server):
+    name = "[{" * 300 + '\\"' + "]}" * 10
+    server.script = answer(200, {**CONTACTS, "data": [{**CONTACT, "name": name}]})
+    assert [c.name for c in connect(server).Contact.all()] == [name]
 
 
 def test_unexpected_3xx_status_is_a_response_error(server):
