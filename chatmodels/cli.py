@@ -121,9 +121,7 @@ def _sandbox(args: argparse.Namespace, ctx: _Context) -> int:
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise
-        errno = exc.errno or 0
-        reason = os.strerror(errno) if errno > 0 else (exc.strerror or str(exc))
-        ctx.error(f"cannot listen on {args.host}:{args.port}: {reason}")
+        ctx.error(f"cannot listen on {args.host}:{args.port}: {_os_reason(exc)}")
         return EXIT_USAGE
     return EXIT_OK
 
@@ -205,7 +203,10 @@ def _rollback(args: argparse.Namespace, ctx: _Context) -> int:
     from .migrate.rollback import Rollback
 
     extra = [flag for flag, on in (("--dry-run", args.dry_run), ("--since", args.since),
-                                   ("--resources", args.resources), ("--verify", args.verify))
+                                   ("--resources", args.resources), ("--verify", args.verify),
+                                   ("--follow", args.follow), ("--plan", args.plan),
+                                   ("--mapping", args.mapping), ("--sample", args.sample),
+                                   ("--webhook-port", args.webhook_port is not None))
              if on]
     if extra:
         raise ConfigurationError(f"--rollback does not take {', '.join(extra)}")
@@ -239,9 +240,9 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
         raise ConfigurationError(f"{' and '.join(missing)} required (except with --rollback)")
     if args.report and not args.verify:
         raise ConfigurationError("--report goes with --verify")
-    if args.follow and args.dry_run:
-        raise ConfigurationError("--follow cannot be combined with --dry-run (following "
-                                 "writes every change)")
+    if args.follow and _dry_run(args):
+        raise ConfigurationError("--follow cannot be combined with --dry-run or --plan "
+                                 "(following writes every change)")
     if not args.follow and (args.idle_timeout is not None or args.poll_interval is not None):
         raise ConfigurationError("--poll-interval and --idle-timeout go with --follow")
     if not args.follow and args.webhook_port is not None:
@@ -268,6 +269,11 @@ def _migrate(args: argparse.Namespace, ctx: _Context) -> int:
             hooks.close()
 
 
+def _dry_run(args: argparse.Namespace) -> bool:
+    """Whether the run writes nothing: ``--dry-run``, or ``--plan`` (written from a dry run)."""
+    return bool(args.dry_run or args.plan)
+
+
 def _receiver(args: argparse.Namespace, ctx: _Context, entry: Any) -> Any:
     """``--webhook-port``: the source's webhook receiver, serving from now on (the run's
     changes are queued for the follow)."""
@@ -284,9 +290,8 @@ def _receiver(args: argparse.Namespace, ctx: _Context, entry: Any) -> Any:
         hooks = WebhookReceiver(entry.name, secret=secret, host=args.webhook_host,
                                 port=args.webhook_port)
     except OSError as exc:
-        reason = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc))
         raise ConfigurationError(f"--webhook-port: cannot listen on {args.webhook_host}:"
-                                 f"{args.webhook_port}: {reason}") from None
+                                 f"{args.webhook_port}: {_os_reason(exc)}") from None
     hooks.start()
     _Output.print(f"receiving {entry.display_name} webhooks on {hooks.url} (point the "
                   "source's webhook subscription at it)")
@@ -304,7 +309,7 @@ def _migrate_and_follow(args: argparse.Namespace, ctx: _Context, source_entry: A
     target = target_entry.connect(**target_options)
     with _journal_errors(args.journal):
         migration = Migration(source, target, args.journal,
-                              workers=args.workers, dry_run=args.dry_run or bool(args.plan),
+                              workers=args.workers, dry_run=_dry_run(args),
                               since=args.since, fail_fast=args.fail_fast,
                               progress=not args.no_progress,
                               default_agent_email=args.default_agent, mapping=mapping,
@@ -341,7 +346,7 @@ def _migrate_and_follow(args: argparse.Namespace, ctx: _Context, source_entry: A
         ctx.error(f"{len(report.errors)} object(s) failed (see above and the journal "
                   f"{args.journal}); run the same command again to retry them")
         return EXIT_FAILED
-    if args.verify and not args.dry_run:
+    if args.verify and not _dry_run(args):
         return _verify(args, ctx, source, target)
     return EXIT_OK
 
@@ -357,10 +362,15 @@ def _webhooks(args: argparse.Namespace, ctx: _Context) -> int:
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise
-        errno = exc.errno or 0
-        reason = os.strerror(errno) if errno > 0 else (exc.strerror or str(exc))
-        ctx.error(f"cannot listen on {args.host}:{args.port}: {reason}")
+        ctx.error(f"cannot listen on {args.host}:{args.port}: {_os_reason(exc)}")
         return EXIT_USAGE
+
+
+def _os_reason(exc: OSError) -> str:
+    """Why a socket could not be opened: the system's text for a positive errno (a failed
+    name lookup has a negative one, which ``os.strerror`` calls "Unknown error")."""
+    errno = exc.errno or 0
+    return os.strerror(errno) if errno > 0 else (exc.strerror or str(exc))
 
 
 def _followed(report: Any, written: int) -> None:

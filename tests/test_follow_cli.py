@@ -120,6 +120,8 @@ def test_kill_9_while_following_then_resume_writes_nothing_twice(tmp_path):
 
 @pytest.mark.parametrize("extra,message", [
     (["--follow", "--dry-run"], "--follow cannot be combined with --dry-run"),
+    (["--follow", "--plan", "plan.toml"], "--follow cannot be combined with --dry-run or --plan"),
+    (["--rollback", "--follow", "--plan", "plan.toml"], "--rollback does not take --follow, --plan"),
     (["--poll-interval", "5"], "--poll-interval and --idle-timeout go with --follow"),
     (["--follow", "--idle-timeout", "-1"], "expected a number of seconds >= 0"),
 ])
@@ -130,3 +132,13 @@ def test_follow_flags_usage_errors_exit_2(extra, message, tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") <= 2
+
+
+def test_a_failed_name_lookup_is_named_not_unknown_error():
+    import socket
+
+    from chatmodels.cli import _os_reason
+
+    assert _os_reason(socket.gaierror(-2, "Name or service not known")) == \
+        "Name or service not known"
+    assert _os_reason(OSError(98, "Address already in use")) == os.strerror(98)
