@@ -190,6 +190,14 @@ def test_a_full_run_with_another_mapping_than_the_sample_is_refused(tmp_path, ca
         recorded = json.loads(Journal(str(journal), read_only=True).get_meta(JOURNAL_KEY))
         assert recorded["path"] == str(other)
         assert cli.main(argv) == 0  # the new mapping is the journal's now
+        # a damaged record is refused, not silently replaced
+        damaged = Journal(str(journal))
+        damaged.set_meta(JOURNAL_KEY, "{not json")
+        damaged.close()
+        capsys.readouterr()
+        assert cli.main(argv) == 2
+        assert "mapping recorded in the journal cannot be read" in capsys.readouterr().err
+        assert cli.main([*argv, "--allow-mapping-change"]) == 0
 
 
 def test_a_rolled_back_sample_can_be_redone_with_another_mapping(tmp_path):

@@ -133,8 +133,8 @@ class Migration:
         self.writer.files = attachments.Attachments(
             source, self.journal, mode=self.writer.attachments, max_bytes=attachment_max_bytes,
             dry_run=dry_run, target_name=self.writer.display_name,
-            count=partial(_later, me, "_count", "attachments"),
-            skip=partial(_later, me, "_skip", "attachments"))
+            count=partial(weak_method(self._count), "attachments"),
+            skip=partial(weak_method(self._skip), "attachments"))
         self.reconcile = False
         #: a live sync: a contact or conversation changed in the last ``follow.SETTLE`` seconds
         #: is journaled as to be synced again (set by ``follow()`` and ``migrate --follow``)
@@ -794,7 +794,7 @@ class Migration:
                     for t in (conv.tags or [])] if self._can("tags") else []
             self._mark()
             _again(self.writer.finish_conversation, tid, conv, assignee, [t for t in tags if t])
-            self.journal.done("conversation", sid, tid, version)
+            self.journal.done("conversation", sid, tid, self._recorded("conversation", version))
             self._count("conversations", "created" if fresh else "updated")
         except ChatModelsError as exc:
             self._fail("conversations", "conversation", sid, exc)
@@ -829,13 +829,6 @@ class Migration:
             raise ChatModelsError(f"contact {source_contact.id} of conversation {conv.id} "
                                   "could not be migrated")
         return entry.target_id
-
-
-def _later(ref: Any, method: str, step: str, what: str, n: int) -> None:
-    """Count on the Migration behind a weak reference (no cycle through its target)."""
-    migration = ref()
-    if migration is not None:
-        getattr(migration, method)(step, what, n)
 
 
 def _again(write: Callable[..., None], *args: Any) -> None:

@@ -451,7 +451,10 @@ def record_mapping(journal: Any, mapping: Mapping, *, allow_change: bool = False
     try:
         recorded = json.loads(raw) if raw else None
     except ValueError:
-        recorded = None  # damaged: recorded again below
+        recorded = raw
+    if raw and not isinstance(recorded, dict) and not allow_change:
+        raise MappingError("the mapping recorded in the journal cannot be read (damaged "
+                           "journal); pass --allow-mapping-change to record this run's")
     digest = mapping.digest
     if isinstance(recorded, dict) and recorded.get("sha256") != digest and not allow_change \
             and any(n for (kind, state), n in journal.counts().items()
