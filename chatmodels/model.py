@@ -115,12 +115,7 @@ class Model:
         object.__setattr__(self, "_account", None)
         object.__setattr__(self, "_values", {})
         object.__setattr__(self, "_orig", {})
-        object.__setattr__(self, "_touched", set())
-        object.__setattr__(self, "_partial", False)
-        object.__setattr__(self, "_stale", _NONE)
-        object.__setattr__(self, "_deleted", False)
         object.__setattr__(self, "_raw", None)
-        object.__setattr__(self, "extra", {})
         for name, value in values.items():
             setattr(self, name, value)
 
@@ -404,7 +399,8 @@ class Model:
     @property
     def dirty_fields(self) -> list[str]:
         """Names of the fields changed since the object was loaded or saved."""
-        return sorted(k for k in self._touched
+        touched = self.__dict__.get("_touched")  # (reading makes no set)
+        return sorted(k for k in touched or ()
                       if self._values.get(k, _MISSING) != self._orig.get(k, _MISSING))
 
     @property
@@ -426,7 +422,7 @@ class Model:
 
     def _mark_clean(self) -> None:
         object.__setattr__(self, "_orig", dict(self._values))
-        self._touched.clear()
+        self.__dict__.pop("_touched", None)
 
     # -- identity ------------------------------------------------------------------------------
     @property

@@ -167,7 +167,7 @@ def load_many(schema_cls: type[Schema], items: Iterable[Any]
     through after a type check. This is ``Schema.load`` minus the per-call machinery, which
     matters when a page of 1,000 objects is read (see ``benchmarks/``).
     """
-    index = _INDEXES.get(schema_cls) or index_for(schema_cls)
+    index = index_for(schema_cls)
     step_of = index.plan.get
     all_values: list[dict[str, Any]] = []
     all_extra: list[dict[str, Any] | None] = []
@@ -175,7 +175,7 @@ def load_many(schema_cls: type[Schema], items: Iterable[Any]
         if type(data) is not dict and not isinstance(data, Mapping):  # (an ABC check is slow)
             raise ResponseError(f"{index.provider or 'provider'}: a {index.resource} answer "
                                 f"is not a JSON object (got {type(data).__name__})",
-                                provider=index.provider)
+                                provider=index.provider, code="bad_answer")
         values: dict[str, Any] = {}
         extra: dict[str, Any] | None = None
         for key, value in data.items():

@@ -14,7 +14,7 @@ from typing import IO, Any, ClassVar
 
 from .. import canonical
 from ..collection import Collection, Page
-from ..errors import APIError, ChatModelsError, ResponseError, ValidationError
+from ..errors import ChatModelsError, ResponseError, ValidationError
 from ..model import Derived, Model
 from ..operations import declare
 from ..resource import Listable, Resource, Retrievable
@@ -117,16 +117,6 @@ def answer_id(answer: Any, key: str, what: str) -> str:
 
 class LiveChatResource(Resource):
     _config = LiveChat
-
-    @classmethod
-    def from_wire(cls, data: Mapping[str, Any], *, partial: bool = False,
-                  account: Any = None) -> Model:
-        """An object from LiveChat's JSON; an answer that is not an object is an ``APIError``
-        (``code="bad_answer"``), never a crash."""
-        if not isinstance(data, Mapping):
-            raise APIError(f"livechat: a {cls.__name__} answer must be a JSON object, got "
-                           f"{type(data).__name__}", provider="livechat", code="bad_answer")
-        return super().from_wire(data, partial=partial, account=account)
 
 
 # -- events -----------------------------------------------------------------------------------

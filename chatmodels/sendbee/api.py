@@ -261,7 +261,7 @@ def envelope_page(resource: Any, body: Any, number: int) -> Page[Any]:
     if not isinstance(data, list):
         raise ResponseError(f"{resource.__name__}: the answer has no list in 'data'",
                             provider="sendbee", code="bad_answer", body=body, field="data")
-    items = resource._wrap_items(data)  # a non-object item is a ResponseError (schema.load)
+    items = resource.from_wire_many(data)  # a non-object item is a ResponseError
     meta = body.get("meta")
     total = None
     nxt: int | None = None

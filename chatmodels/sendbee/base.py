@@ -40,11 +40,6 @@ def name_of(tag: Any) -> str:
 class SendbeeResource(Resource):
     _config = Sendbee
 
-    @classmethod
-    def _wrap_items(cls, items: list[Any]) -> list[Any]:
-        """A list answer's items as objects."""
-        return cls.from_wire_many(items)
-
 
 class SendbeeListable(SendbeeResource, Listable):
     """``all(**filters)`` with the filters the endpoint takes: ``_filters`` maps each keyword
