@@ -27,6 +27,7 @@ from ..migrate.targets import (
     Target,
     coerce,
     epoch,
+    event_key,
     marker_text,
     parse_marker,
     plain,
@@ -243,7 +244,7 @@ class IntercomTarget(CaseInsensitiveTags, Target):
         ts = epoch(event.created_at)
         for existing in self.client.Event.all(contact=contact_id):
             if existing.name == event.name and epoch(existing.created_at) == ts:
-                return f"{contact_id}/{event.name}/{ts}"
+                return event_key(str(contact_id), event)
         return None
 
     def create_event(self, contact_id: str | None, event: Any) -> str:
@@ -251,7 +252,7 @@ class IntercomTarget(CaseInsensitiveTags, Target):
                     if isinstance(v, (str, int, float, bool))}
         self.client.Event.create(name=event.name, contact=contact_id,
                                  created_at=event.created_at, metadata=metadata or None)
-        return f"{contact_id}/{event.name}/{epoch(event.created_at)}"
+        return event_key(str(contact_id), event)
 
     # -- conversations -------------------------------------------------------------------------
     #: why a conversation's first message carries its files as links
