@@ -17,6 +17,9 @@ from chatmodels import intercom, sendbee
 from chatmodels.errors import ConfigurationError
 from chatmodels.migrate import Migration
 from chatmodels.migrate.follow import STALE, Follower
+from chatmodels.migrate.mapper import Mapper
+from chatmodels.migrate.mapping import parse as parse_mapping
+from chatmodels.migrate.tagnames import SourceTagNames
 from chatmodels.sendbee.webhooks import parse as parse_sendbee
 from chatmodels.testing import serve
 
@@ -230,3 +233,23 @@ def test_stop_event_and_dry_run(intercom_pair, tmp_path):
                    dry_run=True) as dry:
         with pytest.raises(ConfigurationError, match="dry run cannot follow"):
             dry.follow()
+
+
+def test_a_tag_created_after_the_tags_step_goes_through_the_mapping_file(intercom_pair):
+    """A tag the tags step did not see (created on the source since), named by listing the
+    source's tags again, is renamed or left out as the mapping file says, as the tags step's
+    tags are; the mapper learns its source name (the filters read it)."""
+    source, _, _ = intercom_pair
+    api = connect(source)
+    mapper = Mapper(parse_mapping('[tags]\nexclude = ["hidden-new"]\n'
+                                  'rename = { "vip-new" = "VIP new" }\n'), None)
+    known = api.Tag.all().first()
+    names = SourceTagNames(api, mapper.tag, mapper.tag_names)
+    names[str(known.id)] = mapper.tag(known)  # what the tags step stored
+    vip, hidden = api.Tag.create(name="vip-new"), api.Tag.create(name="hidden-new")
+    source.clear_requests()
+    assert names.get(str(vip.id)) == "VIP new"
+    assert names.get(str(hidden.id)) is None and names.get(str(hidden.id)) is None
+    assert [r.path for r in source.requests] == ["/tags"]  # listed again once
+    assert mapper.tag_names[str(vip.id)] == "vip-new"
+    assert names[str(known.id)] == known.name

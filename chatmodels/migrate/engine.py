@@ -145,13 +145,14 @@ class Migration:
         self._abort = threading.Event()
         self._report = Report(dry_run=dry_run, since=self.since)
         self._lock = threading.Lock()
-        self._source_tag_names: dict[str, str] = SourceTagNames({}, source)
         self._agent_map: dict[str, str] = {}
         self._available: dict[str, bool] = {}
         self._dry_contacts: set[str] = set()  # contacts a dry run planned
         self._pool: ThreadPoolExecutor | None = None
         self.mapper = Mapper(mapping, self.writer, note=weak_method(self._note),
                              skip=weak_method(self._skip), sample=sample)
+        self._source_tag_names: dict[str, str] = SourceTagNames(source, self.mapper.tag,
+                                                                self.mapper.tag_names)
 
     # -- public --------------------------------------------------------------------------
     def run(self, resources: Iterable[str] = RESOURCES) -> Report:
