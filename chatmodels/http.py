@@ -63,6 +63,7 @@ from .errors import (
     APITimeoutError,
     ConfigurationError,
     RateLimitExceeded,
+    ResponseError,
     ValidationError,
     class_for_status,
 )
@@ -364,10 +365,15 @@ class HttpClient:
     def _get_file(self, url: str) -> requests.Response:
         """One GET of a file, redirects not followed; the account's session (credentials)
         only for the account's own origin."""
-        same_origin = _origin(url) == _origin(self.base_url)
+        try:
+            same_origin = _origin(url) == _origin(self.base_url)
+            path = urlsplit(url).path
+        except ValueError:  # "http://[::1"
+            raise ResponseError(f"{self.provider}: the file URL of GET (not a URL) cannot be "
+                                "fetched (ValueError)", provider=self.provider) from None
         session = self._session() if same_origin else self._bare_session()
         # the path only: a file URL's query often holds a signature
-        where = f"GET {escape_control(self._safe(urlsplit(url).path))}"
+        where = f"GET {escape_control(self._safe(path))}"
         try:
             return session.get(url, timeout=self._attempt_timeout(), stream=True,
                                allow_redirects=False, headers={"Accept": "*/*"},
@@ -384,7 +390,11 @@ class HttpClient:
             raise cls(f"{self.provider}: connection failed on {where}: "
                       f"{type(root_cause(exc)).__name__}", provider=self.provider,
                       method="GET") from None
-        except (ValueError, http.client.HTTPException, requests.RequestException) as exc:
+        except (ValueError, http.client.HTTPException) as exc:
+            # a file URL (from an answer) that cannot be fetched: asking again will not help
+            raise ResponseError(f"{self.provider}: the file URL of {where} cannot be fetched "
+                                f"({type(exc).__name__})", provider=self.provider) from None
+        except requests.RequestException as exc:
             raise APIConnectionError(f"{self.provider}: request failed on {where}: "
                                      f"{type(exc).__name__}", provider=self.provider,
                                      method="GET") from None

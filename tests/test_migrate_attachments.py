@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from chatmodels import registry
-from chatmodels.errors import ContentTooLarge, ResponseReadError
+from chatmodels.errors import ContentTooLarge, ResponseError, ResponseReadError
 from chatmodels.migrate import Migration
 from chatmodels.migrate.attachments import KIND, AttachmentMismatch, comparable
 from chatmodels.testing import serve
@@ -217,6 +217,15 @@ def test_downloads_send_credentials_only_to_the_source_origin(crisp_pair):
     assert src.http.download(mine, sink) == "text/plain" and sink.getvalue() == b"abc"
     assert (source.files.with_credentials, target.files.downloads,
             target.files.with_credentials) == (3, 2, 0)
+
+
+@pytest.mark.parametrize("url", ["no-scheme/a.txt", "ftp://127.0.0.1/a.txt", "http://[::1"])
+def test_a_file_url_that_cannot_be_fetched_is_a_response_error(crisp_pair, url):
+    """A ResponseError without a status is not retried (a connection error would be)."""
+    _, src, _, _ = crisp_pair
+    with pytest.raises(ResponseError, match="file URL of GET .* cannot be fetched") as caught:
+        src.http.download(url, io.BytesIO())
+    assert caught.value.status is None
 
 
 def test_the_cli_cap_makes_every_file_a_link(tmp_path, crisp_pair, capsys):

@@ -284,7 +284,8 @@ class Attachments:
                 return self._too_large(f)
             if isinstance(exc, (ServerError, AttachmentMismatch)) or exc.status in (408, 429):
                 raise  # transient: the message fails and the next run tries again
-            f.reason = f"the source refused it ({exc.status}): carried as a link"
+            f.reason = (f"the source refused it ({exc.status}): carried as a link" if exc.status
+                        else "its URL cannot be fetched: carried as a link")
             self._record(f)
             return f
         f.mode = self.mode
