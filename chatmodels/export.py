@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import decimal
 import hashlib
 import json
-import math
 import os
 import sqlite3
 import sys
@@ -50,6 +48,7 @@ from .errors import (
     ValidationError,
 )
 from .migrate.journal import JournalError, JournalLocked, JournalMismatch, _lock, _unlock
+from .model import jsonable
 
 FORMATS = ("jsonl", "csv", "parquet")
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet",
@@ -61,26 +60,6 @@ __all__ = ["FORMATS", "Export", "ExportJournal", "ExportResult", "flatten", "jso
 
 
 # -- rows ------------------------------------------------------------------------------------
-def jsonable(value: Any) -> Any:
-    """``value`` with only JSON types: datetimes and dates as ISO 8601, tuples and sets as
-    lists, NaN and infinities as ``None``, decimals as floats, anything else as ``str``."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return jsonable(float(value))
-    if hasattr(value, "to_dict"):
-        return jsonable(value.to_dict())
-    return str(value)
-
-
 def flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested mappings as dotted columns (``custom_attributes.plan``); lists stay values.
     An empty mapping is a value (``{}``), so that it is not lost."""

@@ -254,7 +254,10 @@ class _Columns:
                 del values
             if (kinds != {np.ndarray} and name.rsplit(".", 1)[-1] in wanted
                     and series.dtype != bool):
-                series = series.astype("category")
+                try:
+                    series = series.astype("category")
+                except TypeError:  # lists or dicts (a custom attribute of that name) stay so
+                    pass
             out[name] = series
         return pd.DataFrame(out) if out else pd.DataFrame(index=pd.RangeIndex(self.rows))
 
@@ -279,11 +282,10 @@ def _bar(progress: bool | None, collection: Collection[Any], total: int | None) 
         from tqdm import tqdm
     except ImportError:
         return None
-    disable = None if progress is None else False  # None: only on a terminal
     if progress is None and not sys.stderr.isatty():
         return None
     return tqdm(total=total, desc=collection._description or "objects", unit="obj",
-                disable=disable, leave=False)
+                leave=False)
 
 
 def to_pandas(collection: Collection[Any], fields: Sequence[str] | None = None, *,

@@ -646,7 +646,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v) for v in value]
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        return jsonable(float(value))  # (a NaN decimal is None, as a NaN float)
     return str(value)
 
 

@@ -150,8 +150,7 @@ def test_an_interrupted_export_resumes_from_its_cursor_without_duplicates(crisp,
             fh.write('{"id":"unrecorded"}\n{"id":"half')
         crisp.clear_requests()
         result = Export(api, "contacts", str(out), page_size=20).run()
-        assert [r.path.rsplit("/", 1)[1] for r in crisp.requests] == ["3", "4", "5", "6"][
-            :len(crisp.requests)]
+        assert [r.path.rsplit("/", 1)[1] for r in crisp.requests] == ["3", "4", "5", "6"]
         rows = jsonl(out)
         assert rows == expected_rows(api, "contacts")
         assert len({r["id"] for r in rows}) == len(rows) == 100

@@ -122,3 +122,19 @@ def test_columns_kept_compact_per_page_equal_the_whole_column_read_at_once():
     df = columns.frame(())
     for name, values in whole.items():
         pd.testing.assert_series_equal(df[name], pd.Series(values, name=name))
+
+
+def test_a_category_named_column_of_lists_stays_a_column_of_lists():
+    """A custom attribute named like a canonical enumeration (``priority``) holding lists
+    (Brevo multiple-choice values) cannot be categorical: it stays as it is."""
+    from chatmodels.frames import _Columns, _Page
+
+    part = _Page(2, ".")
+    part.put("custom_attributes.priority", 0, ["a", "b"])
+    part.put("role", 0, "user")
+    part.put("role", 1, "lead")
+    columns = _Columns(pd)
+    columns.add(part)
+    df = columns.frame(())
+    assert df["custom_attributes.priority"].tolist() == [["a", "b"], None]
+    assert df["role"].dtype == "category"
