@@ -76,9 +76,13 @@ def command(args: argparse.Namespace, ctx: Any) -> int:
     pairs = list(args.source) + ([f"base_url={args.base_url}"] if args.base_url else [])
     options = connect_options(entry, pairs, args.source_file, flag="--source", ctx=ctx)
     client = entry.connect(**options)
-    export = Export(client, args.resource, args.output, fmt=args.format, journal=args.journal,
-                    page_size=args.page_size, progress=not args.no_progress,
-                    overwrite=args.overwrite)
+    try:
+        export = Export(client, args.resource, args.output, fmt=args.format,
+                        journal=args.journal, page_size=args.page_size,
+                        progress=not args.no_progress, overwrite=args.overwrite)
+    except BaseException:  # an unknown resource, no pyarrow...: the client is closed too
+        client.close()
+        raise
     try:
         result = export.run()
     except KeyboardInterrupt:
